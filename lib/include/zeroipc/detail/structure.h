@@ -1,0 +1,58 @@
+// zeroipc/detail/structure.h — create / open a structure by name and check
+// its common header (SPECIFICATION.md §6) against what the caller expects.
+//
+// Every structure type (Array, Queue, ...) describes itself with a
+// StructSpec; this is the one place that turns "the name exists but is
+// something else" into a Mismatch that names expected and found values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "zeroipc/detail/layout.h"
+
+namespace zeroipc::detail {
+
+class Mapping;
+
+struct StructSpec {
+  Kind kind;
+  std::uint16_t variant = 0;
+  std::uint16_t layout_version = 1;
+  std::uint32_t element_size = 0;
+  std::uint8_t dtype = 0;
+  /// Bytes the structure needs for `capacity` elements, header included;
+  /// 0 when that overflows or the capacity is not allowed.
+  std::uint64_t (*total_size)(std::uint64_t capacity, std::uint32_t element_size) = nullptr;
+  /// For messages, e.g. "Array<float>".
+  const char* type_name = "";
+};
+
+struct OpenedStructure {
+  std::byte* base = nullptr;  // the structure's common header
+  std::uint64_t capacity = 0;
+  bool created = false;
+};
+
+/// Creates `name` with `capacity` elements (calling `init_body` on the zeroed
+/// region after the common header is written, under the table lock), or opens
+/// and checks it if it exists — then its capacity must equal `capacity`.
+OpenedStructure create_or_open_structure(const std::shared_ptr<Mapping>& mapping,
+                                         std::string_view name, const StructSpec& spec,
+                                         std::uint64_t capacity,
+                                         const std::function<void(std::byte*)>& init_body);
+
+/// Opens the existing structure `name` and checks it; any capacity is accepted.
+OpenedStructure open_structure(const std::shared_ptr<Mapping>& mapping, std::string_view name,
+                               const StructSpec& spec);
+
+/// "array", "queue", ... or "unknown kind N".
+std::string kind_name(std::uint16_t kind);
+/// "vyukov_bounded", ..., "none", or "unknown variant N".
+std::string variant_name(std::uint16_t kind, std::uint16_t variant);
+
+}  // namespace zeroipc::detail

@@ -1,0 +1,87 @@
+// zeroipc/error.h — the exceptions every zeroipc call throws.
+//
+// Every failure throws a zeroipc::Error (derived from std::runtime_error, so
+// from std::exception). Its message says what was expected and what was found.
+// The subclasses let a caller react to one kind of failure without parsing
+// messages.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace zeroipc {
+
+/// Base of every exception zeroipc throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A segment, or a structure inside one, does not exist.
+class NotFound : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The bytes are not what the format promises: not a zeroipc segment,
+/// an unsupported version, an offset or size out of bounds, a bad header.
+class CorruptSegment : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The segment's format_version (or a structure's layout_version) is one
+/// this build does not read. Subclass of CorruptSegment.
+class VersionMismatch : public CorruptSegment {
+ public:
+  using CorruptSegment::CorruptSegment;
+};
+
+/// A segment or structure name is empty, too long, or has a forbidden byte.
+class InvalidName : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A call's argument is unusable (zero capacity, size too small, ...).
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The name exists but holds another kind, variant, element size, dtype or
+/// capacity than the caller asked for.
+class Mismatch : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The heap of the segment has no room for the structure.
+class SegmentFull : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Every entry of the name table is used.
+class TableFull : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A bounded wait ran out (a lock held by a live process for too long, ...).
+class Timeout : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A system call failed; the message carries the call, the object and strerror.
+class SystemError : public Error {
+ public:
+  SystemError(const std::string& what_failed, int err);
+  [[nodiscard]] int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+}  // namespace zeroipc

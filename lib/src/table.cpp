@@ -1,0 +1,321 @@
+// The name table protocol (SPECIFICATION.md §3): lock-free lookups of READY
+// entries; creation under a pid-owned futex lock with recovery from a holder
+// that died.
+//
+// Memory-ordering pairs (numbered as referenced below):
+//   (1) the release store of state = READY after initialising the structure
+//       pairs with (2) the acquire load of state in lookups: a reader that sees
+//       READY sees the name, offset, size and the initialised structure.
+//   (3) the release store of table_count after writing a new entry pairs with
+//       (4) the acquire load of table_count in lookups.
+//   (5) lock acquisition (CAS, acquire) pairs with (6) the release exchange of
+//       unlock: everything one creator wrote is visible to the next.
+#include "zeroipc/table.h"
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <unistd.h>
+
+#include "zeroipc/detail/crash_points.h"
+#include "zeroipc/detail/futex.h"
+#include "zeroipc/detail/layout.h"
+#include "zeroipc/detail/mapping.h"
+#include "zeroipc/detail/names.h"
+#include "zeroipc/detail/process.h"
+#include "zeroipc/error.h"
+
+namespace zeroipc {
+namespace {
+
+using detail::atomic_of;
+using detail::EntryState;
+using detail::Mapping;
+using detail::TableEntry;
+
+std::string where(const Mapping& m) { return "zeroipc: segment '" + detail::printable(m.name()) + "'"; }
+
+std::uint32_t load_count(const Mapping& m, std::memory_order order) {
+  const std::uint32_t count = atomic_of(m.header().table_count).load(order);
+  if (count > m.geometry().table_capacity) {
+    throw CorruptSegment(where(m) + ": table_count " + std::to_string(count) +
+                         " exceeds table_capacity " + std::to_string(m.geometry().table_capacity));
+  }
+  return count;
+}
+
+std::uint64_t load_cursor(const Mapping& m) {
+  const std::uint64_t cursor = atomic_of(m.header().alloc_cursor).load(std::memory_order_relaxed);
+  if (cursor < m.geometry().data_offset || cursor > m.size() || cursor % detail::kCacheLine != 0) {
+    throw CorruptSegment(where(m) + ": alloc_cursor " + std::to_string(cursor) +
+                         " is not a multiple of 64 inside the heap [" +
+                         std::to_string(m.geometry().data_offset) + ", " + std::to_string(m.size()) +
+                         "]");
+  }
+  return cursor;
+}
+
+EntryState load_state(TableEntry& e, std::memory_order order) {
+  return static_cast<EntryState>(atomic_of(e.state).load(order));
+}
+
+// Copies entry `i` out of the segment and checks it (spec §5 item 6).
+TableEntryInfo read_entry(const Mapping& m, std::uint32_t i) {
+  const TableEntry& e = m.table_entries()[i];
+  const std::size_t len = strnlen(e.name, sizeof e.name);
+  const std::string bad = where(m) + ": table entry " + std::to_string(i) + " ";
+  if (len == sizeof e.name) throw CorruptSegment(bad + "has a name without a terminating NUL");
+  if (len == 0) throw CorruptSegment(bad + "is READY with an empty name");
+  TableEntryInfo info{std::string(e.name, len), e.offset, e.size, e.creator_pid};
+  const std::string named = bad + "('" + detail::printable(info.name) + "') ";
+  if (info.offset % detail::kCacheLine != 0 || info.offset < m.geometry().data_offset) {
+    throw CorruptSegment(named + "has offset " + std::to_string(info.offset) +
+                         ", expected a multiple of 64 at or after the heap start " +
+                         std::to_string(m.geometry().data_offset));
+  }
+  if (info.size < sizeof(detail::StructHeader) || !m.contains(info.offset, info.size)) {
+    throw CorruptSegment(named + "has size " + std::to_string(info.size) + " at offset " +
+                         std::to_string(info.offset) + ", expected at least 64 bytes inside the " +
+                         std::to_string(m.size()) + "-byte segment");
+  }
+  return info;
+}
+
+bool name_is(const TableEntry& e, std::string_view name) {
+  return name.size() < sizeof e.name && std::memcmp(e.name, name.data(), name.size()) == 0 &&
+         e.name[name.size()] == '\0';
+}
+
+// Lock-free lookup of a READY entry.
+std::optional<TableEntryInfo> lookup(const Mapping& m, std::string_view name) {
+  const std::uint32_t count = load_count(m, std::memory_order_acquire);  // (4)
+  TableEntry* entries = m.table_entries();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (load_state(entries[i], std::memory_order_acquire) != EntryState::kReady) continue;  // (2)
+    if (name_is(entries[i], name)) return read_entry(m, i);
+  }
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------ the table lock
+// A futex word holding the holder's pid (spec §3.2). Not a pthread mutex: its
+// layout is not specified across libc versions, and C and Python must be able
+// to take this lock from the specification alone.
+class TableLock {
+ public:
+  TableLock(Mapping& m, std::chrono::milliseconds patience) : m_(m) {
+    const auto me = static_cast<std::uint32_t>(::getpid());
+    auto word = atomic_of(m.header().table_lock);
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    bool contended = false;
+    for (int spins = 0;; ++spins) {
+      std::uint32_t v = word.load(std::memory_order_relaxed);
+      if (v == 0) {
+        if (word.compare_exchange_weak(v, contended ? me | detail::kLockWaitersBit : me,
+                                       std::memory_order_acquire)) {  // (5)
+          break;
+        }
+        continue;
+      }
+      if (spins < 64) {
+        std::this_thread::yield();
+        continue;
+      }
+      if ((v & detail::kLockWaitersBit) == 0) {
+        if (!word.compare_exchange_weak(v, v | detail::kLockWaitersBit, std::memory_order_relaxed)) {
+          continue;
+        }
+        v |= detail::kLockWaitersBit;
+      }
+      contended = true;
+      const auto now = std::chrono::steady_clock::now();
+      const auto slice = std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(20),
+                                                            deadline - now);
+      const auto r = detail::futex_wait(&m.header().table_lock, v, slice);
+      if (r == detail::FutexResult::kTimedOut || slice.count() <= 0) {
+        const auto holder = static_cast<pid_t>(v & ~detail::kLockWaitersBit);
+        const std::uint64_t start =
+            atomic_of(m.header().lock_holder_start).load(std::memory_order_relaxed);
+        if (!detail::process_alive(holder, start)) {
+          // Dead holder: take the lock over. If the word changed meanwhile
+          // (another waiter was faster, or the holder was alive after all),
+          // the CAS fails and we go round again.
+          if (word.compare_exchange_strong(v, me | detail::kLockWaitersBit,
+                                           std::memory_order_acquire)) {  // (5)
+            stolen_from_ = holder;
+            break;
+          }
+          continue;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          throw Timeout(where(m) + ": the table lock is held by live process " +
+                        std::to_string(holder) + " for longer than " +
+                        std::to_string(patience.count()) + " ms");
+        }
+      }
+    }
+    atomic_of(m.header().lock_holder_start).store(detail::self_start_time(), std::memory_order_relaxed);
+  }
+
+  ~TableLock() {
+    atomic_of(m_.header().lock_holder_start).store(0, std::memory_order_relaxed);
+    const std::uint32_t old = atomic_of(m_.header().table_lock).exchange(0, std::memory_order_release);  // (6)
+    if (old & detail::kLockWaitersBit) detail::futex_wake(&m_.header().table_lock, 1);
+  }
+  TableLock(const TableLock&) = delete;
+  TableLock& operator=(const TableLock&) = delete;
+
+  /// Nonzero when the lock was taken over from this dead pid.
+  [[nodiscard]] pid_t stolen_from() const noexcept { return stolen_from_; }
+
+ private:
+  Mapping& m_;
+  pid_t stolen_from_ = 0;
+};
+
+// Spec §3.3: undo the one creation a dead lock holder may have interrupted.
+void recover(Mapping& m) {
+  TableEntry* entries = m.table_entries();
+  const std::uint32_t count = load_count(m, std::memory_order_relaxed);
+  bool changed = false;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (load_state(entries[i], std::memory_order_relaxed) == EntryState::kReserved) {
+      std::memset(entries[i].name, 0, sizeof entries[i].name);  // offset and size kept for reuse
+      atomic_of(entries[i].state).store(static_cast<std::uint32_t>(EntryState::kFree),
+                                        std::memory_order_release);
+      changed = true;
+    }
+  }
+  if (count < m.geometry().table_capacity) {
+    TableEntry& next = entries[count];
+    if (load_state(next, std::memory_order_relaxed) == EntryState::kReserved) {
+      const std::uint64_t cursor = load_cursor(m);
+      // Died between moving the cursor and moving the count: roll the cursor back.
+      if (next.offset >= m.geometry().data_offset && next.size <= cursor &&
+          next.offset == cursor - next.size) {
+        atomic_of(m.header().alloc_cursor).store(next.offset, std::memory_order_relaxed);
+      }
+      next.size = 0;
+      atomic_of(next.state).store(static_cast<std::uint32_t>(EntryState::kFree),
+                                  std::memory_order_relaxed);
+    }
+  }
+  if (changed) atomic_of(m.header().table_generation).fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Table::Table(std::shared_ptr<detail::Mapping> mapping) : mapping_(std::move(mapping)) {}
+
+std::uint32_t Table::capacity() const noexcept { return mapping_->geometry().table_capacity; }
+
+std::optional<TableEntryInfo> Table::find(std::string_view name) const {
+  return lookup(*mapping_, name);
+}
+
+std::vector<TableEntryInfo> Table::entries() const {
+  const Mapping& m = *mapping_;
+  const std::uint32_t count = load_count(m, std::memory_order_acquire);  // (4)
+  std::vector<TableEntryInfo> out;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (load_state(m.table_entries()[i], std::memory_order_acquire) == EntryState::kReady) {  // (2)
+      out.push_back(read_entry(m, i));
+    }
+  }
+  return out;
+}
+
+Table::Created Table::find_or_create(std::string_view name, std::uint64_t size,
+                                     const Initializer& init,
+                                     std::chrono::milliseconds patience) {
+  detail::check_structure_name(name);
+  Mapping& m = *mapping_;
+  if (auto found = lookup(m, name)) return {*found, false};  // fast path, no lock
+  auto segment_full = [&](std::uint64_t need, std::uint64_t cursor) {
+    return SegmentFull(where(m) + ": structure '" + detail::printable(name) + "' needs " +
+                       std::to_string(need) + " bytes but only " +
+                       std::to_string(m.size() - cursor) + " of " + std::to_string(m.size()) +
+                       " are free");
+  };
+  if (size == 0) throw InvalidArgument(where(m) + ": structure '" + detail::printable(name) + "' of 0 bytes");
+  if (size > m.size()) throw segment_full(size, load_cursor(m));  // also keeps align64 from overflowing
+  const std::uint64_t need = detail::align64(size);
+
+  TableLock lock(m, patience);
+  detail::crash_point(detail::CrashPoint::kTableLocked);
+  if (lock.stolen_from() != 0) recover(m);
+  if (auto found = lookup(m, name)) return {*found, false};  // created while we waited
+
+  TableEntry* entries = m.table_entries();
+  const std::uint32_t count = load_count(m, std::memory_order_relaxed);
+  const std::uint64_t cursor = load_cursor(m);
+
+  // Step 3: reuse the smallest FREE region that fits and is not more than
+  // twice what is needed (so a small structure does not sit in a big hole),
+  // else append.
+  std::uint32_t slot = count;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    TableEntry& e = entries[i];
+    if (load_state(e, std::memory_order_relaxed) == EntryState::kFree && e.size >= need &&
+        e.size / 2 <= need && e.offset % detail::kCacheLine == 0 &&
+        e.offset >= m.geometry().data_offset && e.offset <= cursor &&
+        e.size <= cursor - e.offset && (slot == count || e.size < entries[slot].size)) {
+      slot = i;
+    }
+  }
+  const bool append = slot == count;
+  std::uint64_t offset = 0;
+  std::uint64_t region = 0;
+  if (append) {
+    if (count == m.geometry().table_capacity) {
+      throw TableFull(where(m) + ": the name table is full (all " + std::to_string(count) +
+                      " entries used) while creating '" + detail::printable(name) + "'");
+    }
+    if (need > m.size() - cursor) throw segment_full(need, cursor);
+    offset = cursor;
+    region = need;
+  } else {
+    offset = entries[slot].offset;
+    region = entries[slot].size;
+  }
+
+  // Step 4: describe the entry, then mark it RESERVED.
+  TableEntry& e = entries[slot];
+  std::memset(e.name, 0, sizeof e.name);
+  std::memcpy(e.name, name.data(), name.size());
+  e.offset = offset;
+  e.size = region;
+  e.creator_pid = static_cast<std::uint32_t>(::getpid());
+  e.reserved = 0;
+  atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kReserved), std::memory_order_release);
+  detail::crash_point(detail::CrashPoint::kEntryReserved);
+
+  // Step 5: new slots move the cursor, then the count.
+  if (append) {
+    atomic_of(m.header().alloc_cursor).store(offset + region, std::memory_order_relaxed);
+    detail::crash_point(detail::CrashPoint::kCursorMoved);
+    atomic_of(m.header().table_count).store(count + 1, std::memory_order_release);  // (3)
+  }
+  detail::crash_point(detail::CrashPoint::kCountMoved);
+
+  // Step 6: initialise. The region may hold a dead creator's half-made bytes.
+  std::byte* base = m.base() + offset;
+  std::memset(base, 0, region);
+  try {
+    init(base, region);
+  } catch (...) {
+    // Give the slot back (its region stays with it for reuse) and let the
+    // caller see the error; nothing half-made stays visible.
+    std::memset(e.name, 0, sizeof e.name);
+    atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kFree), std::memory_order_release);
+    throw;
+  }
+
+  // Step 7: publish.
+  atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kReady), std::memory_order_release);  // (1)
+  atomic_of(m.header().table_generation).fetch_add(1, std::memory_order_relaxed);
+  detail::crash_point(detail::CrashPoint::kEntryReady);
+  return {TableEntryInfo{std::string(name), offset, region, e.creator_pid}, true};
+}
+
+}  // namespace zeroipc

@@ -1,0 +1,79 @@
+// Helpers shared by the zeroipc tests: unique segment names that are removed
+// at the end of a test, and child processes that report back an exit code.
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <zeroipc/memory.h>
+
+namespace zeroipc::test {
+
+/// A segment name unique to this process and call, unlinked on destruction.
+class ScopedName {
+ public:
+  explicit ScopedName(const std::string& tag = "t") {
+    static std::atomic<int> counter{0};
+    name_ = "/zeroipc_test_" + tag + "_" + std::to_string(::getpid()) + "_" +
+            std::to_string(counter.fetch_add(1));
+    zeroipc::Memory::unlink(name_);
+  }
+  ~ScopedName() {
+    try {
+      zeroipc::Memory::unlink(name_);
+    } catch (...) {
+    }
+  }
+  ScopedName(const ScopedName&) = delete;
+  ScopedName& operator=(const ScopedName&) = delete;
+  [[nodiscard]] const std::string& str() const noexcept { return name_; }
+  [[nodiscard]] const char* c_str() const noexcept { return name_.c_str(); }
+  operator std::string_view() const noexcept { return name_; }  // NOLINT: convenience
+
+ private:
+  std::string name_;
+};
+
+/// Runs `body` in a forked child and returns its pid. The child exits with
+/// body's return value, or 99 after printing an escaped exception.
+inline pid_t spawn(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::abort();
+  }
+  if (pid == 0) {
+    int code = 99;
+    try {
+      code = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child %d: uncaught exception: %s\n", static_cast<int>(::getpid()),
+                   e.what());
+    } catch (...) {
+      std::fprintf(stderr, "child %d: uncaught non-std exception\n", static_cast<int>(::getpid()));
+    }
+    std::fflush(nullptr);
+    ::_exit(code);  // no atexit handlers, no gtest teardown in the child
+  }
+  return pid;
+}
+
+/// Waits for `pid`: its exit code, or 128 + signal number if it was killed.
+inline int wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace zeroipc::test

@@ -1,0 +1,141 @@
+// Table: lock-free lookup, creation under the pid lock, dead-holder takeover.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <set>
+#include <thread>
+
+#include <zeroipc/array.h>
+#include <zeroipc/detail/layout.h>
+#include <zeroipc/memory.h>
+#include <zeroipc/table.h>
+
+#include "test_support.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using zeroipc::Memory;
+using zeroipc::test::ScopedName;
+
+std::uint32_t& lock_word(Memory& mem) {
+  return reinterpret_cast<zeroipc::detail::SegmentHeader*>(mem.base())->table_lock;
+}
+
+TEST(Table, FindsOnlyWhatWasCreated) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  auto table = mem.table();
+  EXPECT_EQ(table.capacity(), 64u);
+  EXPECT_FALSE(table.find("x"));
+  int calls = 0;
+  auto made = table.find_or_create("x", 100, [&](std::byte* region, std::uint64_t size) {
+    ++calls;
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(region) % 64, 0u);
+    EXPECT_GE(size, 100u);
+  });
+  EXPECT_TRUE(made.created);
+  EXPECT_EQ(made.entry.name, "x");
+  EXPECT_EQ(made.entry.size, 128u);
+  EXPECT_EQ(made.entry.creator_pid, static_cast<std::uint32_t>(::getpid()));
+  auto again = table.find_or_create("x", 100, [&](std::byte*, std::uint64_t) { ++calls; });
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.entry.offset, made.entry.offset);
+  EXPECT_EQ(calls, 1) << "init runs once, by the creator";
+  auto found = table.find("x");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->offset, made.entry.offset);
+  ASSERT_EQ(table.entries().size(), 1u);
+}
+
+TEST(Table, AnInitializerThatThrowsLeavesNoEntryAndItsRegionIsReused) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  auto table = mem.table();
+  EXPECT_THROW(table.find_or_create("bad", 1000,
+                                    [](std::byte*, std::uint64_t) { throw std::runtime_error("no"); }),
+               std::runtime_error);
+  EXPECT_FALSE(table.find("bad"));
+  const std::size_t free_before = mem.free_bytes();
+  auto made = table.find_or_create("good", 500, [](std::byte*, std::uint64_t) {});
+  EXPECT_EQ(mem.free_bytes(), free_before) << "the abandoned region was reused";
+  EXPECT_EQ(made.entry.size, 1024u);
+  EXPECT_EQ(lock_word(mem), 0u) << "the lock was released";
+}
+
+TEST(Table, ALockHeldByADeadProcessIsTakenOver) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  const pid_t dead = zeroipc::test::spawn([] { return 0; });
+  ASSERT_EQ(zeroipc::test::wait_for(dead), 0);
+  lock_word(mem) = static_cast<std::uint32_t>(dead);  // as if it died holding the lock
+  const auto t0 = std::chrono::steady_clock::now();
+  zeroipc::Array<int> a(mem, "after", 4);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(lock_word(mem), 0u);
+}
+
+TEST(Table, ALockHeldByALiveProcessTimesOutWithItsPid) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  const pid_t holder = zeroipc::test::spawn([] {
+    ::pause();
+    return 0;
+  });
+  lock_word(mem) = static_cast<std::uint32_t>(holder);
+  try {
+    mem.table().find_or_create("x", 64, [](std::byte*, std::uint64_t) {}, 200ms);
+    FAIL() << "created under a lock held by a live process";
+  } catch (const zeroipc::Timeout& e) {
+    EXPECT_NE(std::string(e.what()).find("live process " + std::to_string(holder)),
+              std::string::npos)
+        << e.what();
+  }
+  ::kill(holder, SIGKILL);
+  zeroipc::test::wait_for(holder);
+  EXPECT_NO_THROW(mem.table().find_or_create("x", 64, [](std::byte*, std::uint64_t) {}, 2000ms));
+}
+
+TEST(Table, AZombieHolderCountsAsDead) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  const pid_t zombie = zeroipc::test::spawn([] { return 0; });
+  // Not reaped yet: kill(pid, 0) would still succeed, /proc says 'Z'.
+  for (int i = 0; i < 200; ++i) {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT) == 0) break;
+  }
+  lock_word(mem) = static_cast<std::uint32_t>(zombie) | zeroipc::detail::kLockWaitersBit;
+  EXPECT_NO_THROW(mem.table().find_or_create("z", 64, [](std::byte*, std::uint64_t) {}, 2000ms));
+  zeroipc::test::wait_for(zombie);
+}
+
+TEST(Table, ThreadsCreatingConcurrentlyGetOneEntryPerName) {
+  ScopedName name;
+  Memory mem(name, 8 << 20, 512);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 60;
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Half the names are shared by every thread, half are private.
+        const std::string n = (i % 2 == 0) ? "shared" + std::to_string(i)
+                                           : "t" + std::to_string(t) + "_" + std::to_string(i);
+        zeroipc::Array<std::uint64_t> a(mem, n, 16);
+        if (a.created()) created.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const auto entries = mem.table().entries();
+  EXPECT_EQ(entries.size(), static_cast<std::size_t>(kPerThread / 2 + kThreads * kPerThread / 2));
+  EXPECT_EQ(created.load(), static_cast<int>(entries.size()));
+  std::set<std::string> names;
+  for (const auto& e : entries) EXPECT_TRUE(names.insert(e.name).second) << "duplicate " << e.name;
+}
+
+}  // namespace
