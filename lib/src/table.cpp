@@ -66,6 +66,14 @@ TableEntryInfo read_entry(const Mapping& m, std::uint32_t i) {
   const std::string bad = where(m) + ": table entry " + std::to_string(i) + " ";
   if (len == sizeof e.name) throw CorruptSegment(bad + "has a name without a terminating NUL");
   if (len == 0) throw CorruptSegment(bad + "is READY with an empty name");
+  for (std::size_t k = 0; k < len; ++k) {
+    const auto c = static_cast<unsigned char>(e.name[k]);
+    if (c < 0x20 || c > 0x7e) {
+      throw CorruptSegment(bad + "has the byte " +
+                           detail::printable(std::string_view(e.name + k, 1)) +
+                           " in its name (names are printable ASCII)");
+    }
+  }
   TableEntryInfo info{std::string(e.name, len), e.offset, e.size, e.creator_pid};
   const std::string named = bad + "('" + detail::printable(info.name) + "') ";
   if (info.offset % detail::kCacheLine != 0 || info.offset < m.geometry().data_offset) {
@@ -252,20 +260,34 @@ Table::Created Table::find_or_create(std::string_view name, std::uint64_t size,
 
   // Step 3: reuse the smallest FREE region that fits and is not more than
   // twice what is needed (so a small structure does not sit in a big hole),
-  // else append.
+  // else append. Each entry's offset and size are loaded once: what is
+  // checked is what is used, even if a peer that ignores the lock rewrites them.
   std::uint32_t slot = count;
+  std::uint64_t offset = 0;
+  std::uint64_t region = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     TableEntry& e = entries[i];
-    if (load_state(e, std::memory_order_relaxed) == EntryState::kFree && e.size >= need &&
-        e.size / 2 <= need && e.offset % detail::kCacheLine == 0 &&
-        e.offset >= m.geometry().data_offset && e.offset <= cursor &&
-        e.size <= cursor - e.offset && (slot == count || e.size < entries[slot].size)) {
+    const EntryState state = load_state(e, std::memory_order_relaxed);
+    const std::uint64_t e_offset = atomic_of(e.offset).load(std::memory_order_relaxed);
+    const std::uint64_t e_size = atomic_of(e.size).load(std::memory_order_relaxed);
+    const bool below_cursor = e_offset >= m.geometry().data_offset && e_offset <= cursor &&
+                              e_size <= cursor - e_offset;
+    if (state == EntryState::kReady && !below_cursor) {
+      // Appending at the cursor would overwrite this published structure.
+      throw CorruptSegment(where(m) + ": table entry " + std::to_string(i) + " ('" +
+                           detail::printable(std::string_view(e.name, strnlen(e.name, sizeof e.name))) +
+                           "') at offset " + std::to_string(e_offset) + " with size " +
+                           std::to_string(e_size) + " extends past alloc_cursor " +
+                           std::to_string(cursor));
+    }
+    if (state == EntryState::kFree && below_cursor && e_size >= need && e_size / 2 <= need &&
+        e_offset % detail::kCacheLine == 0 && (slot == count || e_size < region)) {
       slot = i;
+      offset = e_offset;
+      region = e_size;
     }
   }
   const bool append = slot == count;
-  std::uint64_t offset = 0;
-  std::uint64_t region = 0;
   if (append) {
     if (count == m.geometry().table_capacity) {
       throw TableFull(where(m) + ": the name table is full (all " + std::to_string(count) +
@@ -274,9 +296,6 @@ Table::Created Table::find_or_create(std::string_view name, std::uint64_t size,
     if (need > m.size() - cursor) throw segment_full(need, cursor);
     offset = cursor;
     region = need;
-  } else {
-    offset = entries[slot].offset;
-    region = entries[slot].size;
   }
 
   // Step 4: describe the entry, then mark it RESERVED.
