@@ -13,6 +13,7 @@ install(TARGETS zeroipc zeroipc_warnings
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/lib/include/zeroipc"
+                  "${PROJECT_SOURCE_DIR}/variants/include/zeroipc"
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(EXPORT zeroipcTargets

@@ -17,7 +17,7 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
-#include "zeroipc/detail/process.h"
+#include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc {
 namespace detail {

@@ -14,15 +14,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 #include <unistd.h>
 
 #include "zeroipc/detail/crash_points.h"
-#include "zeroipc/detail/futex.h"
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
-#include "zeroipc/detail/process.h"
+#include "zeroipc/variants/detail/pid_lock.h"
 #include "zeroipc/error.h"
 
 namespace zeroipc {
@@ -105,71 +103,21 @@ std::optional<TableEntryInfo> lookup(const Mapping& m, std::string_view name) {
   return std::nullopt;
 }
 
-// ------------------------------------------------------------ the table lock
-// A futex word holding the holder's pid (spec §3.2). Not a pthread mutex: its
-// layout is not specified across libc versions, and C and Python must be able
-// to take this lock from the specification alone.
+// The table lock is a pid lock (zeroipc/variants/detail/pid_lock.h) on the
+// header's table_lock and lock_holder_start words (spec §3.2).
 class TableLock {
  public:
   TableLock(Mapping& m, std::chrono::milliseconds patience) : m_(m) {
-    const auto me = static_cast<std::uint32_t>(::getpid());
-    auto word = atomic_of(m.header().table_lock);
-    const auto deadline = std::chrono::steady_clock::now() + patience;
-    bool contended = false;
-    for (int spins = 0;; ++spins) {
-      std::uint32_t v = word.load(std::memory_order_relaxed);
-      if (v == 0) {
-        if (word.compare_exchange_weak(v, contended ? me | detail::kLockWaitersBit : me,
-                                       std::memory_order_acquire)) {  // (5)
-          break;
-        }
-        continue;
-      }
-      if (spins < 64) {
-        std::this_thread::yield();
-        continue;
-      }
-      if ((v & detail::kLockWaitersBit) == 0) {
-        if (!word.compare_exchange_weak(v, v | detail::kLockWaitersBit, std::memory_order_relaxed)) {
-          continue;
-        }
-        v |= detail::kLockWaitersBit;
-      }
-      contended = true;
-      const auto now = std::chrono::steady_clock::now();
-      const auto slice = std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(20),
-                                                            deadline - now);
-      const auto r = detail::futex_wait(&m.header().table_lock, v, slice);
-      if (r == detail::FutexResult::kTimedOut || slice.count() <= 0) {
-        const auto holder = static_cast<pid_t>(v & ~detail::kLockWaitersBit);
-        const std::uint64_t start =
-            atomic_of(m.header().lock_holder_start).load(std::memory_order_relaxed);
-        if (!detail::process_alive(holder, start)) {
-          // Dead holder: take the lock over. If the word changed meanwhile
-          // (another waiter was faster, or the holder was alive after all),
-          // the CAS fails and we go round again.
-          if (word.compare_exchange_strong(v, me | detail::kLockWaitersBit,
-                                           std::memory_order_acquire)) {  // (5)
-            stolen_from_ = holder;
-            break;
-          }
-          continue;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-          throw Timeout(where(m) + ": the table lock is held by live process " +
-                        std::to_string(holder) + " for longer than " +
-                        std::to_string(patience.count()) + " ms");
-        }
-      }
+    const auto r = detail::pid_lock_acquire(m.header().table_lock, m.header().lock_holder_start,
+                                            patience);  // (5)
+    if (r.outcome == detail::PidLockResult::kTimedOut) {
+      throw Timeout(where(m) + ": the table lock is held by live process " +
+                    std::to_string(r.other) + " for longer than " +
+                    std::to_string(patience.count()) + " ms");
     }
-    atomic_of(m.header().lock_holder_start).store(detail::self_start_time(), std::memory_order_relaxed);
+    if (r.outcome == detail::PidLockResult::kTakenOver) stolen_from_ = r.other;
   }
-
-  ~TableLock() {
-    atomic_of(m_.header().lock_holder_start).store(0, std::memory_order_relaxed);
-    const std::uint32_t old = atomic_of(m_.header().table_lock).exchange(0, std::memory_order_release);  // (6)
-    if (old & detail::kLockWaitersBit) detail::futex_wake(&m_.header().table_lock, 1);
-  }
+  ~TableLock() { detail::pid_lock_release(m_.header().table_lock, m_.header().lock_holder_start); }  // (6)
   TableLock(const TableLock&) = delete;
   TableLock& operator=(const TableLock&) = delete;
 

@@ -27,7 +27,7 @@ inline constexpr std::uint32_t kMaxAttachCapacity = 4096;
 inline constexpr std::size_t kMaxStructureNameLength = 31;
 inline constexpr std::size_t kMaxSegmentNameLength = 255;  // including the leading '/'
 
-inline constexpr std::uint32_t kLockWaitersBit = 0x80000000u;
+inline constexpr std::uint32_t kLockWaitersBit = 0x80000000u;  // = kPidLockWaitersBit
 
 /// align64(x) of the specification; callers check x against overflow first.
 constexpr std::uint64_t align64(std::uint64_t x) noexcept { return (x + 63) & ~std::uint64_t{63}; }

@@ -1,6 +1,13 @@
-#include "zeroipc/detail/futex.h"
+// zeroipc/variants/detail/futex.h — process-shared futex wait/wake on a word in the segment.
+//
+// Shared memory is mapped at different addresses in different processes, so
+// these use FUTEX_WAIT/FUTEX_WAKE without FUTEX_PRIVATE_FLAG: the kernel keys
+// the wait queue on the page and offset, not the virtual address.
+#pragma once
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -8,7 +15,11 @@
 
 namespace zeroipc::detail {
 
-FutexResult futex_wait(std::uint32_t* word, std::uint32_t expected,
+enum class FutexResult { kWoken, kValueChanged, kTimedOut, kInterrupted };
+
+/// Sleeps while *word == expected, at most `timeout`. Spurious returns are
+/// possible: callers re-check their condition in a loop.
+inline FutexResult futex_wait(std::uint32_t* word, std::uint32_t expected,
                        std::chrono::nanoseconds timeout) noexcept {
   if (timeout.count() < 0) timeout = std::chrono::nanoseconds(0);
   timespec ts{};
@@ -25,7 +36,8 @@ FutexResult futex_wait(std::uint32_t* word, std::uint32_t expected,
   }
 }
 
-int futex_wake(std::uint32_t* word, int count) noexcept {
+/// Wakes up to `count` processes sleeping on `word`; returns how many woke.
+inline int futex_wake(std::uint32_t* word, int count) noexcept {
   long rc = syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
   return rc < 0 ? 0 : static_cast<int>(rc);
 }

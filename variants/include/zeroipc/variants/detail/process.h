@@ -1,15 +1,24 @@
-#include "zeroipc/detail/process.h"
+// zeroipc/variants/detail/process.h — is a process alive, and which process is it.
+//
+// A pid alone is not an identity: pids are reused, and a killed child stays a
+// zombie (kill(pid, 0) succeeds) until its parent reaps it. We identify a
+// process by (pid, start time), the start time being field 22 of
+// /proc/<pid>/stat (clock ticks since boot), and treat zombies as dead.
+#pragma once
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 namespace zeroipc::detail {
-namespace {
+
+namespace process_detail {
 
 struct ProcStat {
   char state = 0;
@@ -19,7 +28,7 @@ struct ProcStat {
 // Reads the state (field 3) and start time (field 22) of /proc/<pid>/stat.
 // The command name (field 2) is in parentheses and may contain spaces or
 // parentheses itself, so parsing starts after the *last* ')'.
-bool read_proc_stat(pid_t pid, ProcStat& out) noexcept {
+inline bool read_proc_stat(pid_t pid, ProcStat& out) noexcept {
   char path[48];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -47,14 +56,14 @@ bool read_proc_stat(pid_t pid, ProcStat& out) noexcept {
   return end != p;
 }
 
-}  // namespace
+}  // namespace process_detail
 
-std::uint64_t process_start_time(pid_t pid) noexcept {
-  ProcStat st;
-  return read_proc_stat(pid, st) ? st.start_time : 0;
+inline std::uint64_t process_start_time(pid_t pid) noexcept {
+  process_detail::ProcStat st;
+  return process_detail::read_proc_stat(pid, st) ? st.start_time : 0;
 }
 
-std::uint64_t self_start_time() noexcept {
+inline std::uint64_t self_start_time() noexcept {
   // Not cached across fork(): a child must report its own start time.
   static thread_local pid_t cached_pid = 0;
   static thread_local std::uint64_t cached = 0;
@@ -66,10 +75,10 @@ std::uint64_t self_start_time() noexcept {
   return cached;
 }
 
-bool process_alive(pid_t pid, std::uint64_t start_time) noexcept {
+inline bool process_alive(pid_t pid, std::uint64_t start_time = 0) noexcept {
   if (pid <= 0) return false;
-  ProcStat st;
-  if (!read_proc_stat(pid, st)) {
+  process_detail::ProcStat st;
+  if (!process_detail::read_proc_stat(pid, st)) {
     // No /proc entry: gone (ESRCH). If /proc is unreadable for another reason,
     // fall back to kill(pid, 0), which cannot see zombies but is never wrong
     // about a process that exists.
