@@ -68,6 +68,13 @@ class TableFull : public Error {
   using Error::Error;
 };
 
+/// A role only one process may hold (the producer or consumer of an
+/// spsc_ring) is held by another live process.
+class RoleTaken : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A bounded wait ran out (a lock held by a live process for too long, ...).
 class Timeout : public Error {
  public:

@@ -1,0 +1,165 @@
+// zeroipc/queue.h — a bounded FIFO queue of trivially copyable T in a segment,
+// with the algorithm chosen at compile time.
+//
+//   zeroipc::Queue<Order> q(mem, "orders", 4096);                            // default variant
+//   zeroipc::Queue<Order, zeroipc::variants::vyukov_bounded> v(mem, "v", 4096);
+//   zeroipc::Queue<Order> opened(peer, "orders");      // open: kind, variant, element size checked
+//   bool ok = q.push(order);                           // false when full
+//   std::optional<Order> o = q.pop();                  // nullopt when empty
+//
+// The variant's id is stored in the structure header, so opening a queue as
+// another variant fails with a message naming both. The algorithms live in
+// variants/ (one header each, with their progress guarantee, memory-ordering
+// pairs and crash analysis); zeroipc/registry.h picks one by name at run time.
+//
+// The default variant is locked_ring, for now: of the variants built so far it
+// is the only multi-producer / multi-consumer one that a killed producer or
+// consumer cannot wedge (a dead lock holder is detected and the lock taken
+// over; vyukov_bounded wedges when a process dies between claiming and
+// publishing a cell — see its header). The lock-free scq and lcrq, which also
+// survive such kills, are to replace it once they pass the same crash tests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "zeroipc/detail/dtype.h"
+#include "zeroipc/detail/layout.h"
+#include "zeroipc/detail/names.h"
+#include "zeroipc/detail/structure.h"
+#include "zeroipc/memory.h"
+#include "zeroipc/variants/locked_ring.h"
+#include "zeroipc/variants/spsc_ring.h"
+#include "zeroipc/variants/vyukov_bounded.h"
+
+namespace zeroipc {
+
+namespace variants {
+using default_queue = locked_ring;
+}
+
+struct QueueOptions {
+  /// Position of the first element (positions are 64-bit and only grow).
+  /// Tests start near 2^32 and 2^64 to exercise wraparound.
+  std::uint64_t initial_position = 0;
+};
+
+template <class T, class V = variants::default_queue>
+class Queue {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "Queue<T> copies T's bytes between processes: T must be trivially copyable");
+  using Impl = typename V::template queue<T>;
+  static constexpr bool kHasRoles = requires(Impl& i) { i.claim_producer(); };
+
+ public:
+  using value_type = T;
+  using variant = V;
+
+  /// Creates `name` with room for `capacity` elements (a power of two, >= 2),
+  /// or opens it if it exists (same variant, element size and capacity).
+  Queue(Memory& mem, std::string_view name, std::size_t capacity, const QueueOptions& options = {})
+      : Queue(mem, name,
+              detail::create_or_open_structure(
+                  mem.mapping(), name, spec(), check_capacity(mem, name, capacity),
+                  [&](std::byte* base) {
+                    V::init(base + sizeof(detail::StructHeader), capacity, sizeof(T),
+                            options.initial_position);
+                  })) {}
+
+  /// Opens the existing queue `name`.
+  Queue(Memory& mem, std::string_view name)
+      : Queue(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
+
+  Queue(Queue&&) noexcept = default;
+  Queue& operator=(Queue&&) noexcept = default;
+  Queue(const Queue&) = delete;
+  Queue& operator=(const Queue&) = delete;
+  ~Queue() {
+    if constexpr (kHasRoles) {
+      if (impl_) impl_->release_roles();
+    }
+  }
+
+  /// Appends `value`; false when the queue is full.
+  bool push(const T& value) {
+    if constexpr (kHasRoles) {
+      if (!producer_) claim(impl_->claim_producer(), "producer", producer_);
+    }
+    return impl_->push(value);
+  }
+
+  /// Removes the oldest element; nullopt when the queue is empty.
+  std::optional<T> pop() {
+    if constexpr (kHasRoles) {
+      if (!consumer_) claim(impl_->claim_consumer(), "consumer", consumer_);
+    }
+    T out;
+    if (impl_->pop(out)) return out;
+    return std::nullopt;
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  /// Number of elements at some recent moment (exact when nobody is pushing or popping).
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    return static_cast<std::size_t>(impl_->size_approx());
+  }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] bool created() const noexcept { return created_; }
+
+  static detail::StructSpec spec() noexcept {
+    detail::StructSpec s{};
+    s.kind = detail::Kind::kQueue;
+    s.variant = V::kId;
+    s.element_size = sizeof(T);
+    s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
+    s.total_size = &total_size;
+    s.type_name = "Queue";
+    return s;
+  }
+  static std::uint64_t total_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    const std::uint64_t body = V::body_size(capacity, element_size);
+    return body == 0 ? 0 : body + sizeof(detail::StructHeader);
+  }
+
+ private:
+  Queue(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
+      : mapping_(mem.mapping()),
+        impl_(std::make_unique<Impl>(opened.base + sizeof(detail::StructHeader), opened.capacity)),
+        capacity_(static_cast<std::size_t>(opened.capacity)),
+        name_(name),
+        created_(opened.created) {}
+
+  static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
+    if (V::body_size(capacity, sizeof(T)) == 0) {
+      throw InvalidArgument("zeroipc: segment '" + detail::printable(mem.name()) + "', queue '" +
+                            detail::printable(name) + "': capacity " + std::to_string(capacity) +
+                            " is not allowed for " + std::string(V::kName) +
+                            " (expected a power of two from 2 to 2^40)");
+    }
+    return capacity;
+  }
+
+  void claim(const variants::detail::RoleClaim& c, const char* role, bool& held) {
+    if (!c.ok) {
+      throw RoleTaken("zeroipc: queue '" + name_ + "' (" + std::string(V::kName) + "): the " +
+                      role + " role is held by live process " + std::to_string(c.holder) +
+                      "; a " + std::string(V::kName) + " allows one " + role);
+    }
+    held = true;
+  }
+
+  std::shared_ptr<detail::Mapping> mapping_;
+  std::unique_ptr<Impl> impl_;  // on the heap: it holds atomic_refs, and Queue is movable
+  std::size_t capacity_;
+  std::string name_;
+  bool created_;
+  bool producer_ = false;
+  bool consumer_ = false;
+};
+
+}  // namespace zeroipc

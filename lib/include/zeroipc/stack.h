@@ -1,0 +1,107 @@
+// zeroipc/stack.h — a bounded LIFO stack of trivially copyable T in a segment,
+// with the algorithm chosen at compile time.
+//
+//   zeroipc::Stack<int, zeroipc::variants::treiber_tagged> s(mem, "free_ids", 1024);
+//   s.push(7);                     // false when full
+//   std::optional<int> v = s.pop(); // nullopt when empty
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "zeroipc/detail/dtype.h"
+#include "zeroipc/detail/layout.h"
+#include "zeroipc/detail/names.h"
+#include "zeroipc/detail/structure.h"
+#include "zeroipc/memory.h"
+#include "zeroipc/variants/treiber_tagged.h"
+
+namespace zeroipc {
+
+namespace variants {
+using default_stack = treiber_tagged;
+}
+
+template <class T, class V = variants::default_stack>
+class Stack {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "Stack<T> copies T's bytes between processes: T must be trivially copyable");
+  using Impl = typename V::template stack<T>;
+
+ public:
+  using value_type = T;
+  using variant = V;
+
+  /// Creates `name` with room for `capacity` elements, or opens it if it
+  /// exists (same variant, element size and capacity).
+  Stack(Memory& mem, std::string_view name, std::size_t capacity)
+      : Stack(mem, name,
+              detail::create_or_open_structure(
+                  mem.mapping(), name, spec(), check_capacity(mem, name, capacity),
+                  [&](std::byte* base) {
+                    V::init(base + sizeof(detail::StructHeader), capacity, sizeof(T));
+                  })) {}
+
+  /// Opens the existing stack `name`.
+  Stack(Memory& mem, std::string_view name)
+      : Stack(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
+
+  /// Pushes `value`; false when the stack is full.
+  bool push(const T& value) { return impl_->push(value); }
+  /// Pops the newest element; nullopt when the stack is empty.
+  std::optional<T> pop() {
+    T out;
+    if (impl_->pop(out)) return out;
+    return std::nullopt;
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] bool created() const noexcept { return created_; }
+
+  static detail::StructSpec spec() noexcept {
+    detail::StructSpec s{};
+    s.kind = detail::Kind::kStack;
+    s.variant = V::kId;
+    s.element_size = sizeof(T);
+    s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
+    s.total_size = &total_size;
+    s.type_name = "Stack";
+    return s;
+  }
+  static std::uint64_t total_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    const std::uint64_t body = V::body_size(capacity, element_size);
+    return body == 0 ? 0 : body + sizeof(detail::StructHeader);
+  }
+
+ private:
+  Stack(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
+      : mapping_(mem.mapping()),
+        impl_(std::make_unique<Impl>(opened.base + sizeof(detail::StructHeader), opened.capacity)),
+        capacity_(static_cast<std::size_t>(opened.capacity)),
+        name_(name),
+        created_(opened.created) {}
+
+  static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
+    if (V::body_size(capacity, sizeof(T)) == 0) {
+      throw InvalidArgument("zeroipc: segment '" + detail::printable(mem.name()) + "', stack '" +
+                            detail::printable(name) + "': capacity " + std::to_string(capacity) +
+                            " is not allowed for " + std::string(V::kName) +
+                            " (expected 1 to 2^32 - 2)");
+    }
+    return capacity;
+  }
+
+  std::shared_ptr<detail::Mapping> mapping_;
+  std::unique_ptr<Impl> impl_;
+  std::size_t capacity_;
+  std::string name_;
+  bool created_;
+};
+
+}  // namespace zeroipc

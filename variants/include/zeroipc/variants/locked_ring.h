@@ -1,0 +1,116 @@
+// zeroipc/variants/locked_ring.h — a bounded ring under one process-shared
+// futex lock: the baseline that shows what lock-freedom buys.
+//
+// Progress: blocking. A process preempted while holding the lock stops
+// everyone until it runs again. A process killed holding it is detected (the
+// lock word holds its pid; see detail/pid_lock.h) and the lock taken over.
+//
+// Layout (offsets from the start of the body; SPECIFICATION.md §7.2.5):
+//
+//   0    u32 lock            0 free, else holder pid | 0x80000000 if waiters
+//   8    u64 holder_start    start time of the holder
+//   64   u64 head            next position to pop   } written only under
+//   72   u64 tail            next position to push  } the lock
+//   128  slots[capacity], element_size bytes each, slot = pos & (capacity - 1)
+//
+// Memory ordering: the lock's acquire/release (pid_lock.h (L1)/(L2)) orders
+// everything; head and tail are atomic only so that size_approx() can read
+// them without the lock.
+//
+// What a kill costs: the holder writes the slot, then moves tail (or reads
+// the slot, then moves head) with one store each. Killed before that store:
+// the operation did not happen (a popped element was not yet returned, so
+// the next consumer gets it). Killed after it: the operation is complete
+// (a popped element dies with the consumer: the in-flight element). Either
+// way the next process takes the lock over after at most one 20 ms slice.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "zeroipc/variants/detail/pid_lock.h"
+#include "zeroipc/variants/detail/ring_math.h"
+
+namespace zeroipc::variants {
+
+struct locked_ring {
+  static constexpr std::uint16_t kId = 5;
+  static constexpr std::string_view kName = "locked_ring";
+  static constexpr bool kMultiProducer = true;
+  static constexpr bool kMultiConsumer = true;
+  static constexpr bool kFifo = true;
+
+  static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
+    return detail::mul_add_or_zero(capacity, element_size, 128);
+  }
+  static void init(std::byte* body, std::uint64_t, std::uint32_t, std::uint64_t start) noexcept {
+    std::memcpy(body + 64, &start, 8);
+    std::memcpy(body + 72, &start, 8);
+  }
+
+  template <class T>
+  class queue {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+   public:
+    queue(std::byte* body, std::uint64_t capacity) noexcept
+        : lock_(*reinterpret_cast<std::uint32_t*>(body)),
+          holder_start_(*reinterpret_cast<std::uint64_t*>(body + 8)),
+          head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
+          tail_(*reinterpret_cast<std::uint64_t*>(body + 72)),
+          slots_(body + 128),
+          capacity_(capacity) {}
+
+    bool push(const T& value) noexcept {
+      Guard g(*this);
+      const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+      if (t - head_.load(std::memory_order_relaxed) == capacity_) return false;
+      std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
+      tail_.store(t + 1, std::memory_order_relaxed);
+      return true;
+    }
+
+    bool pop(T& out) noexcept {
+      Guard g(*this);
+      const std::uint64_t h = head_.load(std::memory_order_relaxed);
+      if (h == tail_.load(std::memory_order_relaxed)) return false;
+      std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
+      head_.store(h + 1, std::memory_order_relaxed);
+      return true;
+    }
+
+    [[nodiscard]] std::uint64_t size_approx() const noexcept {
+      const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+      const std::uint64_t h = head_.load(std::memory_order_relaxed);
+      return t > h ? t - h : 0;
+    }
+
+   private:
+    struct Guard {
+      explicit Guard(queue& q) noexcept : q_(q) {
+        // A live holder is waited for however long it takes (this is the
+        // blocking baseline); a dead one is taken over.
+        while (zeroipc::detail::pid_lock_acquire(q_.lock_, q_.holder_start_, std::chrono::hours(1))
+                   .outcome == zeroipc::detail::PidLockResult::kTimedOut) {
+        }
+      }
+      ~Guard() { zeroipc::detail::pid_lock_release(q_.lock_, q_.holder_start_); }
+      queue& q_;
+    };
+
+    std::uint32_t& lock_;
+    std::uint64_t& holder_start_;
+    std::atomic_ref<std::uint64_t> head_;
+    std::atomic_ref<std::uint64_t> tail_;
+    std::byte* slots_;
+    std::uint64_t capacity_;
+  };
+};
+
+}  // namespace zeroipc::variants

@@ -1,0 +1,126 @@
+// zeroipc/variants/spsc_ring.h — single-producer / single-consumer ring with
+// cached remote indices (Lamport 1983; the index caching of FastForward,
+// Giacomoni et al. PPoPP 2008, and of rigtorp's SPSCQueue).
+//
+// Progress: wait-free for both sides (no loops, no CAS). Exactly one
+// producer process and one consumer process: the roles are claimed in the
+// segment on first use and a second live process claiming one is refused
+// (the Queue wrapper throws). A dead holder's role is taken over.
+//
+// Layout (offsets from the start of the body; SPECIFICATION.md §7.2.4):
+//
+//   0    u64 tail            (own cache line) written by the producer only
+//   64   u64 head            (own cache line) written by the consumer only
+//   128  producer role: u32 pid, u32 reserved, u64 start time
+//   144  consumer role: u32 pid, u32 reserved, u64 start time
+//   192  slots[capacity], element_size bytes each, slot = pos & (capacity - 1)
+//
+// Each side keeps a private copy of the other side's index and reads the
+// shared one only when the copy says full/empty: in a stream, the producer
+// and consumer touch each other's cache line once per lap, not per message.
+//
+// Memory-ordering pairs:
+//   (1) the producer's release store of tail after writing the slot pairs
+//       with (2) the consumer's acquire load of tail before reading it.
+//   (3) the consumer's release store of head after reading the slot pairs
+//       with (4) the producer's acquire load of head before overwriting it.
+//
+// What a kill costs:
+//   producer, before (1): the half-written slot is invisible; nothing lost
+//     that was pushed. The next producer takes the role over and continues.
+//   consumer, after copying the element, before (3): the element was never
+//     returned; the next consumer reads it again (not a duplicate: the dead
+//     one never delivered it). After (3): the element dies with the consumer
+//     (the in-flight element).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "zeroipc/variants/detail/ring_math.h"
+#include "zeroipc/variants/detail/role.h"
+
+namespace zeroipc::variants {
+
+struct spsc_ring {
+  static constexpr std::uint16_t kId = 4;
+  static constexpr std::string_view kName = "spsc_ring";
+  static constexpr bool kMultiProducer = false;
+  static constexpr bool kMultiConsumer = false;
+  static constexpr bool kFifo = true;
+
+  static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
+    return detail::mul_add_or_zero(capacity, element_size, 192);
+  }
+  static void init(std::byte* body, std::uint64_t, std::uint32_t, std::uint64_t start) noexcept {
+    std::memcpy(body, &start, 8);
+    std::memcpy(body + 64, &start, 8);
+  }
+
+  template <class T>
+  class queue {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+   public:
+    queue(std::byte* body, std::uint64_t capacity) noexcept
+        : body_(body),
+          tail_(*reinterpret_cast<std::uint64_t*>(body)),
+          head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
+          slots_(body + 192),
+          capacity_(capacity),
+          cached_head_(head_.load(std::memory_order_acquire)),  // (4)
+          cached_tail_(tail_.load(std::memory_order_acquire)) {}  // (2)
+
+    /// Claims the producer / consumer role for this process (see role.h).
+    detail::RoleClaim claim_producer() noexcept { return detail::claim_role(body_ + 128); }
+    detail::RoleClaim claim_consumer() noexcept { return detail::claim_role(body_ + 144); }
+    void release_roles() noexcept {
+      detail::release_role(body_ + 128);
+      detail::release_role(body_ + 144);
+    }
+
+    bool push(const T& value) noexcept {
+      const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // only we write it
+      if (t - cached_head_ == capacity_) {
+        cached_head_ = head_.load(std::memory_order_acquire);  // (4)
+        if (t - cached_head_ == capacity_) return false;
+      }
+      std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
+      tail_.store(t + 1, std::memory_order_release);  // (1)
+      return true;
+    }
+
+    bool pop(T& out) noexcept {
+      const std::uint64_t h = head_.load(std::memory_order_relaxed);  // only we write it
+      if (h == cached_tail_) {
+        cached_tail_ = tail_.load(std::memory_order_acquire);  // (2)
+        if (h == cached_tail_) return false;
+      }
+      std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
+      head_.store(h + 1, std::memory_order_release);  // (3)
+      return true;
+    }
+
+    [[nodiscard]] std::uint64_t size_approx() const noexcept {
+      const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+      const std::uint64_t h = head_.load(std::memory_order_relaxed);
+      return t > h ? t - h : 0;
+    }
+
+   private:
+    std::byte* body_;
+    std::atomic_ref<std::uint64_t> tail_;
+    std::atomic_ref<std::uint64_t> head_;
+    std::byte* slots_;
+    std::uint64_t capacity_;
+    std::uint64_t cached_head_;  // producer's copy of head
+    std::uint64_t cached_tail_;  // consumer's copy of tail
+  };
+};
+
+}  // namespace zeroipc::variants

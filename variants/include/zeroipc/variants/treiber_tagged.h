@@ -1,0 +1,140 @@
+// zeroipc/variants/treiber_tagged.h — Treiber's lock-free stack (R. K.
+// Treiber, "Systems Programming: Coping with Parallelism", IBM RJ 5118, 1986)
+// over a fixed array of nodes, with an ABA tag in the CAS word.
+//
+// Progress: lock-free (a CAS fails only because another operation succeeded).
+//
+// Layout (offsets from the start of the body; SPECIFICATION.md §7.3.1):
+//
+//   0    u64 top         (own cache line)   tag << 32 | (node index + 1); 0 = empty
+//   64   u64 free_top    (own cache line)   the free list, same encoding
+//   128  nodes[capacity], each `stride` = align8(8 + element_size) bytes:
+//          +0 u32 next   index + 1 of the node below, 0 = none
+//          +8 element bytes
+//
+// Both lists are Treiber stacks of node indices. push takes a node off the
+// free list, fills it, and pushes it on top; pop takes the top node, copies
+// the element out, and returns the node to the free list. The 32-bit tag is
+// incremented by every successful CAS, so a node popped and pushed back
+// between another process's read of `top` and its CAS makes that CAS fail
+// (ABA), unless exactly 2^32 operations happened in between.
+//
+// Memory-ordering pairs:
+//   (1) the release CAS that links a node (after writing its element and
+//       next) pairs with (2) the acquire load/CAS that takes it: the taker
+//       sees the element and next. `next` is read with a relaxed atomic load
+//       because a concurrent taker may already be reusing the node: the
+//       value may be stale, and then the tagged CAS fails.
+//
+// What a kill costs:
+//   push, after taking a free node, before linking it: the node is leaked
+//     (the stack holds one element fewer at most); no element lost.
+//   pop, after unlinking the node, before returning it to the free list:
+//     the element dies with the process (in flight) and the node is leaked.
+//   Nothing else: every step is one CAS, and the survivors never wait.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "zeroipc/variants/detail/ring_math.h"
+
+namespace zeroipc::variants {
+
+struct treiber_tagged {
+  static constexpr std::uint16_t kId = 1;
+  static constexpr std::string_view kName = "treiber_tagged";
+
+  static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
+    return (8 + std::uint64_t{element_size} + 7) & ~std::uint64_t{7};
+  }
+  static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    if (capacity == 0 || capacity >= 0xFFFFFFFFu || element_size == 0) return 0;
+    return detail::mul_add_or_zero(capacity, stride(element_size), 128);
+  }
+  static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    const std::uint64_t free_top = 1;  // node 0, tag 0
+    std::memcpy(body + 64, &free_top, 8);
+    for (std::uint64_t i = 0; i < capacity; ++i) {
+      const auto next = static_cast<std::uint32_t>(i + 1 < capacity ? i + 2 : 0);
+      std::memcpy(body + 128 + i * stride(element_size), &next, 4);
+    }
+  }
+
+  template <class T>
+  class stack {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+   public:
+    stack(std::byte* body, std::uint64_t capacity) noexcept
+        : top_(*reinterpret_cast<std::uint64_t*>(body)),
+          free_top_(*reinterpret_cast<std::uint64_t*>(body + 64)),
+          nodes_(body + 128),
+          capacity_(capacity) {}
+
+    bool push(const T& value) noexcept {
+      const std::uint32_t node = take(free_top_);
+      if (node == 0) return false;  // every node is on the stack: full
+      std::memcpy(element(node), &value, sizeof(T));
+      link(top_, node);
+      return true;
+    }
+
+    bool pop(T& out) noexcept {
+      const std::uint32_t node = take(top_);
+      if (node == 0) return false;
+      std::memcpy(&out, element(node), sizeof(T));
+      link(free_top_, node);
+      return true;
+    }
+
+   private:
+    static constexpr std::uint64_t kIndexMask = 0xFFFFFFFFu;
+
+    std::atomic_ref<std::uint32_t> next_of(std::uint32_t node) const noexcept {
+      return std::atomic_ref<std::uint32_t>(
+          *reinterpret_cast<std::uint32_t*>(nodes_ + (node - 1) * stride(sizeof(T))));
+    }
+    std::byte* element(std::uint32_t node) const noexcept {
+      return nodes_ + (node - 1) * stride(sizeof(T)) + 8;
+    }
+
+    // Pops a node index (1-based) off `list`; 0 when it is empty.
+    std::uint32_t take(std::atomic_ref<std::uint64_t>& list) noexcept {
+      std::uint64_t top = list.load(std::memory_order_acquire);  // (2)
+      for (;;) {
+        const auto node = static_cast<std::uint32_t>(top & kIndexMask);
+        if (node == 0 || node > capacity_) return 0;  // empty (or a corrupt index: treat as empty)
+        const std::uint64_t next = next_of(node).load(std::memory_order_relaxed);
+        const std::uint64_t tag = (top >> 32) + 1;
+        if (list.compare_exchange_weak(top, (tag << 32) | next, std::memory_order_acquire,
+                                       std::memory_order_acquire)) {  // (2)
+          return node;
+        }
+      }
+    }
+
+    void link(std::atomic_ref<std::uint64_t>& list, std::uint32_t node) noexcept {
+      std::uint64_t top = list.load(std::memory_order_relaxed);
+      for (;;) {
+        next_of(node).store(static_cast<std::uint32_t>(top & kIndexMask), std::memory_order_relaxed);
+        const std::uint64_t tag = (top >> 32) + 1;
+        if (list.compare_exchange_weak(top, (tag << 32) | node, std::memory_order_release,
+                                       std::memory_order_relaxed)) {  // (1)
+          return;
+        }
+      }
+    }
+
+    std::atomic_ref<std::uint64_t> top_;
+    std::atomic_ref<std::uint64_t> free_top_;
+    std::byte* nodes_;
+    std::uint64_t capacity_;
+  };
+};
+
+}  // namespace zeroipc::variants

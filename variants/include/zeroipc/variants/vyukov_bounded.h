@@ -1,0 +1,153 @@
+// zeroipc/variants/vyukov_bounded.h — Dmitry Vyukov's bounded MPMC queue
+// ("Bounded MPMC queue", 1024cores.net, 2010), in shared memory.
+//
+// Progress: push and pop never wait and never take a lock, but the queue is
+// not lock-free in the strict sense: a producer preempted (or killed) between
+// claiming a cell and publishing it makes consumers at that cell report
+// "empty" until it resumes (and a stalled consumer makes producers report
+// "full"). One CAS per operation when uncontended.
+//
+// Layout (offsets from the start of the body, i.e. after the 64-byte common
+// structure header; SPECIFICATION.md §7.2.1):
+//
+//   0    u64 enqueue_pos   (own cache line)        next position to claim for push
+//   64   u64 dequeue_pos   (own cache line)        next position to claim for pop
+//   128  cells[capacity], each `stride` bytes = align8(8 + element_size):
+//          +0 u64 sequence    position this cell is ready for:
+//                             == pos     : free for the push at pos
+//                             == pos + 1 : holds the element pushed at pos
+//          +8 element bytes
+//
+// Positions are 64-bit and only grow; cell = pos & (capacity - 1).
+//
+// Memory-ordering pairs:
+//   (1) push's acquire load of cell.sequence pairs with (4) pop's release
+//       store that frees the cell: the push writes after the pop's read.
+//   (2) push's release store of sequence = pos + 1 pairs with (3) pop's
+//       acquire load: the pop reads the element the push wrote.
+//   The position CASes are relaxed: they only arbitrate who owns a cell;
+//   the cell's sequence carries all the data ordering.
+//
+// What a kill costs (a process SIGKILLed at each step):
+//   push, before winning the CAS on enqueue_pos: nothing.
+//   push, after the CAS, before (2): the cell is claimed but never
+//     published. Consumers reaching that position see "empty" forever; every
+//     element behind it is unreachable. The queue is WEDGED for consumers.
+//   pop, before winning the CAS on dequeue_pos: nothing.
+//   pop, after the CAS, before (4): the element is lost with the consumer
+//     and the cell is never freed: producers reaching it a lap later see
+//     "full" forever. The queue is WEDGED for producers.
+// That is why vyukov_bounded is not the default Queue variant.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "zeroipc/variants/detail/ring_math.h"
+
+namespace zeroipc::variants {
+
+struct vyukov_bounded {
+  static constexpr std::uint16_t kId = 1;
+  static constexpr std::string_view kName = "vyukov_bounded";
+  static constexpr bool kMultiProducer = true;
+  static constexpr bool kMultiConsumer = true;
+  static constexpr bool kFifo = true;
+
+  static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
+    return (8 + std::uint64_t{element_size} + 7) & ~std::uint64_t{7};
+  }
+  /// Bytes of the body for `capacity` elements; 0 if the capacity is not allowed.
+  static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
+    return detail::mul_add_or_zero(capacity, stride(element_size), 128);
+  }
+  /// Initialises a zeroed body so that the first position is `start`.
+  static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size,
+                   std::uint64_t start) noexcept {
+    std::memcpy(body, &start, 8);
+    std::memcpy(body + 64, &start, 8);
+    for (std::uint64_t i = 0; i < capacity; ++i) {
+      const std::uint64_t pos = start + i;
+      std::memcpy(body + 128 + (pos & (capacity - 1)) * stride(element_size), &pos, 8);
+    }
+  }
+
+  template <class T>
+  class queue {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+   public:
+    queue(std::byte* body, std::uint64_t capacity) noexcept
+        : enqueue_pos_(*reinterpret_cast<std::uint64_t*>(body)),
+          dequeue_pos_(*reinterpret_cast<std::uint64_t*>(body + 64)),
+          cells_(body + 128),
+          mask_(capacity - 1) {}
+
+    bool push(const T& value) noexcept {
+      std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
+      for (;;) {
+        std::byte* cell = cell_at(pos);
+        const std::uint64_t seq = sequence(cell).load(std::memory_order_acquire);  // (1)
+        const auto diff = static_cast<std::int64_t>(seq - pos);
+        if (diff == 0) {
+          if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+            std::memcpy(cell + 8, &value, sizeof(T));
+            sequence(cell).store(pos + 1, std::memory_order_release);  // (2)
+            return true;
+          }
+        } else if (diff < 0) {
+          return false;  // the cell still holds the element of the previous lap: full
+        } else {
+          pos = enqueue_pos_.load(std::memory_order_relaxed);
+        }
+      }
+    }
+
+    bool pop(T& out) noexcept {
+      std::uint64_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+      for (;;) {
+        std::byte* cell = cell_at(pos);
+        const std::uint64_t seq = sequence(cell).load(std::memory_order_acquire);  // (3)
+        const auto diff = static_cast<std::int64_t>(seq - (pos + 1));
+        if (diff == 0) {
+          if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+            std::memcpy(&out, cell + 8, sizeof(T));
+            sequence(cell).store(pos + mask_ + 1, std::memory_order_release);  // (4)
+            return true;
+          }
+        } else if (diff < 0) {
+          return false;  // not yet published: empty
+        } else {
+          pos = dequeue_pos_.load(std::memory_order_relaxed);
+        }
+      }
+    }
+
+    /// Elements in the queue at some recent moment (exact when quiescent).
+    [[nodiscard]] std::uint64_t size_approx() const noexcept {
+      const std::uint64_t tail = enqueue_pos_.load(std::memory_order_relaxed);
+      const std::uint64_t head = dequeue_pos_.load(std::memory_order_relaxed);
+      return tail > head ? tail - head : 0;
+    }
+
+   private:
+    std::byte* cell_at(std::uint64_t pos) const noexcept {
+      return cells_ + (pos & mask_) * stride(sizeof(T));
+    }
+    static std::atomic_ref<std::uint64_t> sequence(std::byte* cell) noexcept {
+      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(cell));
+    }
+
+    std::atomic_ref<std::uint64_t> enqueue_pos_;
+    std::atomic_ref<std::uint64_t> dequeue_pos_;
+    std::byte* cells_;
+    std::uint64_t mask_;
+  };
+};
+
+}  // namespace zeroipc::variants
