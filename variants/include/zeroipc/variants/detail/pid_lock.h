@@ -42,8 +42,14 @@ struct PidLockResult {
 /// Takes the lock at `word`, waiting at most `patience` for a live holder.
 inline PidLockResult pid_lock_acquire(std::uint32_t& word_ref, std::uint64_t& start_ref,
                                       std::chrono::nanoseconds patience) noexcept {
-  const auto me = static_cast<std::uint32_t>(::getpid());
+  const auto me = static_cast<std::uint32_t>(current_pid());
   std::atomic_ref<std::uint32_t> word(word_ref);
+  std::atomic_ref<std::uint64_t> start(start_ref);
+  std::uint32_t expected = 0;
+  if (word.compare_exchange_strong(expected, me, std::memory_order_acquire)) {  // (L1) fast path
+    start.store(self_start_time(), std::memory_order_relaxed);
+    return {PidLockResult::kAcquired, 0};
+  }
   const auto deadline = std::chrono::steady_clock::now() + patience;
   bool contended = false;
   PidLockResult result{PidLockResult::kAcquired, 0};
@@ -72,8 +78,7 @@ inline PidLockResult pid_lock_acquire(std::uint32_t& word_ref, std::uint64_t& st
     const FutexResult r = futex_wait(&word_ref, v, slice);
     if (r == FutexResult::kTimedOut || slice.count() <= 0) {
       const auto holder = static_cast<pid_t>(v & ~kPidLockWaitersBit);
-      const std::uint64_t start = std::atomic_ref<std::uint64_t>(start_ref).load(std::memory_order_relaxed);
-      if (!process_alive(holder, start)) {
+      if (!process_alive(holder, start.load(std::memory_order_relaxed))) {
         // If the word changed meanwhile (another waiter was faster, or the
         // holder released it), the CAS fails and we go round again.
         if (word.compare_exchange_strong(v, me | kPidLockWaitersBit, std::memory_order_acquire)) {  // (L1)
@@ -85,7 +90,7 @@ inline PidLockResult pid_lock_acquire(std::uint32_t& word_ref, std::uint64_t& st
       if (std::chrono::steady_clock::now() >= deadline) return {PidLockResult::kTimedOut, holder};
     }
   }
-  std::atomic_ref<std::uint64_t>(start_ref).store(self_start_time(), std::memory_order_relaxed);
+  start.store(self_start_time(), std::memory_order_relaxed);
   return result;
 }
 

@@ -24,7 +24,7 @@ struct RoleClaim {
 inline RoleClaim claim_role(std::byte* role) noexcept {
   std::atomic_ref<std::uint32_t> pid(*reinterpret_cast<std::uint32_t*>(role));
   std::atomic_ref<std::uint64_t> start(*reinterpret_cast<std::uint64_t*>(role + 8));
-  const auto me = static_cast<std::uint32_t>(::getpid());
+  const auto me = static_cast<std::uint32_t>(zeroipc::detail::current_pid());
   for (;;) {
     std::uint32_t seen = pid.load(std::memory_order_acquire);
     if (seen == me) return {true, 0};
@@ -41,7 +41,7 @@ inline RoleClaim claim_role(std::byte* role) noexcept {
 
 inline void release_role(std::byte* role) noexcept {
   std::atomic_ref<std::uint32_t> pid(*reinterpret_cast<std::uint32_t*>(role));
-  auto me = static_cast<std::uint32_t>(::getpid());
+  auto me = static_cast<std::uint32_t>(zeroipc::detail::current_pid());
   if (pid.load(std::memory_order_relaxed) == me) {
     std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(role + 8))
         .store(0, std::memory_order_relaxed);

@@ -1,0 +1,289 @@
+// Per-operation microbenchmarks of every queue and stack variant (Google
+// Benchmark). What it measures, per variant:
+//   single_thread     push then pop from one thread: the uncontended cost of a pair
+//   two_threads       one producer thread and one consumer thread pinned to cores
+//                     0 and 1, 8-byte messages: one-way throughput
+//   cross_process     the same with the consumer in another process (fork)
+//   4p4c              4 producers + 4 consumers on the 2 cores (MPMC variants only):
+//                     preemption in the middle of an operation
+// plus `reference_spsc`, a minimal hand-written SPSC ring in private memory
+// built here, the "how good can it get" reference for spsc_ring.
+//
+// Compare variants as ratios within one run; never across runs (noisy VM).
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <pthread.h>
+#include <sched.h>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <tuple>
+#include <unistd.h>
+#include <vector>
+
+#include <zeroipc/memory.h>
+#include <zeroipc/registry.h>
+
+namespace {
+
+constexpr std::uint64_t kBatch = 1 << 16;  // messages per benchmark iteration
+constexpr std::size_t kCapacity = 1024;
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu % static_cast<int>(std::thread::hardware_concurrency()), &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+void unpin() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (unsigned c = 0; c < std::thread::hardware_concurrency(); ++c) CPU_SET(c, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+// A segment per benchmark run, removed at the end.
+struct Segment {
+  std::string name = "/zeroipc_bench_" + std::to_string(::getpid());
+  zeroipc::Memory mem{(zeroipc::Memory::unlink(name), name), 64 << 20};
+  ~Segment() { zeroipc::Memory::unlink(name); }
+};
+
+// The reference: the least an SPSC ring can do. Indices on their own cache
+// lines, each side caching the other's index, power-of-two mask.
+class ReferenceSpsc {
+ public:
+  bool push(std::uint64_t v) noexcept {
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+    if (t - head_cache_ == kCapacity) {
+      head_cache_ = head_.load(std::memory_order_acquire);
+      if (t - head_cache_ == kCapacity) return false;
+    }
+    slots_[t & (kCapacity - 1)] = v;
+    tail_.store(t + 1, std::memory_order_release);
+    return true;
+  }
+  bool pop(std::uint64_t& v) noexcept {
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);
+    if (h == tail_cache_) {
+      tail_cache_ = tail_.load(std::memory_order_acquire);
+      if (h == tail_cache_) return false;
+    }
+    v = slots_[h & (kCapacity - 1)];
+    head_.store(h + 1, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  alignas(64) std::atomic<std::uint64_t> tail_{0};
+  alignas(64) std::uint64_t head_cache_ = 0;
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+  alignas(64) std::uint64_t tail_cache_ = 0;
+  alignas(64) std::uint64_t slots_[kCapacity] = {};
+};
+
+// Adapts Queue's optional-returning pop to the reference's shape.
+template <class Q>
+bool pop_into(Q& q, std::uint64_t& v) {
+  if (auto x = q.pop()) {
+    v = *x;
+    return true;
+  }
+  return false;
+}
+bool pop_into(ReferenceSpsc& q, std::uint64_t& v) { return q.pop(v); }
+
+// One producer thread (core 1) and this thread as consumer (core 0).
+template <class Q>
+void run_two_threads(benchmark::State& state, Q& producer_side, Q& consumer_side) {
+  std::uint64_t checksum = 0;
+  for (auto _ : state) {
+    std::thread producer([&] {
+      pin_to(1);
+      for (std::uint64_t i = 0; i < kBatch; ++i) {
+        while (!producer_side.push(i)) {
+        }
+      }
+    });
+    pin_to(0);
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      std::uint64_t v;
+      while (!pop_into(consumer_side, v)) {
+      }
+      checksum += v;
+    }
+    producer.join();
+  }
+  unpin();
+  benchmark::DoNotOptimize(checksum);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+
+void reference_spsc(benchmark::State& state) {
+  auto q = std::make_unique<ReferenceSpsc>();
+  run_two_threads(state, *q, *q);
+}
+
+template <class V>
+void single_thread(benchmark::State& state) {
+  Segment seg;
+  zeroipc::Queue<std::uint64_t, V> q(seg.mem, "q", kCapacity);
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    q.push(i++);
+    benchmark::DoNotOptimize(q.pop());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+template <class V>
+void two_threads(benchmark::State& state) {
+  Segment seg;
+  zeroipc::Queue<std::uint64_t, V> q(seg.mem, "q", kCapacity);
+  run_two_threads(state, q, q);
+}
+
+template <class V>
+void cross_process(benchmark::State& state) {
+  Segment seg;
+  zeroipc::Queue<std::uint64_t, V> q(seg.mem, "q", kCapacity);
+  for (auto _ : state) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      pin_to(1);
+      zeroipc::Memory peer(seg.name);
+      zeroipc::Queue<std::uint64_t, V> consumer(peer, "q");
+      std::uint64_t expected = 0;
+      while (expected < kBatch) {
+        if (auto v = consumer.pop()) {
+          if (*v != expected) ::_exit(1);
+          ++expected;
+        }
+      }
+      ::_exit(0);
+    }
+    pin_to(0);
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      while (!q.push(i)) {
+      }
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("consumer saw a wrong item");
+  }
+  unpin();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+
+template <class V>
+void four_by_four(benchmark::State& state) {
+  Segment seg;
+  zeroipc::Queue<std::uint64_t, V> q(seg.mem, "q", kCapacity);
+  for (auto _ : state) {
+    std::atomic<std::uint64_t> popped{0};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < 4; ++p) {
+      threads.emplace_back([&] {
+        for (std::uint64_t i = 0; i < kBatch / 4; ++i) {
+          while (!q.push(i)) std::this_thread::yield();
+        }
+      });
+    }
+    for (int c = 0; c < 4; ++c) {
+      threads.emplace_back([&] {
+        while (popped.load(std::memory_order_relaxed) < kBatch) {
+          if (q.pop()) {
+            popped.fetch_add(1, std::memory_order_relaxed);
+          } else {
+            std::this_thread::yield();
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+
+template <class V>
+void stack_single_thread(benchmark::State& state) {
+  Segment seg;
+  zeroipc::Stack<std::uint64_t, V> s(seg.mem, "s", kCapacity);
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    s.push(i++);
+    benchmark::DoNotOptimize(s.pop());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+template <class V>
+void stack_two_threads(benchmark::State& state) {
+  Segment seg;
+  zeroipc::Stack<std::uint64_t, V> s(seg.mem, "s", kCapacity);
+  for (auto _ : state) {
+    std::thread pusher([&] {
+      pin_to(1);
+      for (std::uint64_t i = 0; i < kBatch; ++i) {
+        while (!s.push(i)) {
+        }
+      }
+    });
+    pin_to(0);
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      while (!s.pop()) {
+      }
+    }
+    pusher.join();
+  }
+  unpin();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+
+template <class... V>
+void register_queues(std::tuple<V...>*) {
+  (benchmark::RegisterBenchmark(("single_thread/" + std::string(V::kName)).c_str(), single_thread<V>), ...);
+  benchmark::RegisterBenchmark("two_threads/reference_spsc", reference_spsc)->UseRealTime();
+  (benchmark::RegisterBenchmark(("two_threads/" + std::string(V::kName)).c_str(), two_threads<V>)
+       ->UseRealTime(),
+   ...);
+  (benchmark::RegisterBenchmark(("cross_process/" + std::string(V::kName)).c_str(), cross_process<V>)
+       ->UseRealTime(),
+   ...);
+  auto mpmc = [](auto* tag) {
+    using W = std::remove_pointer_t<decltype(tag)>;
+    if constexpr (W::kMultiProducer && W::kMultiConsumer) {
+      benchmark::RegisterBenchmark(("4p4c/" + std::string(W::kName)).c_str(), four_by_four<W>)
+          ->UseRealTime();
+    }
+  };
+  (mpmc(static_cast<V*>(nullptr)), ...);
+}
+
+template <class... V>
+void register_stacks(std::tuple<V...>*) {
+  (benchmark::RegisterBenchmark(("stack_single_thread/" + std::string(V::kName)).c_str(),
+                                stack_single_thread<V>),
+   ...);
+  (benchmark::RegisterBenchmark(("stack_two_threads/" + std::string(V::kName)).c_str(),
+                                stack_two_threads<V>)
+       ->UseRealTime(),
+   ...);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_queues(static_cast<zeroipc::QueueVariants*>(nullptr));
+  register_stacks(static_cast<zeroipc::StackVariants*>(nullptr));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("build_type", ZEROIPC_BUILD_TYPE);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
