@@ -52,6 +52,8 @@ struct spsc_ring {
   static constexpr bool kMultiProducer = false;
   static constexpr bool kMultiConsumer = false;
   static constexpr bool kFifo = true;
+  /// "full" and "empty" answers are exact (linearizable).
+  static constexpr bool kExactEmptyFull = true;
 
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;

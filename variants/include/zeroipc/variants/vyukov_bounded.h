@@ -57,6 +57,11 @@ struct vyukov_bounded {
   static constexpr bool kMultiProducer = true;
   static constexpr bool kMultiConsumer = true;
   static constexpr bool kFifo = true;
+  /// Whether "full" and "empty" answers are exact (linearizable). Not here:
+  /// a pop that reaches a cell claimed but not yet published by a slower
+  /// push reports empty although later pushes have completed (and
+  /// symmetrically for full). tests/unit/linearizability_test.cpp counts it.
+  static constexpr bool kExactEmptyFull = false;
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
     return (8 + std::uint64_t{element_size} + 7) & ~std::uint64_t{7};
