@@ -29,7 +29,7 @@ namespace zeroipc {
 
 using QueueVariants =
     std::tuple<variants::vyukov_bounded, variants::spsc_ring, variants::locked_ring>;
-using StackVariants = std::tuple<variants::treiber_tagged>;
+using StackVariants = std::tuple<variants::treiber_tagged, variants::elimination_backoff>;
 
 struct VariantInfo {
   std::string_view name;

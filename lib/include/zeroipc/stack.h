@@ -19,6 +19,7 @@
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
 #include "zeroipc/memory.h"
+#include "zeroipc/variants/elimination_backoff.h"
 #include "zeroipc/variants/treiber_tagged.h"
 
 namespace zeroipc {

@@ -22,9 +22,7 @@
 // Memory-ordering pairs:
 //   (1) the release CAS that links a node (after writing its element and
 //       next) pairs with (2) the acquire load/CAS that takes it: the taker
-//       sees the element and next. `next` is read with a relaxed atomic load
-//       because a concurrent taker may already be reusing the node: the
-//       value may be stale, and then the tagged CAS fails.
+//       sees the element and next (detail/tagged_list.h (T1)/(T2)).
 //
 // What a kill costs:
 //   push, after taking a free node, before linking it: the node is leaked
@@ -42,6 +40,7 @@
 #include <type_traits>
 
 #include "zeroipc/variants/detail/ring_math.h"
+#include "zeroipc/variants/detail/tagged_list.h"
 
 namespace zeroipc::variants {
 
@@ -50,7 +49,7 @@ struct treiber_tagged {
   static constexpr std::string_view kName = "treiber_tagged";
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
-    return (8 + std::uint64_t{element_size} + 7) & ~std::uint64_t{7};
+    return detail::node_stride(element_size);
   }
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (capacity == 0 || capacity >= 0xFFFFFFFFu || element_size == 0) return 0;
@@ -71,69 +70,28 @@ struct treiber_tagged {
 
    public:
     stack(std::byte* body, std::uint64_t capacity) noexcept
-        : top_(*reinterpret_cast<std::uint64_t*>(body)),
-          free_top_(*reinterpret_cast<std::uint64_t*>(body + 64)),
-          nodes_(body + 128),
-          capacity_(capacity) {}
+        : top_(*reinterpret_cast<std::uint64_t*>(body), body + 128, stride(sizeof(T)), capacity),
+          free_(*reinterpret_cast<std::uint64_t*>(body + 64), body + 128, stride(sizeof(T)), capacity) {}
 
     bool push(const T& value) noexcept {
-      const std::uint32_t node = take(free_top_);
+      const std::uint32_t node = free_.take();
       if (node == 0) return false;  // every node is on the stack: full
-      std::memcpy(element(node), &value, sizeof(T));
-      link(top_, node);
+      std::memcpy(top_.element(node), &value, sizeof(T));
+      top_.link(node);  // (1)
       return true;
     }
 
     bool pop(T& out) noexcept {
-      const std::uint32_t node = take(top_);
+      const std::uint32_t node = top_.take();  // (2)
       if (node == 0) return false;
-      std::memcpy(&out, element(node), sizeof(T));
-      link(free_top_, node);
+      std::memcpy(&out, top_.element(node), sizeof(T));
+      free_.link(node);
       return true;
     }
 
    private:
-    static constexpr std::uint64_t kIndexMask = 0xFFFFFFFFu;
-
-    std::atomic_ref<std::uint32_t> next_of(std::uint32_t node) const noexcept {
-      return std::atomic_ref<std::uint32_t>(
-          *reinterpret_cast<std::uint32_t*>(nodes_ + (node - 1) * stride(sizeof(T))));
-    }
-    std::byte* element(std::uint32_t node) const noexcept {
-      return nodes_ + (node - 1) * stride(sizeof(T)) + 8;
-    }
-
-    // Pops a node index (1-based) off `list`; 0 when it is empty.
-    std::uint32_t take(std::atomic_ref<std::uint64_t>& list) noexcept {
-      std::uint64_t top = list.load(std::memory_order_acquire);  // (2)
-      for (;;) {
-        const auto node = static_cast<std::uint32_t>(top & kIndexMask);
-        if (node == 0 || node > capacity_) return 0;  // empty (or a corrupt index: treat as empty)
-        const std::uint64_t next = next_of(node).load(std::memory_order_relaxed);
-        const std::uint64_t tag = (top >> 32) + 1;
-        if (list.compare_exchange_weak(top, (tag << 32) | next, std::memory_order_acquire,
-                                       std::memory_order_acquire)) {  // (2)
-          return node;
-        }
-      }
-    }
-
-    void link(std::atomic_ref<std::uint64_t>& list, std::uint32_t node) noexcept {
-      std::uint64_t top = list.load(std::memory_order_relaxed);
-      for (;;) {
-        next_of(node).store(static_cast<std::uint32_t>(top & kIndexMask), std::memory_order_relaxed);
-        const std::uint64_t tag = (top >> 32) + 1;
-        if (list.compare_exchange_weak(top, (tag << 32) | node, std::memory_order_release,
-                                       std::memory_order_relaxed)) {  // (1)
-          return;
-        }
-      }
-    }
-
-    std::atomic_ref<std::uint64_t> top_;
-    std::atomic_ref<std::uint64_t> free_top_;
-    std::byte* nodes_;
-    std::uint64_t capacity_;
+    detail::TaggedList top_;
+    detail::TaggedList free_;
   };
 };
 

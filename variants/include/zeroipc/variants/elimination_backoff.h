@@ -1,0 +1,182 @@
+// zeroipc/variants/elimination_backoff.h — the elimination-backoff stack of
+// Hendler, Shavit & Yerushalmi, "A Scalable Lock-free Stack Algorithm"
+// (SPAA 2004), in shared memory, with the exchanger-based elimination of
+// Herlihy & Shavit, "The Art of Multiprocessor Programming", ch. 11.
+//
+// A Treiber stack (detail/tagged_list.h) plus an elimination array. An
+// operation tries the stack's CAS once; when it loses to contention it backs
+// off into a random slot of the elimination array and waits a short while
+// for a partner: a push that meets a pop hands its node over directly and
+// both return without touching the stack; two pushes or two pops that meet
+// go back to the stack.
+//
+// Progress: lock-free (every retry follows another operation's success: a
+// won stack CAS or a completed exchange).
+//
+// Layout (offsets from the start of the body; SPECIFICATION.md §7.3.2):
+//
+//   0     u64 top         (own cache line) the stack, as treiber_tagged
+//   64    u64 free_top    (own cache line) the free nodes
+//   128   slots[16], one u64 per cache line (slot i at 128 + 64 i):
+//           bits 63..34 tag, bits 33..32 state (0 EMPTY, 1 WAITING, 2 BUSY),
+//           bits 31..0 offer: node index + 1 for a push, 0xFFFFFFFF for a pop
+//   1152  nodes[capacity], stride align8(8 + element_size), as treiber_tagged
+//
+// Exchange on a slot (every successful CAS increments the tag):
+//   EMPTY   --CAS by A-->  WAITING(a)      A waits for a partner
+//   WAITING --CAS by B-->  BUSY(b)         B takes a, A will read b
+//   BUSY    --store by A-> EMPTY           A takes b and frees the slot
+//   WAITING --CAS by A-->  EMPTY           A gave up (timeout) before a partner came
+// The node of a push that met a pop now belongs to the pop (it copies the
+// element and returns the node to the free list).
+//
+// Memory-ordering pairs:
+//   (1) push writes its element into its node before the release CAS that
+//       offers it (EMPTY -> WAITING, or WAITING -> BUSY), which pairs with
+//       (2) the pop's acquire load or CAS that sees the offer: the pop reads
+//       the element the push wrote. Stack CASes: detail/tagged_list.h.
+//
+// What a kill costs (beyond treiber_tagged's, which apply to the stack path):
+//   waiting in a slot with a push offer: a pop that pairs with it later gets
+//     the element (the push was in flight; it is delivered once, not lost).
+//   waiting in a slot with a pop offer: a push that pairs with it hands its
+//     element to the dead pop: that element is lost, as the in-flight element
+//     of the killed consumer (its pop had linearized).
+//   after a partner made the slot BUSY, before freeing it: the slot stays
+//     BUSY forever and is lost for elimination (others skip it); the stack
+//     keeps working through its CAS path.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+#include <unistd.h>
+
+#include "zeroipc/variants/detail/ring_math.h"
+#include "zeroipc/variants/detail/tagged_list.h"
+
+namespace zeroipc::variants {
+
+struct elimination_backoff {
+  static constexpr std::uint16_t kId = 2;
+  static constexpr std::string_view kName = "elimination_backoff";
+  static constexpr std::uint64_t kSlots = 16;
+  static constexpr std::uint64_t kNodesOffset = 128 + 64 * kSlots;
+
+  static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
+    return detail::node_stride(element_size);
+  }
+  static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    if (capacity == 0 || capacity >= 0xFFFFFFFFu || element_size == 0) return 0;
+    return detail::mul_add_or_zero(capacity, stride(element_size), kNodesOffset);
+  }
+  static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size) noexcept {
+    const std::uint64_t free_top = 1;  // node 0, tag 0
+    std::memcpy(body + 64, &free_top, 8);
+    for (std::uint64_t i = 0; i < capacity; ++i) {
+      const auto next = static_cast<std::uint32_t>(i + 1 < capacity ? i + 2 : 0);
+      std::memcpy(body + kNodesOffset + i * stride(element_size), &next, 4);
+    }
+  }
+
+  template <class T>
+  class stack {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+   public:
+    stack(std::byte* body, std::uint64_t capacity) noexcept
+        : body_(body),
+          top_(*reinterpret_cast<std::uint64_t*>(body), body + kNodesOffset, stride(sizeof(T)), capacity),
+          free_(*reinterpret_cast<std::uint64_t*>(body + 64), body + kNodesOffset, stride(sizeof(T)),
+                capacity),
+          capacity_(capacity),
+          rng_(static_cast<std::uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ull ^
+               reinterpret_cast<std::uintptr_t>(this)) {}
+
+    bool push(const T& value) noexcept {
+      const std::uint32_t node = free_.take();
+      if (node == 0) return false;  // full
+      std::memcpy(top_.element(node), &value, sizeof(T));
+      for (;;) {
+        if (top_.try_link(node)) return true;
+        // Contended: try to hand the node straight to a pop. (1)
+        if (exchange(node) == kPopOffer) return true;
+      }
+    }
+
+    bool pop(T& out) noexcept {
+      for (;;) {
+        bool contended = false;
+        std::uint32_t node = top_.try_take(contended);
+        if (!contended) {
+          if (node == 0) return false;  // empty
+        } else {
+          const std::uint32_t got = exchange(kPopOffer);  // (2)
+          node = (got != kPopOffer && got != 0 && got <= capacity_) ? got : 0;
+          if (node == 0) continue;
+        }
+        std::memcpy(&out, top_.element(node), sizeof(T));
+        free_.link(node);
+        return true;
+      }
+    }
+
+   private:
+    static constexpr std::uint32_t kPopOffer = 0xFFFFFFFFu;
+    static constexpr std::uint64_t kEmpty = 0, kWaiting = 1, kBusy = 2;
+    static constexpr int kPatience = 256;  // polls of a slot while waiting for a partner
+
+    static std::uint64_t state_of(std::uint64_t w) noexcept { return (w >> 32) & 3; }
+    static std::uint32_t offer_of(std::uint64_t w) noexcept { return static_cast<std::uint32_t>(w); }
+    static std::uint64_t make(std::uint64_t old, std::uint64_t state, std::uint32_t offer) noexcept {
+      return (((old >> 34) + 1) << 34) | (state << 32) | offer;
+    }
+
+    // Offers `mine` in a random slot; returns the partner's offer, or 0 if
+    // nobody came (or the slot was busy).
+    std::uint32_t exchange(std::uint32_t mine) noexcept {
+      rng_ ^= rng_ << 13;
+      rng_ ^= rng_ >> 7;
+      rng_ ^= rng_ << 17;
+      std::atomic_ref<std::uint64_t> slot(
+          *reinterpret_cast<std::uint64_t*>(body_ + 128 + 64 * (rng_ % kSlots)));
+      std::uint64_t w = slot.load(std::memory_order_acquire);  // (2)
+      if (state_of(w) == kEmpty) {
+        const std::uint64_t waiting = make(w, kWaiting, mine);
+        if (!slot.compare_exchange_strong(w, waiting, std::memory_order_acq_rel)) return 0;  // (1)
+        for (int i = 0; i < kPatience; ++i) {
+          const std::uint64_t now = slot.load(std::memory_order_acquire);  // (2)
+          if (now != waiting) return take_partner(slot, now);
+        }
+        std::uint64_t expected = waiting;
+        if (slot.compare_exchange_strong(expected, make(waiting, kEmpty, 0), std::memory_order_acq_rel)) {
+          return 0;  // gave up
+        }
+        return take_partner(slot, expected);  // a partner came at the last moment
+      }
+      if (state_of(w) == kWaiting) {
+        if (slot.compare_exchange_strong(w, make(w, kBusy, mine), std::memory_order_acq_rel)) {  // (1)(2)
+          return offer_of(w);
+        }
+      }
+      return 0;
+    }
+
+    // The slot went WAITING -> BUSY(partner): read the partner's offer and free the slot.
+    static std::uint32_t take_partner(std::atomic_ref<std::uint64_t>& slot, std::uint64_t busy) noexcept {
+      slot.store(make(busy, kEmpty, 0), std::memory_order_release);
+      return offer_of(busy);
+    }
+
+    std::byte* body_;
+    detail::TaggedList top_;
+    detail::TaggedList free_;
+    std::uint64_t capacity_;
+    std::uint64_t rng_;
+  };
+};
+
+}  // namespace zeroipc::variants
