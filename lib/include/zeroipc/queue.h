@@ -22,13 +22,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "zeroipc/detail/dtype.h"
+#include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
@@ -75,20 +79,36 @@ class Queue {
   Queue(Memory& mem, std::string_view name)
       : Queue(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
 
-  Queue(Queue&&) noexcept = default;
-  Queue& operator=(Queue&&) noexcept = default;
+  // A moved-from handle no longer holds a role (its destructor releases nothing).
+  Queue(Queue&& other) noexcept
+      : mapping_(std::move(other.mapping_)),
+        segment_(std::move(other.segment_)),
+        impl_(std::move(other.impl_)),
+        capacity_(other.capacity_),
+        name_(std::move(other.name_)),
+        created_(other.created_),
+        producer_(std::exchange(other.producer_, false)),
+        consumer_(std::exchange(other.consumer_, false)) {}
+  Queue& operator=(Queue&& other) noexcept {
+    if (this != &other) {
+      this->~Queue();
+      new (this) Queue(std::move(other));
+    }
+    return *this;
+  }
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
   ~Queue() {
     if constexpr (kHasRoles) {
-      if (impl_) impl_->release_roles();
+      if (producer_) release(variants::detail::Role::kProducer);
+      if (consumer_) release(variants::detail::Role::kConsumer);
     }
   }
 
   /// Appends `value`; false when the queue is full.
   bool push(const T& value) {
     if constexpr (kHasRoles) {
-      if (!producer_) claim(impl_->claim_producer(), "producer", producer_);
+      if (!producer_) claim(variants::detail::Role::kProducer);
     }
     return impl_->push(value);
   }
@@ -96,7 +116,7 @@ class Queue {
   /// Removes the oldest element; nullopt when the queue is empty.
   std::optional<T> pop() {
     if constexpr (kHasRoles) {
-      if (!consumer_) claim(impl_->claim_consumer(), "consumer", consumer_);
+      if (!consumer_) claim(variants::detail::Role::kConsumer);
     }
     T out;
     if (impl_->pop(out)) return out;
@@ -144,16 +164,41 @@ class Queue {
     return capacity;
   }
 
-  void claim(const variants::detail::RoleClaim& c, const char* role, bool& held) {
+  // A role belongs to the process (its pid is in the segment), and several
+  // handles of one process may use it: it is released in the segment when
+  // the last handle of this process that claimed it goes away.
+  static int& role_users(const std::string& key) {
+    static std::map<std::string, int> users;
+    return users[key];
+  }
+  static std::mutex& role_mutex() {
+    static std::mutex m;
+    return m;
+  }
+  std::string role_key(variants::detail::Role role) const {
+    return segment_ + '\0' + name_ + (role == variants::detail::Role::kProducer ? "\0p" : "\0c");
+  }
+  void release(variants::detail::Role role) {
+    std::lock_guard lock(role_mutex());
+    if (--role_users(role_key(role)) == 0) impl_->release_role(role);
+  }
+
+  void claim(variants::detail::Role role) {
+    const bool producer = role == variants::detail::Role::kProducer;
+    const variants::detail::RoleClaim c = producer ? impl_->claim_producer() : impl_->claim_consumer();
+    const char* what = producer ? "producer" : "consumer";
     if (!c.ok) {
       throw RoleTaken("zeroipc: queue '" + name_ + "' (" + std::string(V::kName) + "): the " +
-                      role + " role is held by live process " + std::to_string(c.holder) +
-                      "; a " + std::string(V::kName) + " allows one " + role);
+                      what + " role is held by live process " + std::to_string(c.holder) +
+                      "; a " + std::string(V::kName) + " allows one " + what);
     }
-    held = true;
+    std::lock_guard lock(role_mutex());
+    ++role_users(role_key(role));
+    (producer ? producer_ : consumer_) = true;
   }
 
   std::shared_ptr<detail::Mapping> mapping_;
+  std::string segment_ = mapping_ ? mapping_->name() : std::string();
   std::unique_ptr<Impl> impl_;  // on the heap: it holds atomic_refs, and Queue is movable
   std::size_t capacity_;
   std::string name_;

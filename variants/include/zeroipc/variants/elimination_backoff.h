@@ -63,6 +63,12 @@ namespace zeroipc::variants {
 struct elimination_backoff {
   static constexpr std::uint16_t kId = 2;
   static constexpr std::string_view kName = "elimination_backoff";
+  /// "empty" is exact, "full" is not: a push holds its node from taking it
+  /// off the free list until it links it (or hands it over in an exchange),
+  /// and a pop holds one until it returns it; meanwhile a push can report
+  /// full with fewer than `capacity` elements on the stack.
+  /// tests/unit/linearizability_test.cpp counts such histories.
+  static constexpr bool kExactEmptyFull = false;
   static constexpr std::uint64_t kSlots = 16;
   static constexpr std::uint64_t kNodesOffset = 128 + 64 * kSlots;
 

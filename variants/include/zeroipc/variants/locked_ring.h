@@ -90,7 +90,10 @@ struct locked_ring {
     [[nodiscard]] std::uint64_t size_approx() const noexcept {
       const std::uint64_t t = tail_.load(std::memory_order_relaxed);
       const std::uint64_t h = head_.load(std::memory_order_relaxed);
-      return t > h ? t - h : 0;
+      // Modulo 2^64, so the count stays right when positions wrap; a
+      // negative distance (a pop between the two loads) reads as 0.
+      const std::uint64_t d = t - h;
+      return static_cast<std::int64_t>(d) > 0 ? d : 0;
     }
 
    private:

@@ -18,6 +18,9 @@
 // Each side keeps a private copy of the other side's index and reads the
 // shared one only when the copy says full/empty: in a stream, the producer
 // and consumer touch each other's cache line once per lap, not per message.
+// A copy may be older than the role's last use by another handle (a standby
+// handle taking over from a dead process): the checks treat an out-of-range
+// copy as "reload", never as room or data.
 //
 // Memory-ordering pairs:
 //   (1) the producer's release store of tail after writing the slot pairs
@@ -81,16 +84,17 @@ struct spsc_ring {
     /// Claims the producer / consumer role for this process (see role.h).
     detail::RoleClaim claim_producer() noexcept { return detail::claim_role(body_ + 128); }
     detail::RoleClaim claim_consumer() noexcept { return detail::claim_role(body_ + 144); }
-    void release_roles() noexcept {
-      detail::release_role(body_ + 128);
-      detail::release_role(body_ + 144);
+    void release_role(detail::Role role) noexcept {
+      detail::release_role(body_ + (role == detail::Role::kProducer ? 128 : 144));
     }
 
     bool push(const T& value) noexcept {
       const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // only we write it
-      if (t - cached_head_ == capacity_) {
+      // `>=`, not `==`: a copy older than this handle's last use (another
+      // handle of the role moved head meanwhile) only ever looks fuller.
+      if (t - cached_head_ >= capacity_) {
         cached_head_ = head_.load(std::memory_order_acquire);  // (4)
-        if (t - cached_head_ == capacity_) return false;
+        if (t - cached_head_ >= capacity_) return false;
       }
       std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
       tail_.store(t + 1, std::memory_order_release);  // (1)
@@ -99,9 +103,11 @@ struct spsc_ring {
 
     bool pop(T& out) noexcept {
       const std::uint64_t h = head_.load(std::memory_order_relaxed);  // only we write it
-      if (h == cached_tail_) {
+      // Signed distance, not `==`: if another handle of the role moved head
+      // past this handle's copy of tail, the copy is stale, not "available".
+      if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) {
         cached_tail_ = tail_.load(std::memory_order_acquire);  // (2)
-        if (h == cached_tail_) return false;
+        if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) return false;
       }
       std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
       head_.store(h + 1, std::memory_order_release);  // (3)
@@ -111,7 +117,10 @@ struct spsc_ring {
     [[nodiscard]] std::uint64_t size_approx() const noexcept {
       const std::uint64_t t = tail_.load(std::memory_order_relaxed);
       const std::uint64_t h = head_.load(std::memory_order_relaxed);
-      return t > h ? t - h : 0;
+      // Modulo 2^64, so the count stays right when positions wrap; a
+      // negative distance (a pop between the two loads) reads as 0.
+      const std::uint64_t d = t - h;
+      return static_cast<std::int64_t>(d) > 0 ? d : 0;
     }
 
    private:

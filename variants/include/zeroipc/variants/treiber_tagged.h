@@ -47,6 +47,12 @@ namespace zeroipc::variants {
 struct treiber_tagged {
   static constexpr std::uint16_t kId = 1;
   static constexpr std::string_view kName = "treiber_tagged";
+  /// "empty" is exact, "full" is not: a push holds its node from taking it
+  /// off the free list until it links it (or hands it over in an exchange),
+  /// and a pop holds one until it returns it; meanwhile a push can report
+  /// full with fewer than `capacity` elements on the stack.
+  /// tests/unit/linearizability_test.cpp counts such histories.
+  static constexpr bool kExactEmptyFull = false;
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
     return detail::node_stride(element_size);

@@ -137,7 +137,10 @@ struct vyukov_bounded {
     [[nodiscard]] std::uint64_t size_approx() const noexcept {
       const std::uint64_t tail = enqueue_pos_.load(std::memory_order_relaxed);
       const std::uint64_t head = dequeue_pos_.load(std::memory_order_relaxed);
-      return tail > head ? tail - head : 0;
+      // Modulo 2^64, so the count stays right when positions wrap; a
+      // negative distance (a pop between the two loads) reads as 0.
+      const std::uint64_t d = tail - head;
+      return static_cast<std::int64_t>(d) > 0 ? d : 0;
     }
 
    private:

@@ -16,6 +16,8 @@
 
 namespace zeroipc::variants::detail {
 
+enum class Role { kProducer, kConsumer };
+
 struct RoleClaim {
   bool ok;
   pid_t holder;  // when !ok: the live process holding the role

@@ -1,0 +1,597 @@
+// Queue<T, V>: one typed suite run over every variant in zeroipc::QueueVariants
+// (FIFO order, full/empty, capacities, element sizes, 64-bit position
+// wraparound, open by name, checks on open, threads), the spsc_ring roles
+// across processes, and the run-time registry of variants.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include <zeroipc/memory.h>
+#include <zeroipc/queue.h>
+#include <zeroipc/registry.h>
+
+#include "test_support.h"
+
+namespace {
+
+using zeroipc::Memory;
+using zeroipc::Queue;
+using zeroipc::QueueOptions;
+using zeroipc::test::ScopedName;
+using zeroipc::test::spawn;
+using zeroipc::test::wait_for;
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+template <class Tuple>
+struct ToTypes;
+template <class... V>
+struct ToTypes<std::tuple<V...>> {
+  using type = ::testing::Types<V...>;
+};
+
+struct VariantName {
+  template <class V>
+  static std::string GetName(int) {
+    return std::string(V::kName);
+  }
+};
+
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const zeroipc::Error& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+// The variant after V in QueueVariants (wrapping), for mismatch tests.
+template <class V, class Tuple = zeroipc::QueueVariants>
+struct OtherVariant;
+template <class V, class... All>
+struct OtherVariant<V, std::tuple<All...>> {
+  static constexpr std::size_t index_of() {
+    std::size_t i = 0, found = 0;
+    ((std::is_same_v<V, All> ? (found = i, ++i) : ++i), ...);
+    return found;
+  }
+  using type = std::tuple_element_t<(index_of() + 1) % sizeof...(All), std::tuple<All...>>;
+};
+
+// ---- Elements of several sizes, each with a checksum filled from the index --------
+
+std::uint32_t checksum_of(std::uint64_t i) {
+  std::uint64_t x = i * 0x9E3779B97F4A7C15ull;
+  x ^= x >> 29;
+  return static_cast<std::uint32_t>(x ^ (x >> 32) ^ 0xA5A5A5A5u);
+}
+
+template <std::size_t N>
+struct Elem {  // N >= 12, alignment 4 so that sizeof == N for N = 100
+  std::uint32_t index;
+  unsigned char fill[N - 8];
+  std::uint32_t checksum;
+};
+template <>
+struct Elem<1> {
+  std::uint8_t index;  // the byte is both index and checksum
+};
+template <>
+struct Elem<8> {
+  std::uint32_t index;
+  std::uint32_t checksum;
+};
+
+template <std::size_t N>
+Elem<N> make_elem(std::uint64_t i) {
+  Elem<N> e{};
+  if constexpr (N == 1) {
+    e.index = static_cast<std::uint8_t>(i * 37 + 11);
+  } else {
+    e.index = static_cast<std::uint32_t>(i);
+    e.checksum = checksum_of(i);
+    if constexpr (N > 8) {
+      for (std::size_t k = 0; k < sizeof(e.fill); ++k) e.fill[k] = static_cast<unsigned char>(i * 7 + k);
+    }
+  }
+  return e;
+}
+
+template <std::size_t N>
+bool elem_ok(const Elem<N>& e, std::uint64_t i) {
+  const Elem<N> want = make_elem<N>(i);
+  return std::memcmp(&e, &want, sizeof(e)) == 0;
+}
+
+// ---- The typed suite -----------------------------------------------------------------
+
+template <class V>
+class QueueTest : public ::testing::Test {};
+TYPED_TEST_SUITE(QueueTest, ToTypes<zeroipc::QueueVariants>::type, VariantName);
+
+TYPED_TEST(QueueTest, FifoOrder) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<int, V> q(mem, "q", 64);
+  EXPECT_TRUE(q.created());
+  EXPECT_EQ(q.capacity(), 64u);
+  EXPECT_EQ(q.name(), "q");
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(q.push(i * 3));
+  EXPECT_EQ(q.size_approx(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    auto v = q.pop();
+    ASSERT_TRUE(v.has_value()) << i;
+    EXPECT_EQ(*v, i * 3);
+  }
+  EXPECT_FALSE(q.pop().has_value());
+  EXPECT_EQ(q.size_approx(), 0u);
+}
+
+TYPED_TEST(QueueTest, FullAtCapacityAndEmptyAfterDraining) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<std::uint64_t, V> q(mem, "q", 16);
+  EXPECT_FALSE(q.pop().has_value()) << "a new queue is empty";
+  for (int lap = 0; lap < 5; ++lap) {
+    for (std::uint64_t i = 0; i < 16; ++i) ASSERT_TRUE(q.push(lap * 100 + i)) << "lap " << lap << " i " << i;
+    EXPECT_FALSE(q.push(999)) << "push must fail exactly at capacity, lap " << lap;
+    EXPECT_FALSE(q.push(999));
+    EXPECT_EQ(q.size_approx(), 16u);
+    for (std::uint64_t i = 0; i < 16; ++i) {
+      auto v = q.pop();
+      ASSERT_TRUE(v.has_value());
+      EXPECT_EQ(*v, lap * 100 + i);
+    }
+    EXPECT_FALSE(q.pop().has_value()) << "empty after draining, lap " << lap;
+    EXPECT_FALSE(q.pop().has_value());
+  }
+  // One freed slot makes room for exactly one push.
+  for (std::uint64_t i = 0; i < 16; ++i) ASSERT_TRUE(q.push(i));
+  ASSERT_EQ(q.pop().value_or(77), 0u);
+  EXPECT_TRUE(q.push(16));
+  EXPECT_FALSE(q.push(17));
+  for (std::uint64_t i = 1; i <= 16; ++i) EXPECT_EQ(q.pop().value_or(77), i);
+  EXPECT_FALSE(q.pop().has_value());
+}
+
+TYPED_TEST(QueueTest, CapacityTwo) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<int, V> q(mem, "q", 2);
+  for (int lap = 0; lap < 10; ++lap) {
+    EXPECT_TRUE(q.push(lap));
+    EXPECT_TRUE(q.push(lap + 1000));
+    EXPECT_FALSE(q.push(-1));
+    EXPECT_EQ(q.pop().value_or(-1), lap);
+    EXPECT_TRUE(q.push(lap + 2000));
+    EXPECT_FALSE(q.push(-1));
+    EXPECT_EQ(q.pop().value_or(-1), lap + 1000);
+    EXPECT_EQ(q.pop().value_or(-1), lap + 2000);
+    EXPECT_FALSE(q.pop().has_value());
+  }
+}
+
+TYPED_TEST(QueueTest, CapacityMustBeAPowerOfTwoAtLeastTwo) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  for (std::size_t bad : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{6}, std::size_t{100},
+                          std::size_t{1000}, (std::size_t{1} << 20) + 1}) {
+    const std::string what = "q" + std::to_string(bad);
+    EXPECT_THROW((Queue<int, V>(mem, what, bad)), zeroipc::InvalidArgument) << "capacity " << bad;
+    const std::string msg = error_of([&] { Queue<int, V>(mem, what, bad); });
+    EXPECT_TRUE(contains(msg, std::to_string(bad))) << msg;
+    EXPECT_TRUE(contains(msg, V::kName)) << msg;
+    EXPECT_THROW((Queue<int, V>(mem, what)), zeroipc::NotFound) << "a refused create leaves nothing behind";
+  }
+}
+
+template <std::size_t N, class V>
+void round_trip_elements(Memory& mem) {
+  using E = Elem<N>;
+  static_assert(sizeof(E) == N);
+  constexpr std::size_t kCap = 8;
+  Queue<E, V> q(mem, "e" + std::to_string(N), kCap);
+  std::uint64_t pushed = 0, popped = 0;
+  // Whole laps: fill, check full, drain, check empty.
+  for (int lap = 0; lap < 4; ++lap) {
+    for (std::size_t i = 0; i < kCap; ++i) ASSERT_TRUE(q.push(make_elem<N>(pushed++))) << N;
+    ASSERT_FALSE(q.push(make_elem<N>(9999))) << N;
+    for (std::size_t i = 0; i < kCap; ++i) {
+      auto e = q.pop();
+      ASSERT_TRUE(e.has_value()) << N;
+      ASSERT_TRUE(elem_ok<N>(*e, popped)) << "size " << N << " element " << popped;
+      ++popped;
+    }
+    ASSERT_FALSE(q.pop().has_value()) << N;
+  }
+  // Partly full, sliding over several laps (slots not aligned to the lap).
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.push(make_elem<N>(pushed++)));
+  for (int i = 0; i < 5 * static_cast<int>(kCap) + 3; ++i) {
+    ASSERT_TRUE(q.push(make_elem<N>(pushed++)));
+    auto e = q.pop();
+    ASSERT_TRUE(e.has_value());
+    ASSERT_TRUE(elem_ok<N>(*e, popped)) << "size " << N << " element " << popped;
+    ++popped;
+  }
+  while (auto e = q.pop()) {
+    ASSERT_TRUE(elem_ok<N>(*e, popped)) << "size " << N << " element " << popped;
+    ++popped;
+  }
+  EXPECT_EQ(popped, pushed) << N;
+}
+
+TYPED_TEST(QueueTest, ElementSizesRoundTripOverSeveralLaps) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  round_trip_elements<1, V>(mem);
+  round_trip_elements<8, V>(mem);
+  round_trip_elements<24, V>(mem);
+  round_trip_elements<64, V>(mem);
+  round_trip_elements<100, V>(mem);
+  round_trip_elements<256, V>(mem);
+}
+
+template <class V>
+void laps_from(std::uint64_t start) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  constexpr std::size_t kCap = 8;
+  Queue<std::uint64_t, V> q(mem, "q", kCap, QueueOptions{.initial_position = start});
+  std::uint64_t pushed = 0, popped = 0;
+  for (int lap = 0; lap < 4; ++lap) {
+    for (std::size_t i = 0; i < kCap; ++i) ASSERT_TRUE(q.push(pushed++)) << "start " << start << " lap " << lap;
+    ASSERT_FALSE(q.push(12345)) << "full at capacity, start " << start << " lap " << lap;
+    for (std::size_t i = 0; i < kCap; ++i) {
+      auto v = q.pop();
+      ASSERT_TRUE(v.has_value()) << "start " << start << " lap " << lap << " i " << i;
+      ASSERT_EQ(*v, popped++);
+    }
+    ASSERT_FALSE(q.pop().has_value()) << "empty, start " << start << " lap " << lap;
+  }
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.push(pushed++));
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(q.push(pushed++));
+    ASSERT_EQ(q.pop().value_or(~0ull), popped++);
+  }
+  while (auto v = q.pop()) ASSERT_EQ(*v, popped++);
+  EXPECT_EQ(popped, pushed);
+}
+
+TYPED_TEST(QueueTest, PositionsWrapAround2To32) { laps_from<TypeParam>((1ull << 32) - 5); }
+TYPED_TEST(QueueTest, PositionsWrapAround2To64) {
+  laps_from<TypeParam>(std::numeric_limits<std::uint64_t>::max() - 5);
+}
+
+// size_approx is documented as exact when nobody is pushing or popping; the
+// 64-bit positions wrap past UINT64_MAX, so it must be computed modulo 2^64.
+TYPED_TEST(QueueTest, SizeApproxIsExactAcrossThe2To64Wraparound) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<std::uint64_t, V> q(mem, "q", 16,
+                            QueueOptions{.initial_position = std::numeric_limits<std::uint64_t>::max() - 5});
+  for (std::uint64_t i = 0; i < 16; ++i) {
+    ASSERT_TRUE(q.push(i));
+    ASSERT_EQ(q.size_approx(), i + 1) << "after " << i + 1 << " pushes from UINT64_MAX - 5 (tail wraps to 0 at push 6)";
+  }
+}
+
+TYPED_TEST(QueueTest, OpenByNameFromASecondHandleSeesTheSameElements) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<int, V> q(mem, "q", 32);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(q.push(i));
+  Memory peer(name);
+  Queue<int, V> r(peer, "q");
+  EXPECT_FALSE(r.created());
+  EXPECT_EQ(r.capacity(), 32u);
+  EXPECT_EQ(r.size_approx(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(r.pop().value_or(-1), i);
+  EXPECT_FALSE(r.pop().has_value());
+  // Create-or-open with the same parameters opens it too.
+  Queue<int, V> again(peer, "q", 32);
+  EXPECT_FALSE(again.created());
+  ASSERT_TRUE(again.push(42));
+  EXPECT_EQ(r.pop().value_or(-1), 42);
+  // Another capacity on create-or-open is a mismatch.
+  EXPECT_THROW((Queue<int, V>(peer, "q", 64)), zeroipc::Mismatch);
+  EXPECT_THROW((Queue<int, V>(peer, "absent")), zeroipc::NotFound);
+}
+
+// A handle opened earlier and used later (several handles in one process
+// share the roles) must see what the other handles did meanwhile: an empty
+// queue whose positions moved on is still empty.
+TYPED_TEST(QueueTest, HandleOpenedEarlierDoesNotPopFromAnEmptyQueue) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<int, V> a(mem, "q", 4);
+  Memory peer(name);
+  Queue<int, V> b(peer, "q");  // opened while positions are 0
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(a.push(i));
+    ASSERT_EQ(a.pop().value_or(-1), i);
+  }
+  EXPECT_FALSE(b.pop().has_value()) << "the queue is empty; the earlier handle popped a stale slot";
+  EXPECT_EQ(a.size_approx(), 0u);
+}
+
+// ... and a full queue whose positions moved on by more than a lap is still full.
+TYPED_TEST(QueueTest, HandleOpenedEarlierDoesNotPushIntoAFullQueue) {
+  using V = TypeParam;
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<int, V> a(mem, "q", 4);
+  Memory peer(name);
+  Queue<int, V> b(peer, "q");  // opened while positions are 0
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(a.push(100 + i));
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(a.pop().value_or(-1), 100 + i);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(a.push(i));
+  EXPECT_FALSE(b.push(-7)) << "the queue is full; the earlier handle overwrote an unread element";
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(a.pop().value_or(-1), i);
+  EXPECT_FALSE(a.pop().has_value());
+}
+
+TYPED_TEST(QueueTest, OpeningAsAnotherVariantThrowsMismatchNamingBoth) {
+  using V = TypeParam;
+  using W = typename OtherVariant<V>::type;
+  static_assert(!std::is_same_v<V, W>);
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<int, V> q(mem, "q", 8);
+  ASSERT_TRUE(q.push(1));
+  const std::string msg = error_of([&] { Queue<int, W>(mem, "q"); });
+  EXPECT_THROW((Queue<int, W>(mem, "q")), zeroipc::Mismatch);
+  EXPECT_TRUE(contains(msg, V::kName)) << msg;
+  EXPECT_TRUE(contains(msg, W::kName)) << msg;
+  EXPECT_THROW((Queue<int, W>(mem, "q", 8)), zeroipc::Mismatch) << "create-or-open checks the variant too";
+  EXPECT_EQ(q.pop().value_or(-1), 1) << "a refused open leaves the queue alone";
+}
+
+TYPED_TEST(QueueTest, OpeningWithAnotherElementSizeThrowsMismatch) {
+  using V = TypeParam;
+  struct Four {
+    char b[4];
+  };
+  struct Eight {
+    char b[8];
+  };
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  Queue<Four, V> q(mem, "q", 8);
+  EXPECT_THROW((Queue<Eight, V>(mem, "q")), zeroipc::Mismatch);
+  EXPECT_THROW((Queue<Eight, V>(mem, "q", 8)), zeroipc::Mismatch);
+  const std::string msg = error_of([&] { Queue<Eight, V>(mem, "q"); });
+  EXPECT_TRUE(contains(msg, "4")) << msg;
+  EXPECT_TRUE(contains(msg, "8")) << msg;
+  EXPECT_THROW((Queue<std::uint64_t, V>(mem, "q")), zeroipc::Mismatch);
+}
+
+// Items are producer << 40 | sequence. Every item is seen once, and within
+// each consumer the sequence of each producer increases.
+template <class V>
+void threaded_run(int producers, int consumers, std::uint64_t total) {
+  ScopedName name;
+  Memory mem(name, 4 << 20);
+  Queue<std::uint64_t, V> q(mem, "q", 1024);
+  const std::uint64_t per_producer = total / static_cast<std::uint64_t>(producers);
+  std::atomic<std::uint64_t> consumed{0};
+  std::vector<std::vector<std::uint64_t>> got(static_cast<std::size_t>(consumers));
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      for (std::uint64_t s = 0; s < per_producer; ++s) {
+        const std::uint64_t item = (static_cast<std::uint64_t>(p) << 40) | s;
+        while (!q.push(item)) std::this_thread::yield();
+      }
+    });
+  }
+  for (int c = 0; c < consumers; ++c) {
+    threads.emplace_back([&, c] {
+      auto& mine = got[static_cast<std::size_t>(c)];
+      mine.reserve(per_producer * static_cast<std::uint64_t>(producers));
+      for (;;) {
+        if (auto v = q.pop()) {
+          mine.push_back(*v);
+          consumed.fetch_add(1, std::memory_order_relaxed);
+        } else if (consumed.load(std::memory_order_relaxed) >= per_producer * static_cast<std::uint64_t>(producers)) {
+          return;
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  std::vector<std::uint8_t> seen(static_cast<std::size_t>(per_producer) * static_cast<std::size_t>(producers), 0);
+  std::uint64_t bad = 0, dups = 0, order = 0;
+  for (const auto& mine : got) {
+    std::vector<std::int64_t> last(static_cast<std::size_t>(producers), -1);
+    for (std::uint64_t v : mine) {
+      const std::uint64_t p = v >> 40, s = v & ((1ull << 40) - 1);
+      if (p >= static_cast<std::uint64_t>(producers) || s >= per_producer) {
+        ++bad;
+        continue;
+      }
+      if (seen[p * per_producer + s]++ != 0) ++dups;
+      if (static_cast<std::int64_t>(s) <= last[p]) ++order;
+      last[p] = static_cast<std::int64_t>(s);
+    }
+  }
+  EXPECT_EQ(bad, 0u) << "items that were never pushed";
+  EXPECT_EQ(dups, 0u) << "duplicates";
+  EXPECT_EQ(order, 0u) << "per-producer order broken within a consumer";
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 0), 0) << "lost items";
+  EXPECT_FALSE(q.pop().has_value());
+}
+
+constexpr std::uint64_t kThreadItems = kSanitized ? 40000 : 200000;
+
+TYPED_TEST(QueueTest, OneProducerThreadOneConsumerThread) { threaded_run<TypeParam>(1, 1, kThreadItems); }
+
+TYPED_TEST(QueueTest, TwoProducerThreadsTwoConsumerThreads) {
+  if constexpr (TypeParam::kMultiProducer && TypeParam::kMultiConsumer) {
+    threaded_run<TypeParam>(2, 2, kThreadItems);
+  } else {
+    GTEST_SKIP() << TypeParam::kName << " is single-producer / single-consumer";
+  }
+}
+
+// ---- spsc_ring: one producer process and one consumer process ----------------------
+
+TYPED_TEST(QueueTest, SecondLiveProducerProcessGetsRoleTakenNamingTheHolder) {
+  using V = TypeParam;
+  if constexpr (V::kMultiProducer) {
+    GTEST_SKIP() << V::kName << " allows several producers";
+  } else {
+    ScopedName name;
+    Memory mem(name, 1 << 20);
+    Queue<int, V> q(mem, "q", 8);
+    ASSERT_TRUE(q.push(1));  // this process now holds the producer role
+    const std::string holder = std::to_string(::getpid());
+    const pid_t child = spawn([&] {
+      Memory m(name);
+      Queue<int, V> mine(m, "q");
+      try {
+        mine.push(2);
+      } catch (const zeroipc::RoleTaken& e) {
+        return contains(e.what(), holder) && contains(e.what(), "producer") ? 0 : 2;
+      }
+      return 1;  // no exception
+    });
+    EXPECT_EQ(wait_for(child), 0) << "1: push was allowed; 2: message does not name holder pid " << holder;
+    // Also the consumer role, held here after a pop.
+    EXPECT_EQ(q.pop().value_or(-1), 1);
+    const pid_t popper = spawn([&] {
+      Memory m(name);
+      Queue<int, V> mine(m, "q");
+      try {
+        (void)mine.pop();
+      } catch (const zeroipc::RoleTaken& e) {
+        return contains(e.what(), holder) && contains(e.what(), "consumer") ? 0 : 2;
+      }
+      return 1;
+    });
+    EXPECT_EQ(wait_for(popper), 0);
+    EXPECT_FALSE(q.pop().has_value()) << "the refused child pushed nothing";
+  }
+}
+
+TYPED_TEST(QueueTest, ProducerRoleIsTakenOverAfterTheHolderExits) {
+  using V = TypeParam;
+  if constexpr (V::kMultiProducer) {
+    GTEST_SKIP() << V::kName << " allows several producers";
+  } else {
+    ScopedName name;
+    Memory mem(name, 1 << 20);
+    Queue<int, V> q(mem, "q", 16);
+    // First holder dies holding the role (no destructor runs: _exit).
+    const pid_t first = spawn([&] {
+      Memory m(name);
+      auto* mine = new Queue<int, V>(m, "q");  // leaked on purpose
+      for (int i = 0; i < 3; ++i) {
+        if (!mine->push(i)) return 1;
+      }
+      ::_exit(0);
+    });
+    ASSERT_EQ(wait_for(first), 0);
+    // Second holder takes the dead one's role over, then exits cleanly.
+    const pid_t second = spawn([&] {
+      Memory m(name);
+      Queue<int, V> mine(m, "q");
+      for (int i = 3; i < 6; ++i) {
+        if (!mine.push(i)) return 1;
+      }
+      return 0;
+    });
+    ASSERT_EQ(wait_for(second), 0) << "the role of an exited process was not taken over";
+    // And this process can take it after a clean exit.
+    ASSERT_TRUE(q.push(6));
+    for (int i = 0; i < 7; ++i) EXPECT_EQ(q.pop().value_or(-1), i);
+    EXPECT_FALSE(q.pop().has_value());
+  }
+}
+
+// ---- The registry ----------------------------------------------------------------------
+
+TEST(Registry, UnknownVariantNameThrowsListingEveryName) {
+  EXPECT_THROW(zeroipc::variant_info("nope"), zeroipc::InvalidArgument);
+  const std::string msg = error_of([] { (void)zeroipc::variant_info("nope"); });
+  EXPECT_TRUE(contains(msg, "nope")) << msg;
+  for (const auto& v : zeroipc::kVariants) EXPECT_TRUE(contains(msg, v.name)) << v.name << " missing: " << msg;
+}
+
+TEST(Registry, EveryVariantIsFoundByItsName) {
+  for (const auto& v : zeroipc::kVariants) {
+    const auto& info = zeroipc::variant_info(v.name);
+    EXPECT_EQ(info.name, v.name);
+    EXPECT_EQ(info.kind, v.kind);
+    EXPECT_EQ(info.id, v.id);
+  }
+}
+
+template <class V>
+void expect_queue_dispatch() {
+  const bool same = zeroipc::with_queue_variant(V::kName, [&]<class U>(std::type_identity<U>) {
+    return std::is_same_v<U, V>;
+  });
+  EXPECT_TRUE(same) << V::kName;
+  std::string got;
+  zeroipc::with_queue_variant(V::kName, [&]<class U>(std::type_identity<U>) { got = std::string(U::kName); });
+  EXPECT_EQ(got, V::kName);
+  const auto& info = zeroipc::variant_info(V::kName);
+  EXPECT_EQ(info.kind, zeroipc::detail::Kind::kQueue);
+  EXPECT_EQ(info.id, V::kId);
+  EXPECT_EQ(info.multi_producer, V::kMultiProducer);
+  EXPECT_EQ(info.multi_consumer, V::kMultiConsumer);
+}
+
+TEST(Registry, WithQueueVariantDispatchesEveryQueueName) {
+  std::apply([](auto... v) { (expect_queue_dispatch<decltype(v)>(), ...); }, zeroipc::QueueVariants{});
+}
+
+void expect_named(const std::string& msg, std::string_view name) {
+  EXPECT_TRUE(contains(msg, name)) << name << " missing: " << msg;
+}
+
+TEST(Registry, WithQueueVariantRefusesAStackVariantAndUnknownNames) {
+  EXPECT_THROW(zeroipc::with_queue_variant("treiber_tagged", []<class U>(std::type_identity<U>) { return 0; }),
+               zeroipc::InvalidArgument);
+  const std::string msg =
+      error_of([] { zeroipc::with_queue_variant("treiber_tagged", []<class U>(std::type_identity<U>) {}); });
+  EXPECT_TRUE(contains(msg, "treiber_tagged")) << msg;
+  std::apply([&](auto... v) { (expect_named(msg, decltype(v)::kName), ...); }, zeroipc::QueueVariants{});
+  EXPECT_THROW(zeroipc::with_queue_variant("nope", []<class U>(std::type_identity<U>) {}), zeroipc::InvalidArgument);
+}
+
+}  // namespace
