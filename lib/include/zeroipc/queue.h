@@ -38,6 +38,7 @@
 #include "zeroipc/detail/structure.h"
 #include "zeroipc/memory.h"
 #include "zeroipc/variants/locked_ring.h"
+#include "zeroipc/variants/scq.h"
 #include "zeroipc/variants/spsc_ring.h"
 #include "zeroipc/variants/vyukov_bounded.h"
 
