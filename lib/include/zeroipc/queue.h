@@ -20,6 +20,7 @@
 // survive such kills, are to replace it once they pass the same crash tests.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -37,6 +38,7 @@
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
 #include "zeroipc/memory.h"
+#include "zeroipc/variants/lcrq.h"
 #include "zeroipc/variants/locked_ring.h"
 #include "zeroipc/variants/scq.h"
 #include "zeroipc/variants/spsc_ring.h"
@@ -155,12 +157,20 @@ class Queue {
         name_(name),
         created_(opened.created) {}
 
+  static std::string max_capacity_text() {
+    if constexpr (requires { V::kMaxCapacity; }) {
+      return "2^" + std::to_string(std::countr_zero(static_cast<std::uint64_t>(V::kMaxCapacity)));
+    } else {
+      return "2^40";
+    }
+  }
+
   static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
     if (V::body_size(capacity, sizeof(T)) == 0) {
       throw InvalidArgument("zeroipc: segment '" + detail::printable(mem.name()) + "', queue '" +
                             detail::printable(name) + "': capacity " + std::to_string(capacity) +
-                            " is not allowed for " + std::string(V::kName) +
-                            " (expected a power of two from 2 to 2^40)");
+                            " is not allowed for " + std::string(V::kName) + " (expected a power of two from 2 to " +
+                            max_capacity_text() + ")");
     }
     return capacity;
   }

@@ -28,7 +28,7 @@
 namespace zeroipc {
 
 using QueueVariants =
-    std::tuple<variants::vyukov_bounded, variants::scq, variants::spsc_ring, variants::locked_ring>;
+    std::tuple<variants::vyukov_bounded, variants::lcrq, variants::scq, variants::spsc_ring, variants::locked_ring>;
 using StackVariants = std::tuple<variants::treiber_tagged, variants::elimination_backoff>;
 
 struct VariantInfo {
