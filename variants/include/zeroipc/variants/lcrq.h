@@ -99,6 +99,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/process.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/detail/tagged_list.h"
@@ -250,15 +251,31 @@ struct lcrq {
     /// The paper's CRQ dequeue; a node id, or 0 when the ring is empty.
     std::uint64_t dequeue() noexcept {
       using namespace lcrq_detail;
+      // Empty without touching head: head >= tail read in that order means
+      // every position below tail was taken by a dequeuer already. (Not in
+      // the paper: its dequeuers always fetch-and-add, and a consumer polling
+      // an empty ring then pushes head past tail and makes fix_state and the
+      // producer's retries pay for every poll.)
+      const std::uint64_t h0 = head().load(std::memory_order_seq_cst) & kMask;
+      if (!before(h0, tail().load(std::memory_order_seq_cst) & kMask)) return 0;
       for (;;) {
         const std::uint64_t h = head().fetch_add(1, std::memory_order_seq_cst) & kMask;
         const std::uint64_t next_lap = (h + size_) & kMask;
+        unsigned spins = 0;
         for (;;) {
           const std::uint64_t w = word(h).load(std::memory_order_seq_cst);  // (2)
           const std::uint64_t v = value(h).load(std::memory_order_seq_cst);
           const std::uint64_t idx = w & kMask;
           const std::uint64_t unsafe = w & kFlag;
           if (before(h, idx)) break;  // a later lap already owns the cell
+          // An enqueuer holds position h (tail is past it) but has not
+          // written the cell yet: give it a moment before the empty transition.
+          if (v == 0 && spins < detail::kSlowEnqueuerSpins &&
+              before(h, tail().load(std::memory_order_relaxed) & kMask)) {
+            ++spins;
+            detail::cpu_relax();
+            continue;
+          }
           if (v != 0) {
             if (idx == h) {
               if (cas2(cell(h), w, v, unsafe | next_lap, 0)) return v;

@@ -58,6 +58,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
 namespace zeroipc::variants {
@@ -140,10 +141,20 @@ struct scq {
         const std::uint64_t h = head_.fetch_add(1, std::memory_order_seq_cst);
         std::atomic_ref<std::uint64_t> entry(entries_[remap(h)]);
         std::uint64_t e = entry.load(std::memory_order_seq_cst);
+        unsigned spins = 0;
         for (;;) {
           if (cycle_of(e) == cycle_field(cycle(h))) {
             entry.fetch_or(bottom_, std::memory_order_seq_cst);  // (2)/(4): consume
             return static_cast<std::int64_t>(index_of(e));
+          }
+          // An enqueuer holds position h (tail is past it) but has not written
+          // the entry yet: give it a moment before invalidating the entry.
+          if (index_of(e) == bottom_ && cycle_before(cycle_of(e), cycle(h)) &&
+              spins < detail::kSlowEnqueuerSpins && after(tail_.load(std::memory_order_relaxed), h)) {
+            ++spins;
+            detail::cpu_relax();
+            e = entry.load(std::memory_order_seq_cst);
+            continue;
           }
           std::uint64_t next = pack(cycle_of(e), false, index_of(e));
           if (index_of(e) == bottom_) next = pack(cycle_field(cycle(h)), safe_of(e), bottom_);
