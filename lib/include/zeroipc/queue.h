@@ -12,12 +12,22 @@
 // variants/ (one header each, with their progress guarantee, memory-ordering
 // pairs and crash analysis); zeroipc/registry.h picks one by name at run time.
 //
-// The default variant is locked_ring, for now: of the variants built so far it
-// is the only multi-producer / multi-consumer one that a killed producer or
-// consumer cannot wedge (a dead lock holder is detected and the lock taken
-// over; vyukov_bounded wedges when a process dies between claiming and
-// publishing a cell — see its header). The lock-free scq and lcrq, which also
-// survive such kills, are to replace it once they pass the same crash tests.
+// The default variant is locked_ring, chosen from the crash experiment
+// (tests/process/queue_crash_test.cpp; table in the README). Of the
+// multi-producer / multi-consumer variants, three survive a producer or
+// consumer SIGKILLed at any instruction without wedging the others:
+// locked_ring, scq and lcrq (vyukov_bounded wedges when a process dies
+// between claiming and publishing a cell). Of those three, locked_ring is
+// the only one where a kill costs nothing beyond the dead process's own
+// in-flight element: the pid lock is taken over from the dead holder and
+// every slot stays usable, whereas each kill inside an scq or lcrq operation
+// can leak one slot of capacity for good (an index or data node that only
+// the dead process would have returned). It was also the fastest of the
+// three in both the one-to-one and the 4+4 runs on our 2-core machine
+// (results/2026-11-23-variant-ratios-*). Its cost: it is blocking, so a
+// holder that is *stopped* (SIGSTOP, a debugger) rather than killed stalls
+// every other process until it resumes. Pick scq (portable, lock-free) or
+// lcrq (x86-64) where lock-freedom matters more than capacity lost to kills.
 #pragma once
 
 #include <bit>
