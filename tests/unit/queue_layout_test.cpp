@@ -1,0 +1,126 @@
+// The bytes SPECIFICATION.md §7.2 promises for each queue variant's initial
+// state (and, for lcrq and scq, after one push), read from raw memory: the C
+// and Python readers rely on these offsets, so a layout change fails here.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <zeroipc/memory.h>
+#include <zeroipc/queue.h>
+
+#include "test_support.h"
+
+namespace {
+
+using zeroipc::Memory;
+using zeroipc::Queue;
+using zeroipc::QueueOptions;
+
+// With a 4-entry table the first structure is at 1408 (layout_test.cpp), its body at +64.
+constexpr std::size_t kBody = 1408 + 64;
+
+std::uint64_t le(const std::byte* p, std::size_t off, int n) {
+  std::uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[off + static_cast<std::size_t>(i)]);
+  return v;
+}
+std::uint64_t u64(const Memory& m, std::size_t off) { return le(m.base(), kBody + off, 8); }
+std::uint32_t u32(const Memory& m, std::size_t off) { return static_cast<std::uint32_t>(le(m.base(), kBody + off, 4)); }
+
+constexpr std::uint64_t kStart = 1000;
+
+TEST(QueueLayout, VyukovBoundedPositionsAndSequences) {
+  zeroipc::test::ScopedName name("qlayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  Queue<std::uint64_t, zeroipc::variants::vyukov_bounded> q(mem, "q", 8, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(u64(mem, 0), kStart) << "§7.2.1 enqueue_pos at +0";
+  EXPECT_EQ(u64(mem, 64), kStart) << "§7.2.1 dequeue_pos at +64";
+  for (std::uint64_t p = kStart; p < kStart + 8; ++p) {
+    EXPECT_EQ(u64(mem, 128 + (p & 7) * 16), p) << "§7.2.1 cell of position p holds sequence p";
+  }
+}
+
+TEST(QueueLayout, ScqRingsAndDataIndices) {
+  zeroipc::test::ScopedName name("qlayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  constexpr std::uint64_t n = 8, two_n = 16, ring = 192 + 16 * n;
+  Queue<std::uint64_t, zeroipc::variants::scq> q(mem, "q", n, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(static_cast<std::int64_t>(u64(mem, 0)), -1) << "§7.2.3 aq threshold -1 (empty)";
+  EXPECT_EQ(u64(mem, 64), kStart + two_n) << "§7.2.3 aq tail = s + 2n";
+  EXPECT_EQ(u64(mem, 128), kStart + two_n) << "§7.2.3 aq head = s + 2n";
+  EXPECT_EQ(u64(mem, ring + 0), 3 * n - 1) << "§7.2.3 fq threshold 3n - 1";
+  EXPECT_EQ(u64(mem, ring + 64), kStart + two_n + n) << "§7.2.3 fq tail = s + 2n + capacity";
+  EXPECT_EQ(u64(mem, ring + 128), kStart + two_n) << "§7.2.3 fq head = s + 2n";
+  // k + 1 = log2(2n) = 4: entry = cycle << 5 | safe << 4 | index; remap(i) = (i % 8) * 2 + i / 8.
+  auto remap = [](std::uint64_t p) { const std::uint64_t i = p % 16; return (i % 8) * 2 + i / 8; };
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t p = kStart + two_n + i;
+    EXPECT_EQ(u64(mem, ring + 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | i)
+        << "§7.2.3 fq holds free index " << i << " at position " << p;
+  }
+  const std::uint64_t p = kStart + two_n;
+  EXPECT_EQ(u64(mem, 192 + 8 * remap(p)), ((p / two_n - 1) << 5) | 1u << 4 | (two_n - 1))
+      << "§7.2.3 an empty aq entry: previous lap's cycle, safe, index 2n - 1";
+
+  ASSERT_TRUE(q.push(0xABCDEF));
+  EXPECT_EQ(u64(mem, 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | 0) << "aq now holds data index 0";
+  EXPECT_EQ(u64(mem, 2 * ring + 0), 0xABCDEFu) << "§7.2.3 data[0] at 2 * ring_bytes";
+}
+
+TEST(QueueLayout, LcrqRingsNodesAndPools) {
+  zeroipc::test::ScopedName name("qlayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  using V = zeroipc::variants::lcrq;
+  constexpr std::uint64_t n = 8, R = 8, K = n / R + 3, ring_bytes = 192 + 16 * R;
+  constexpr std::uint64_t rings_at = 320 + 64 * 128, nodes_at = rings_at + K * ring_bytes;
+  static_assert(V::kRingsOffset == rings_at && V::nodes_offset(n) == nodes_at && V::ring_count(n) == K);
+  Queue<std::uint64_t, V> q(mem, "q", n, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(u64(mem, 0), 0u) << "§7.2.2 head_ring = 0";
+  EXPECT_EQ(u64(mem, 64), 0u) << "§7.2.2 tail_ring = 0";
+  EXPECT_EQ(u64(mem, 128), 2u) << "§7.2.2 ring_pool: ring 1, tag 0";
+  EXPECT_EQ(u64(mem, 192), 1u) << "§7.2.2 node_pool: node 1, tag 0";
+  EXPECT_EQ(u64(mem, 256), kStart) << "§7.2.2 start";
+  EXPECT_EQ(u32(mem, rings_at + 4), 2u) << "§7.2.2 ring 0 state linked";
+  EXPECT_EQ(u32(mem, rings_at + 8), 0u) << "§7.2.2 ring 0 next none";
+  EXPECT_EQ(u64(mem, rings_at + 64), kStart) << "§7.2.2 ring 0 head";
+  EXPECT_EQ(u64(mem, rings_at + 128), kStart) << "§7.2.2 ring 0 tail";
+  for (std::uint64_t p = kStart; p < kStart + R; ++p) {
+    EXPECT_EQ(u64(mem, rings_at + 192 + 16 * (p % R)), p) << "§7.2.2 cell word = position, safe";
+    EXPECT_EQ(u64(mem, rings_at + 192 + 16 * (p % R) + 8), 0u) << "§7.2.2 cell value 0 (empty)";
+  }
+  for (std::uint64_t r = 1; r < K; ++r) {
+    EXPECT_EQ(u32(mem, rings_at + r * ring_bytes), r + 1 < K ? r + 2 : 0) << "§7.2.2 ring_pool chain";
+  }
+  EXPECT_EQ(u32(mem, nodes_at), 2u) << "§7.2.2 node 1 links to node 2";
+
+  ASSERT_TRUE(q.push(0x1234567));
+  EXPECT_EQ(u64(mem, 192), (1ull << 32) | 2) << "node 1 taken: node_pool = node 2, tag 1";
+  EXPECT_EQ(u64(mem, nodes_at + 8), 0x1234567u) << "§7.2.2 node 1's element at nodes_at + 8";
+  EXPECT_EQ(u64(mem, rings_at + 128), kStart + 1) << "ring 0 tail advanced";
+  EXPECT_EQ(u64(mem, rings_at + 192 + 16 * (kStart % R) + 8), 1u) << "cell of position s holds node id 1";
+  for (std::uint32_t s = 0; s < 128; ++s) {
+    EXPECT_EQ(u64(mem, 320 + 64 * s + 16), 0u) << "no hazard left published after push, slot " << s;
+  }
+}
+
+TEST(QueueLayout, SpscAndLockedRingPositions) {
+  zeroipc::test::ScopedName name("qlayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  Queue<std::uint64_t, zeroipc::variants::spsc_ring> q(mem, "q", 8, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(u64(mem, 0), kStart) << "§7.2.4 tail";
+  EXPECT_EQ(u64(mem, 64), kStart) << "§7.2.4 head";
+  ASSERT_TRUE(q.push(77));
+  EXPECT_EQ(u64(mem, 0), kStart + 1);
+  EXPECT_EQ(u64(mem, 192 + (kStart % 8) * 8), 77u) << "§7.2.4 slot of position s";
+
+  zeroipc::test::ScopedName name2("qlayout");
+  Memory mem2(name2.str(), 1 << 20, 4);
+  Queue<std::uint64_t, zeroipc::variants::locked_ring> l(mem2, "q", 8, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(u64(mem2, 64), kStart) << "§7.2.5 head";
+  EXPECT_EQ(u64(mem2, 72), kStart) << "§7.2.5 tail";
+  EXPECT_EQ(u32(mem2, 0), 0u) << "§7.2.5 lock free";
+}
+
+}  // namespace
