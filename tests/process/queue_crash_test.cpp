@@ -55,6 +55,7 @@
 #include <zeroipc/stack.h>
 
 #include "test_support.h"
+#include "variant_test_support.h"
 
 namespace {
 
@@ -66,17 +67,7 @@ using zeroipc::test::ScopedName;
 using zeroipc::test::spawn;
 using zeroipc::test::wait_for;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kDefaultRounds = 6;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr int kDefaultRounds = 6;
-#else
-constexpr int kDefaultRounds = 25;
-#endif
-#else
-constexpr int kDefaultRounds = 25;
-#endif
+constexpr int kDefaultRounds = zeroipc::test::kSanitized ? 6 : 25;
 
 constexpr std::size_t kCapacity = 64;
 constexpr std::uint64_t kIds = 4;                // producer ids: 0, 1 initial; 2 fresh; 3 unused
@@ -380,19 +371,9 @@ void run_crash_rounds(std::string_view variant_name) {
   std::fflush(stdout);
 }
 
-template <class Tuple>
-struct ToTypes;
-template <class... V>
-struct ToTypes<std::tuple<V...>> {
-  using type = ::testing::Types<V...>;
-};
 
-struct VariantName {
-  template <class V>
-  static std::string GetName(int) {
-    return std::string(V::kName);
-  }
-};
+using zeroipc::test::ToTypes;
+using zeroipc::test::VariantName;
 
 template <class V>
 class QueueCrash : public ::testing::Test {};

@@ -29,6 +29,7 @@
 #include <zeroipc/stack.h>
 
 #include "test_support.h"
+#include "variant_test_support.h"
 
 namespace {
 
@@ -54,18 +55,6 @@ std::uint64_t items_per_producer() {
   return kDefaultItems;
 }
 
-template <class Tuple>
-struct ToTypes;
-template <class... V>
-struct ToTypes<std::tuple<V...>> {
-  using type = ::testing::Types<V...>;
-};
-struct VariantName {
-  template <class V>
-  static std::string GetName(int) {
-    return std::string(V::kName);
-  }
-};
 
 struct Item {
   std::uint32_t producer;
@@ -216,6 +205,8 @@ void run_stress(const char* label, std::string_view variant, int producers, int 
   auto s = open(mem);
   EXPECT_FALSE(s.pop().has_value()) << "left over after every item was consumed";
 }
+using zeroipc::test::ToTypes;
+using zeroipc::test::VariantName;
 
 template <class V>
 class QueueStress : public ::testing::Test {};

@@ -1,5 +1,6 @@
 // Helpers shared by the zeroipc tests: unique segment names that are removed
-// at the end of a test, and child processes that report back an exit code.
+// at the end of a test, child processes that report back an exit code, and
+// the message of the zeroipc::Error a call throws.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zeroipc/error.h>
 #include <zeroipc/memory.h>
 
 namespace zeroipc::test {
@@ -75,5 +77,18 @@ inline int wait_for(pid_t pid) {
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
+
+/// The message of the zeroipc::Error that fn throws, or "<no exception>".
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const zeroipc::Error& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+inline bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 }  // namespace zeroipc::test

@@ -14,6 +14,8 @@ namespace {
 
 using zeroipc::Array;
 using zeroipc::Memory;
+using zeroipc::test::contains;
+using zeroipc::test::error_of;
 using zeroipc::test::ScopedName;
 
 struct Reading {
@@ -21,18 +23,6 @@ struct Reading {
   float value;
   std::uint32_t sensor;
 };
-
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const zeroipc::Error& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 TEST(Array, TheContractExampleWorks) {
   ScopedName name;

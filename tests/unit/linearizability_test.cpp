@@ -15,6 +15,7 @@
 
 #include "linearizability.h"
 #include "test_support.h"
+#include "variant_test_support.h"
 
 namespace {
 
@@ -111,27 +112,12 @@ int check_histories(Structure& s, Order order, std::size_t capacity, int threads
 
 template <class V>
 class QueueLinearizability : public ::testing::Test {};
-template <class Tuple>
-struct ToTypes;
-template <class... V>
-struct ToTypes<std::tuple<V...>> {
-  using type = ::testing::Types<V...>;
-};
-using QueueTypes = ToTypes<zeroipc::QueueVariants>::type;
-using StackTypes = ToTypes<zeroipc::StackVariants>::type;
-struct VariantName {
-  template <class V>
-  static std::string GetName(int) {
-    return std::string(V::kName);
-  }
-};
+using QueueTypes = zeroipc::test::ToTypes<zeroipc::QueueVariants>::type;
+using StackTypes = zeroipc::test::ToTypes<zeroipc::StackVariants>::type;
+using zeroipc::test::VariantName;
 TYPED_TEST_SUITE(QueueLinearizability, QueueTypes, VariantName);
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kRounds = 60;
-#else
-constexpr int kRounds = 400;
-#endif
+constexpr int kRounds = zeroipc::test::kSanitized ? 60 : 400;
 
 TYPED_TEST(QueueLinearizability, ShortConcurrentHistoriesAreLinearizable) {
   using V = TypeParam;

@@ -20,6 +20,7 @@
 #include <zeroipc/registry.h>
 
 #include "test_support.h"
+#include "variant_test_support.h"
 
 namespace {
 
@@ -27,46 +28,20 @@ using zeroipc::Memory;
 using zeroipc::Queue;
 using zeroipc::QueueOptions;
 using zeroipc::test::ScopedName;
+using zeroipc::test::checksum_of;
+using zeroipc::test::contains;
+using zeroipc::test::Elem;
+using zeroipc::test::elem_ok;
+using zeroipc::test::error_of;
+using zeroipc::test::kSanitized;
+using zeroipc::test::make_elem;
+using zeroipc::test::ToTypes;
+using zeroipc::test::VariantName;
 using zeroipc::test::spawn;
 using zeroipc::test::wait_for;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
-template <class Tuple>
-struct ToTypes;
-template <class... V>
-struct ToTypes<std::tuple<V...>> {
-  using type = ::testing::Types<V...>;
-};
 
-struct VariantName {
-  template <class V>
-  static std::string GetName(int) {
-    return std::string(V::kName);
-  }
-};
-
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const zeroipc::Error& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 // The variant after V in QueueVariants (wrapping), for mismatch tests.
 template <class V, class Tuple = zeroipc::QueueVariants>
@@ -81,50 +56,6 @@ struct OtherVariant<V, std::tuple<All...>> {
   using type = std::tuple_element_t<(index_of() + 1) % sizeof...(All), std::tuple<All...>>;
 };
 
-// ---- Elements of several sizes, each with a checksum filled from the index --------
-
-std::uint32_t checksum_of(std::uint64_t i) {
-  std::uint64_t x = i * 0x9E3779B97F4A7C15ull;
-  x ^= x >> 29;
-  return static_cast<std::uint32_t>(x ^ (x >> 32) ^ 0xA5A5A5A5u);
-}
-
-template <std::size_t N>
-struct Elem {  // N >= 12, alignment 4 so that sizeof == N for N = 100
-  std::uint32_t index;
-  unsigned char fill[N - 8];
-  std::uint32_t checksum;
-};
-template <>
-struct Elem<1> {
-  std::uint8_t index;  // the byte is both index and checksum
-};
-template <>
-struct Elem<8> {
-  std::uint32_t index;
-  std::uint32_t checksum;
-};
-
-template <std::size_t N>
-Elem<N> make_elem(std::uint64_t i) {
-  Elem<N> e{};
-  if constexpr (N == 1) {
-    e.index = static_cast<std::uint8_t>(i * 37 + 11);
-  } else {
-    e.index = static_cast<std::uint32_t>(i);
-    e.checksum = checksum_of(i);
-    if constexpr (N > 8) {
-      for (std::size_t k = 0; k < sizeof(e.fill); ++k) e.fill[k] = static_cast<unsigned char>(i * 7 + k);
-    }
-  }
-  return e;
-}
-
-template <std::size_t N>
-bool elem_ok(const Elem<N>& e, std::uint64_t i) {
-  const Elem<N> want = make_elem<N>(i);
-  return std::memcmp(&e, &want, sizeof(e)) == 0;
-}
 
 // ---- The typed suite -----------------------------------------------------------------
 
