@@ -4,12 +4,14 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <pthread.h>
 #include <sched.h>
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include <zeroipc/memory.h>
 
@@ -82,5 +84,62 @@ bool pop_into(Q& q, std::uint64_t& v) {
   return false;
 }
 inline bool pop_into(ReferenceSpsc& q, std::uint64_t& v) { return q.pop(v); }
+
+// One batch from a producer thread pinned to core 1 to the calling thread
+// pinned to core 0 (unpinned afterwards): `batch` messages 0, 1, ... pushed
+// through `producer_side` and popped from `consumer_side` (two handles of
+// one queue, or the same one). Returns how many arrived out of order.
+template <class Q>
+std::uint64_t one_to_one_batch(Q& producer_side, Q& consumer_side, std::uint64_t batch) {
+  std::thread producer([&] {
+    pin_to(1);
+    for (std::uint64_t i = 0; i < batch; ++i) {
+      while (!producer_side.push(i)) {
+      }
+    }
+  });
+  pin_to(0);
+  std::uint64_t bad = 0;
+  for (std::uint64_t i = 0; i < batch; ++i) {
+    std::uint64_t v;
+    while (!pop_into(consumer_side, v)) {
+    }
+    bad += v != i;
+  }
+  producer.join();
+  unpin();
+  return bad;
+}
+
+// One batch through 4 producer and 4 consumer threads, unpinned, yielding
+// when full or empty: batch / 4 messages per producer, all distinct. Returns
+// whether every message arrived exactly once (count and sum checked).
+template <class Q>
+bool four_by_four_batch(Q& q, std::uint64_t batch) {
+  const std::uint64_t per_producer = batch / 4, n = 4 * per_producer;
+  std::atomic<std::uint64_t> popped{0}, sum{0};
+  std::vector<std::thread> threads;
+  for (std::uint64_t p = 0; p < 4; ++p) {
+    threads.emplace_back([&, p] {
+      for (std::uint64_t i = 0; i < per_producer; ++i) {
+        while (!q.push(p * per_producer + i)) std::this_thread::yield();
+      }
+    });
+  }
+  for (int c = 0; c < 4; ++c) {
+    threads.emplace_back([&] {
+      while (popped.load(std::memory_order_relaxed) < n) {
+        if (auto v = q.pop()) {
+          sum.fetch_add(*v, std::memory_order_relaxed);
+          popped.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return popped.load() == n && sum.load() == n * (n - 1) / 2;
+}
 
 }  // namespace zeroipc::bench

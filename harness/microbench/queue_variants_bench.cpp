@@ -2,10 +2,10 @@
 // Benchmark). What it measures, per variant:
 //   single_thread     push then pop from one thread: the uncontended cost of a pair
 //   two_threads       one producer thread and one consumer thread pinned to cores
-//                     0 and 1, 8-byte messages: one-way throughput
+//                     0 and 1, 8-byte messages: one-way throughput (order checked)
 //   cross_process     the same with the consumer in another process (fork)
 //   4p4c              4 producers + 4 consumers on the 2 cores (MPMC variants only):
-//                     preemption in the middle of an operation
+//                     preemption in the middle of an operation (count and sum checked)
 // plus `reference_spsc`, a minimal hand-written SPSC ring in private memory
 // built here, the "how good can it get" reference for spsc_ring.
 //
@@ -36,26 +36,12 @@ using namespace zeroipc::bench;
 // One producer thread (core 1) and this thread as consumer (core 0).
 template <class Q>
 void run_two_threads(benchmark::State& state, Q& producer_side, Q& consumer_side) {
-  std::uint64_t checksum = 0;
   for (auto _ : state) {
-    std::thread producer([&] {
-      pin_to(1);
-      for (std::uint64_t i = 0; i < kBatch; ++i) {
-        while (!producer_side.push(i)) {
-        }
-      }
-    });
-    pin_to(0);
-    for (std::uint64_t i = 0; i < kBatch; ++i) {
-      std::uint64_t v;
-      while (!pop_into(consumer_side, v)) {
-      }
-      checksum += v;
+    if (one_to_one_batch(producer_side, consumer_side, kBatch) != 0) {
+      state.SkipWithError("messages out of order or corrupt");
+      break;
     }
-    producer.join();
   }
-  unpin();
-  benchmark::DoNotOptimize(checksum);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
 
@@ -120,27 +106,10 @@ void four_by_four(benchmark::State& state) {
   Segment seg;
   zeroipc::Queue<std::uint64_t, V> q(seg.mem, "q", kCapacity);
   for (auto _ : state) {
-    std::atomic<std::uint64_t> popped{0};
-    std::vector<std::thread> threads;
-    for (int p = 0; p < 4; ++p) {
-      threads.emplace_back([&] {
-        for (std::uint64_t i = 0; i < kBatch / 4; ++i) {
-          while (!q.push(i)) std::this_thread::yield();
-        }
-      });
+    if (!four_by_four_batch(q, kBatch)) {
+      state.SkipWithError("lost or duplicated messages");
+      break;
     }
-    for (int c = 0; c < 4; ++c) {
-      threads.emplace_back([&] {
-        while (popped.load(std::memory_order_relaxed) < kBatch) {
-          if (q.pop()) {
-            popped.fetch_add(1, std::memory_order_relaxed);
-          } else {
-            std::this_thread::yield();
-          }
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }

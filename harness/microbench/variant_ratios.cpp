@@ -54,65 +54,24 @@ struct Case {
   std::function<double()> run;  // one batch; nanoseconds per message
 };
 
-// One producer thread on core 1, the calling thread consumes on core 0.
+// Nanoseconds per message of one batch; a lost, duplicated or misordered
+// message fails the run.
 template <class Q>
 double one_to_one(Q& q, std::uint64_t batch, const std::string& name) {
   const auto t0 = Clock::now();
-  std::thread producer([&] {
-    pin_to(1);
-    for (std::uint64_t i = 0; i < batch; ++i) {
-      while (!q.push(i)) {
-      }
-    }
-  });
-  pin_to(0);
-  std::uint64_t bad = 0;
-  for (std::uint64_t i = 0; i < batch; ++i) {
-    std::uint64_t v;
-    while (!pop_into(q, v)) {
-    }
-    bad += v != i;
-  }
-  producer.join();
+  const std::uint64_t bad = one_to_one_batch(q, q, batch);
   const auto t1 = Clock::now();
-  unpin();
   if (bad != 0) throw std::runtime_error(name + ": " + std::to_string(bad) + " messages out of order or corrupt");
   return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(batch);
 }
 
-// 4 producers + 4 consumers, unpinned, yielding when full / empty.
 template <class Q>
 double four_by_four(Q& q, std::uint64_t batch, const std::string& name) {
-  const std::uint64_t per_producer = batch / 4;
-  std::atomic<std::uint64_t> popped{0}, sum{0};
   const auto t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int p = 0; p < 4; ++p) {
-    threads.emplace_back([&, p] {
-      for (std::uint64_t i = 0; i < per_producer; ++i) {
-        while (!q.push(static_cast<std::uint64_t>(p) * per_producer + i)) std::this_thread::yield();
-      }
-    });
-  }
-  for (int c = 0; c < 4; ++c) {
-    threads.emplace_back([&] {
-      while (popped.load(std::memory_order_relaxed) < 4 * per_producer) {
-        if (auto v = q.pop()) {
-          sum.fetch_add(*v, std::memory_order_relaxed);
-          popped.fetch_add(1, std::memory_order_relaxed);
-        } else {
-          std::this_thread::yield();
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  const bool ok = four_by_four_batch(q, batch);
   const auto t1 = Clock::now();
-  const std::uint64_t n = 4 * per_producer;
-  if (popped.load() != n || sum.load() != n * (n - 1) / 2) {
-    throw std::runtime_error(name + ": lost or duplicated messages");
-  }
-  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(n);
+  if (!ok) throw std::runtime_error(name + ": lost or duplicated messages");
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(batch / 4 * 4);
 }
 
 struct Target {

@@ -48,6 +48,7 @@
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
 #include "zeroipc/memory.h"
+#include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/lcrq.h"
 #include "zeroipc/variants/locked_ring.h"
 #include "zeroipc/variants/scq.h"
@@ -168,11 +169,9 @@ class Queue {
         created_(opened.created) {}
 
   static std::string max_capacity_text() {
-    if constexpr (requires { V::kMaxCapacity; }) {
-      return "2^" + std::to_string(std::countr_zero(static_cast<std::uint64_t>(V::kMaxCapacity)));
-    } else {
-      return "2^40";
-    }
+    std::uint64_t max = variants::detail::kMaxRingCapacity;
+    if constexpr (requires { V::kMaxCapacity; }) max = V::kMaxCapacity;
+    return "2^" + std::to_string(std::countr_zero(max));
   }
 
   static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
