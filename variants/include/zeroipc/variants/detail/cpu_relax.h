@@ -17,10 +17,10 @@ inline void cpu_relax() noexcept {
 /// Re-reads a dequeuer makes of a cell whose enqueuer has taken the position
 /// (tail is past it) but not yet written it, before invalidating the cell.
 /// Invalidating at once makes the enqueuer retry at a new position and, on a
-/// near-empty queue, a polling consumer keeps overtaking the producer (seen as
-/// a 25-35x slowdown of scq and lcrq one-to-one before this wait existed;
-/// Nikolaev's SCQ code waits the same way). Bounded: a preempted or dead
-/// enqueuer costs a few microseconds, never a wedge.
+/// near-empty queue, a polling consumer keeps overtaking the producer
+/// (Nikolaev's SCQ code waits the same way). Bounded: a preempted or dead
+/// enqueuer costs a few microseconds, never a wedge. Its effect here is not
+/// established: see the README's Microbenchmarks.
 inline constexpr unsigned kSlowEnqueuerSpins = 1024;
 
 }  // namespace zeroipc::variants::detail
