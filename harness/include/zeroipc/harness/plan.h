@@ -1,0 +1,71 @@
+// The plan: a config's matrix expanded into cases, each checked against the
+// variants and this machine, with the PUs its workers will be pinned to, and
+// the interleaved order of all repetitions.
+//
+//   Plan plan = make_plan(config, Topology{});   // throws ConfigError for what cannot run
+//   for (std::size_t i : plan.schedule) run(plan.cases[i]);
+//
+// A combination that cannot run — 3 producers on spsc_ring, pingpong with 2
+// consumers, a placement this machine cannot offer, more busy-polling workers
+// than PUs without oversubscribe — is an error naming the keys and the valid
+// choices, unless [matrix] skip_impossible = true or the value came from
+// 'all' (every variant / placement): then it is left out and listed in
+// plan.skipped with the reason.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "zeroipc/harness/config.h"
+#include "zeroipc/harness/topology.h"
+
+namespace zeroipc::harness {
+
+enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read };
+
+std::string to_string(Workload w);
+bool is_floor(Workload w);
+
+struct CaseSpec {
+  std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores"
+  Workload workload{};
+  std::string structure;        // "queue" | "stack"; empty for floor probes
+  std::string variant;          // empty for floor probes
+  std::uint64_t message_size = 0;
+  int producers = 0, consumers = 0;
+  std::string placement;
+  std::vector<int> pus;         // OS PU of each worker: producers first, then consumers
+  bool oversubscribed = false;
+  std::string latency_floor;    // id of the floor-cacheline case to compare with ("" if none)
+  std::string bandwidth_floor;  // id of the floor-shm-read case ("" if none)
+  std::uint64_t capacity = 0;   // of the structure(s)
+
+  int workers() const { return static_cast<int>(pus.size()); }
+  nlohmann::json to_json() const;
+};
+
+struct SkippedCase {
+  std::string id;
+  std::string reason;
+};
+
+struct Plan {
+  std::vector<CaseSpec> cases;  // floor probes first
+  std::vector<SkippedCase> skipped;
+  std::vector<std::string> notes;
+  std::size_t repetitions = 0;
+  std::uint64_t seed = 0;
+  std::vector<std::size_t> schedule;  // case indices, every case once per round, rounds shuffled
+
+  nlohmann::json to_json() const;
+};
+
+Plan make_plan(const Config& config, const Topology& topology);
+
+/// "1p1c"
+std::string workers_label(int producers, int consumers);
+
+}  // namespace zeroipc::harness

@@ -1,0 +1,90 @@
+// One repetition of one case, as the workers see it.
+//
+// The harness creates a fresh segment per repetition (RunSegment), with the
+// structure(s) under test, a control block (a reusable barrier and the
+// end-of-phase counters, each on its own cache line) and the stamp arrays
+// for one-way latency. It then re-executes itself once per worker:
+//   zeroipc-harness --worker <index> '<RunParams as JSON>'
+// A worker pins itself to its PU, opens the segment, waits on the barrier
+// with the others, runs the warm-up phase, meets them again, runs the timed
+// phase, and prints one JSON line (WorkerReport) on stdout — or
+// {"error": "..."} and exits 3. Anything else (a signal, no line) is a dead
+// worker, and the harness fails the repetition saying which one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "zeroipc/harness/clock.h"
+#include "zeroipc/harness/plan.h"
+
+namespace zeroipc::harness {
+
+/// Everything a worker needs; travels as JSON on the worker's command line.
+struct RunParams {
+  std::string segment;
+  Workload workload{};
+  std::string structure, variant;
+  std::uint64_t message_size = 0;
+  int producers = 0, consumers = 0;
+  std::vector<int> pus;
+  std::uint64_t capacity = 0;
+  std::uint64_t warmup = 0;      // per producer / worker: messages, round trips, pairs or bursts
+  std::uint64_t timed = 0;       // the same, timed (0 with duration_ns: as many as fit)
+  std::uint64_t duration_ns = 0; // streaming: producers send for this long
+  std::uint64_t burst_size = 1;  // messages per burst (burst), else 1
+  std::uint64_t gap_ns = 0;      // idle time between bursts
+  std::uint64_t stride = 1;      // every stride-th timed message is stamped for one-way latency
+  std::uint64_t samples = 0;     // stamp slots per producer
+  std::uint64_t bytes = 0;       // floor-memcpy / floor-shm-read: bytes per pass
+  std::uint64_t passes = 0;
+  bool yield_when_waiting = false;  // oversubscribed: waits call sched_yield instead of spinning
+  ClockCalibration clock{};
+  int fault_worker = -1;         // test hook: this worker SIGKILLs itself ...
+  std::uint64_t fault_after = 0; // ... after this many messages
+
+  nlohmann::json to_json() const;
+  static RunParams from_json(const nlohmann::json& j);
+
+  /// Worker i's role: "producer", "consumer", "initiator", "responder", "worker", "writer", "reader".
+  std::string role(int worker) const;
+  /// Index among the workers of its role.
+  int role_index(int worker) const;
+};
+
+/// Fills the counts of `params` from the config for case `c`.
+RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCalibration& clock,
+                          const std::string& segment);
+
+/// The segment of one repetition: created (and sized) here, unlinked when destroyed.
+class RunSegment {
+ public:
+  explicit RunSegment(const RunParams& params);
+  ~RunSegment();
+  RunSegment(const RunSegment&) = delete;
+  RunSegment& operator=(const RunSegment&) = delete;
+
+  /// After every worker finished: pops what is left in the structure(s), checking
+  /// each message; also reads the stamp arrays. Returns {"left": n, "left_hash": h,
+  /// "corrupt": c, "send_stamps": [...], "recv_stamps": [...]} (stamps as pairs per producer).
+  struct Leftovers {
+    std::uint64_t count = 0, hash = 0, corrupt = 0;
+  };
+  Leftovers drain();
+  /// One-way latencies (ns) of the stamped messages, and how many had the
+  /// receiver's stamp before the sender's (clock skew; dropped).
+  std::vector<std::uint64_t> one_way_ns(std::uint64_t& skewed) const;
+
+ private:
+  RunParams params_;
+  struct Impl;
+  Impl* impl_;
+};
+
+/// Worker mode: runs worker `index` of `params`, prints its report. Returns the exit status.
+int worker_main(int index, const std::string& params_json);
+
+}  // namespace zeroipc::harness

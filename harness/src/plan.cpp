@@ -1,0 +1,339 @@
+// zeroipc/harness/plan.cpp — matrix expansion, validation against the variants and the machine.
+#include "zeroipc/harness/plan.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "zeroipc/harness/stats.h"
+#include "zeroipc/registry.h"
+
+namespace zeroipc::harness {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+Workload parse_workload(const std::string& w) {
+  if (w == "pingpong") return Workload::pingpong;
+  if (w == "streaming") return Workload::streaming;
+  if (w == "burst") return Workload::burst;
+  if (w == "mixed") return Workload::mixed;
+  throw ConfigError("matrix.workloads: unknown workload '" + w + "'");  // config.cpp checked the choices
+}
+
+// The variants of `structure` that the config names ("all" expands to every one).
+std::vector<std::string> variants_of(const std::string& structure, const std::vector<std::string>& wanted) {
+  std::vector<std::string> out;
+  const detail::Kind kind = structure == "queue" ? detail::Kind::kQueue : detail::Kind::kStack;
+  for (const auto& v : kVariants) {
+    if (v.kind != kind) continue;
+    if (std::find(wanted.begin(), wanted.end(), "all") != wanted.end() ||
+        std::find(wanted.begin(), wanted.end(), v.name) != wanted.end()) {
+      out.emplace_back(v.name);
+    }
+  }
+  return out;
+}
+
+// Why the variant cannot run this workload with these workers; "" when it can.
+std::string impossible_for_variant(Workload w, const VariantInfo& v, int producers, int consumers) {
+  const std::string name(v.name);
+  switch (w) {
+    case Workload::pingpong:
+      if (producers != 1 || consumers != 1) {
+        return "pingpong is one initiator and one responder: it needs producers = 1 and consumers = 1, not " +
+               workers_label(producers, consumers);
+      }
+      return "";
+    case Workload::mixed:
+      if (producers != consumers) {
+        return "mixed: every worker pushes and pops, so consumers must equal producers (found producers = " +
+               std::to_string(producers) + ", consumers = " + std::to_string(consumers) + ")";
+      }
+      if (producers > 1 && !(v.multi_producer && v.multi_consumer)) {
+        return "mixed with " + std::to_string(producers) + " workers needs a multi-producer, multi-consumer variant; " +
+               name + " allows one producer and one consumer";
+      }
+      return "";
+    default:
+      if (producers > 1 && !v.multi_producer) {
+        return std::to_string(producers) + " producers on " + name + ", which allows one producer (valid: producers = 1)";
+      }
+      if (consumers > 1 && !v.multi_consumer) {
+        return std::to_string(consumers) + " consumers on " + name + ", which allows one consumer (valid: consumers = 1)";
+      }
+      return "";
+  }
+}
+
+int worker_count(Workload w, int producers, int consumers) {
+  switch (w) {
+    case Workload::mixed: return producers;
+    case Workload::floor_memcpy: return 1;
+    case Workload::pingpong:
+    case Workload::floor_cacheline:
+    case Workload::floor_shm_read: return 2;
+    default: return producers + consumers;
+  }
+}
+
+bool oversubscribes(const std::vector<int>& pus) {
+  return std::set<int>(pus.begin(), pus.end()).size() < pus.size();
+}
+
+struct Builder {
+  const Config& config;
+  const Topology& topology;
+  Plan plan;
+  bool skip_impossible = false;
+
+  // Places `workers` workers; nullopt (with the reason) when impossible.
+  std::optional<std::vector<int>> place(const std::string& placement, int workers, std::string& reason) const {
+    const PlacementOffer offer = topology.offer(*parse_placement(placement), workers);
+    if (!offer.available) {
+      std::vector<std::string> valid;
+      for (const auto& o : topology.available_placements(workers)) {
+        if (o.available) valid.emplace_back(to_string(o.placement));
+      }
+      reason = offer.reason + " (placements this machine offers for " + std::to_string(workers) +
+               " workers: " + (valid.empty() ? "none" : join(valid)) + ")";
+      return std::nullopt;
+    }
+    auto pus = topology.place(placement, workers);
+    if (oversubscribes(*pus) && !config.get_bool("experiment", "oversubscribe")) {
+      reason = std::to_string(workers) + " busy-polling workers on " +
+               std::to_string(std::set<int>(pus->begin(), pus->end()).size()) + " PU(s) with placement " + placement +
+               " would oversubscribe this machine (" + std::to_string(topology.pus().size()) +
+               " usable PUs); set experiment.oversubscribe = true to run it anyway (results are marked)";
+      return std::nullopt;
+    }
+    return pus;
+  }
+
+  void refuse(const std::string& id, const std::string& reason, bool from_all) {
+    if (skip_impossible || from_all) {
+      plan.skipped.push_back({id, reason});
+      return;
+    }
+    throw ConfigError("case " + id + " cannot run: " + reason +
+                      " (set matrix.skip_impossible = true to leave such cases out)");
+  }
+
+  std::vector<std::string> placements(bool& from_all) const {
+    auto wanted = config.get_strings("matrix", "placements");
+    from_all = std::find(wanted.begin(), wanted.end(), "all") != wanted.end();
+    if (!from_all) return wanted;
+    std::vector<std::string> out;
+    for (Placement p : kAllPlacements) out.emplace_back(to_string(p));
+    return out;
+  }
+};
+
+}  // namespace
+
+std::string to_string(Workload w) {
+  switch (w) {
+    case Workload::pingpong: return "pingpong";
+    case Workload::streaming: return "streaming";
+    case Workload::burst: return "burst";
+    case Workload::mixed: return "mixed";
+    case Workload::floor_cacheline: return "floor-cacheline";
+    case Workload::floor_memcpy: return "floor-memcpy";
+    case Workload::floor_shm_read: return "floor-shm-read";
+  }
+  return "?";
+}
+
+bool is_floor(Workload w) {
+  return w == Workload::floor_cacheline || w == Workload::floor_memcpy || w == Workload::floor_shm_read;
+}
+
+std::string workers_label(int producers, int consumers) {
+  return std::to_string(producers) + "p" + std::to_string(consumers) + "c";
+}
+
+nlohmann::json CaseSpec::to_json() const {
+  const bool floor = is_floor(workload);
+  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  return {{"id", id},
+          {"workload", to_string(workload)},
+          {"structure", or_null(structure)},
+          {"variant", or_null(variant)},
+          {"message_size", message_size},
+          {"producers", producers},
+          {"consumers", consumers},
+          {"placement", placement},
+          {"pus", pus},
+          {"oversubscribed", oversubscribed},
+          {"capacity", floor ? nlohmann::json(nullptr) : nlohmann::json(capacity)},
+          {"floor_case", or_null(latency_floor)},
+          {"bandwidth_floor_case", or_null(bandwidth_floor)}};
+}
+
+nlohmann::json Plan::to_json() const {
+  nlohmann::json skipped_json = nlohmann::json::array();
+  for (const auto& s : skipped) skipped_json.push_back({{"case", s.id}, {"reason", s.reason}});
+  return {{"cases", cases.size()},        {"repetitions", repetitions}, {"runs", schedule.size()},
+          {"seed", seed},                 {"skipped", skipped_json},    {"notes", notes}};
+}
+
+Plan make_plan(const Config& config, const Topology& topology) {
+  Builder b{config, topology, {}, config.get_bool("matrix", "skip_impossible")};
+  const auto name = config.get_string("experiment", "name");
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                          std::string::npos) {
+    throw ConfigError("experiment.name: '" + name +
+                      "' cannot name a results folder (expected letters, digits, '.', '_' or '-')");
+  }
+
+  bool placements_from_all = false;
+  const auto placements = b.placements(placements_from_all);
+  const auto structures = config.get_strings("matrix", "structures");
+  const auto wanted_variants = config.get_strings("matrix", "variants");
+  const bool variants_from_all = std::find(wanted_variants.begin(), wanted_variants.end(), "all") != wanted_variants.end();
+
+  // A named variant whose structure is not measured is a mistake, not a skip.
+  for (const auto& v : wanted_variants) {
+    if (v == "all") continue;
+    const auto& info = variant_info(v);
+    const std::string kind = info.kind == detail::Kind::kQueue ? "queue" : "stack";
+    if (std::find(structures.begin(), structures.end(), kind) == structures.end()) {
+      throw ConfigError("matrix.variants: '" + v + "' is a " + kind + " variant, but matrix.structures = [" +
+                        join(structures) + "] (add \"" + kind + "\" to structures, or drop the variant)");
+    }
+  }
+
+  // Floor probes: one set per placement that any case (or, with no workloads, the config) uses.
+  std::map<std::string, std::pair<std::string, std::string>> floor_of;  // placement -> (latency id, bandwidth id)
+  std::vector<CaseSpec> floors;
+  bool memcpy_done = false;
+  auto add_floors = [&](const std::string& placement, const std::vector<int>& pus) {
+    if (!config.get_bool("experiment", "floor") || floor_of.count(placement)) return;
+    std::string reason;
+    auto pair = b.place(placement, 2, reason);
+    if (!pair) {
+      b.plan.notes.push_back("no floor probes for " + placement + ": " + reason);
+      floor_of[placement] = {"", ""};
+      return;
+    }
+    CaseSpec c;
+    c.placement = placement;
+    c.pus = *pair;
+    c.producers = c.consumers = 1;
+    c.oversubscribed = oversubscribes(*pair);
+    c.workload = Workload::floor_cacheline;
+    c.message_size = 64;
+    c.id = "floor-cacheline/" + placement;
+    floors.push_back(c);
+    c.workload = Workload::floor_shm_read;
+    c.message_size = static_cast<std::uint64_t>(config.get_int("floor", "shm_read_bytes"));
+    c.id = "floor-shm-read/" + placement;
+    floors.push_back(c);
+    floor_of[placement] = {"floor-cacheline/" + placement, c.id};
+    if (!memcpy_done) {
+      memcpy_done = true;
+      CaseSpec m;
+      m.workload = Workload::floor_memcpy;
+      m.placement = placement;
+      m.pus = {pus.front()};
+      m.producers = 1;
+      m.consumers = 0;
+      m.message_size = static_cast<std::uint64_t>(config.get_int("floor", "memcpy_bytes"));
+      m.id = "floor-memcpy/pu" + std::to_string(pus.front());
+      floors.push_back(m);
+    }
+  };
+
+  std::vector<CaseSpec> cases;
+  for (const auto& workload_name : config.get_strings("matrix", "workloads")) {
+    const Workload w = parse_workload(workload_name);
+    for (const auto& structure : structures) {
+      for (const auto& variant : variants_of(structure, wanted_variants)) {
+        const VariantInfo& info = variant_info(variant);
+        for (auto size : config.get_ints("matrix", "message_sizes")) {
+          for (auto producers : config.get_ints("matrix", "producers")) {
+            for (auto consumers : config.get_ints("matrix", "consumers")) {
+              for (const auto& placement : placements) {
+                CaseSpec c;
+                c.workload = w;
+                c.structure = structure;
+                c.variant = variant;
+                c.message_size = static_cast<std::uint64_t>(size);
+                c.producers = static_cast<int>(producers);
+                c.consumers = static_cast<int>(consumers);
+                c.placement = placement;
+                c.id = workload_name + "/" + structure + "/" + variant + "/" + std::to_string(size) + "B/" +
+                       workers_label(c.producers, c.consumers) + "/" + placement;
+                c.capacity = static_cast<std::uint64_t>(
+                    w == Workload::pingpong ? config.get_int("pingpong", "ping_capacity")
+                                            : config.get_int("streaming", "capacity"));
+                if (auto why = impossible_for_variant(w, info, c.producers, c.consumers); !why.empty()) {
+                  b.refuse(c.id, why, variants_from_all);
+                  continue;
+                }
+                const int workers = worker_count(w, c.producers, c.consumers);
+                if (w == Workload::mixed && c.capacity < static_cast<std::uint64_t>(workers)) {
+                  b.refuse(c.id, "mixed needs streaming.capacity >= workers (" + std::to_string(workers) + ")", false);
+                  continue;
+                }
+                std::string reason;
+                auto pus = b.place(placement, workers, reason);
+                if (!pus) {
+                  b.refuse(c.id, reason, placements_from_all);
+                  continue;
+                }
+                c.pus = *pus;
+                c.oversubscribed = oversubscribes(c.pus);
+                add_floors(placement, c.pus);
+                c.latency_floor = floor_of[placement].first;
+                c.bandwidth_floor = floor_of[placement].second;
+                cases.push_back(std::move(c));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  if (config.get_strings("matrix", "workloads").empty()) {
+    // The probes alone (floor.toml): one set per placement the config names.
+    for (const auto& placement : placements) {
+      std::string reason;
+      auto pus = b.place(placement, 2, reason);
+      if (!pus) {
+        b.refuse("floor/" + placement, reason, placements_from_all);
+        continue;
+      }
+      add_floors(placement, *pus);
+    }
+    if (floors.empty()) {
+      throw ConfigError("matrix.workloads is empty and no floor probe can run (experiment.floor = " +
+                        std::string(config.get_bool("experiment", "floor") ? "true" : "false") + ")");
+    }
+  } else if (cases.empty()) {
+    std::string why;
+    for (const auto& s : b.plan.skipped) why += "\n  " + s.id + ": " + s.reason;
+    throw ConfigError("no case of the matrix can run on this machine:" + why);
+  }
+
+  b.plan.cases = std::move(floors);
+  for (auto& c : cases) b.plan.cases.push_back(std::move(c));
+  for (const auto& c : b.plan.cases) {
+    if (c.oversubscribed) {
+      b.plan.notes.push_back(c.id + ": oversubscribed (" + std::to_string(c.workers()) +
+                             " busy-polling workers share PUs): its numbers measure time-slicing");
+    }
+  }
+  b.plan.repetitions = static_cast<std::size_t>(config.get_int("experiment", "repetitions"));
+  b.plan.seed = static_cast<std::uint64_t>(config.get_int("experiment", "seed"));
+  b.plan.schedule = interleaved_schedule(b.plan.cases.size(), b.plan.repetitions, b.plan.seed);
+  return std::move(b.plan);
+}
+
+}  // namespace zeroipc::harness

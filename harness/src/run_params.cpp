@@ -1,0 +1,177 @@
+// zeroipc/harness/run_params.cpp — RunParams: from the config, to and from JSON, roles.
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+
+#include "zeroipc/harness/message.h"
+#include "zeroipc/harness/worker.h"
+
+namespace zeroipc::harness {
+
+namespace {
+constexpr std::uint64_t kMaxSamplesPerProducer = 1 << 16;
+
+Workload workload_named(const std::string& name) {
+  for (Workload w : {Workload::pingpong, Workload::streaming, Workload::burst, Workload::mixed,
+                     Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read}) {
+    if (to_string(w) == name) return w;
+  }
+  throw std::invalid_argument("unknown workload '" + name + "'");
+}
+}  // namespace
+
+nlohmann::json RunParams::to_json() const {
+  return {{"segment", segment},
+          {"workload", to_string(workload)},
+          {"structure", structure},
+          {"variant", variant},
+          {"message_size", message_size},
+          {"producers", producers},
+          {"consumers", consumers},
+          {"pus", pus},
+          {"capacity", capacity},
+          {"warmup", warmup},
+          {"timed", timed},
+          {"duration_ns", duration_ns},
+          {"burst_size", burst_size},
+          {"gap_ns", gap_ns},
+          {"stride", stride},
+          {"samples", samples},
+          {"bytes", bytes},
+          {"passes", passes},
+          {"yield_when_waiting", yield_when_waiting},
+          {"clock",
+           {{"source", static_cast<std::uint32_t>(clock.source)}, {"shift", clock.shift}, {"mult", clock.mult}}},
+          {"fault_worker", fault_worker},
+          {"fault_after", fault_after}};
+}
+
+RunParams RunParams::from_json(const nlohmann::json& j) {
+  RunParams p;
+  p.segment = j.at("segment").get<std::string>();
+  p.workload = workload_named(j.at("workload").get<std::string>());
+  p.structure = j.at("structure").get<std::string>();
+  p.variant = j.at("variant").get<std::string>();
+  p.message_size = j.at("message_size").get<std::uint64_t>();
+  p.producers = j.at("producers").get<int>();
+  p.consumers = j.at("consumers").get<int>();
+  p.pus = j.at("pus").get<std::vector<int>>();
+  p.capacity = j.at("capacity").get<std::uint64_t>();
+  p.warmup = j.at("warmup").get<std::uint64_t>();
+  p.timed = j.at("timed").get<std::uint64_t>();
+  p.duration_ns = j.at("duration_ns").get<std::uint64_t>();
+  p.burst_size = j.at("burst_size").get<std::uint64_t>();
+  p.gap_ns = j.at("gap_ns").get<std::uint64_t>();
+  p.stride = j.at("stride").get<std::uint64_t>();
+  p.samples = j.at("samples").get<std::uint64_t>();
+  p.bytes = j.at("bytes").get<std::uint64_t>();
+  p.passes = j.at("passes").get<std::uint64_t>();
+  p.yield_when_waiting = j.at("yield_when_waiting").get<bool>();
+  const auto& c = j.at("clock");
+  p.clock.source = static_cast<ClockSource>(c.at("source").get<std::uint32_t>());
+  p.clock.shift = c.at("shift").get<std::uint32_t>();
+  p.clock.mult = c.at("mult").get<std::uint64_t>();
+  p.fault_worker = j.at("fault_worker").get<int>();
+  p.fault_after = j.at("fault_after").get<std::uint64_t>();
+  if (p.stride == 0 || !std::has_single_bit(p.stride)) throw std::invalid_argument("stride must be a power of two");
+  if (p.producers < 0 || static_cast<std::uint64_t>(p.producers) > kMaxProducers) {
+    throw std::invalid_argument("producers out of range");
+  }
+  return p;
+}
+
+std::string RunParams::role(int worker) const {
+  switch (workload) {
+    case Workload::pingpong:
+    case Workload::floor_cacheline: return worker == 0 ? "initiator" : "responder";
+    case Workload::floor_shm_read: return worker == 0 ? "writer" : "reader";
+    case Workload::mixed:
+    case Workload::floor_memcpy: return "worker";
+    default: return worker < producers ? "producer" : "consumer";
+  }
+}
+
+int RunParams::role_index(int worker) const {
+  if ((workload == Workload::streaming || workload == Workload::burst) && worker >= producers) {
+    return worker - producers;
+  }
+  if (workload == Workload::streaming || workload == Workload::burst || workload == Workload::mixed) return worker;
+  return 0;  // pingpong and the floor probes: one worker per role
+}
+
+RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCalibration& clock,
+                          const std::string& segment) {
+  RunParams p;
+  p.segment = segment;
+  p.workload = c.workload;
+  p.structure = c.structure;
+  p.variant = c.variant;
+  p.message_size = c.message_size;
+  p.producers = c.producers;
+  p.consumers = c.consumers;
+  p.pus = c.pus;
+  p.capacity = c.capacity;
+  p.clock = clock;
+  p.yield_when_waiting = c.oversubscribed;
+  auto u = [&](const char* section, const char* key) { return static_cast<std::uint64_t>(config.get_int(section, key)); };
+  std::uint64_t stamped_per_producer = 0;  // timed messages per producer that may be stamped; 0 = unknown
+  switch (c.workload) {
+    case Workload::pingpong:
+      p.warmup = u("pingpong", "warmup_round_trips");
+      p.timed = u("pingpong", "round_trips");
+      stamped_per_producer = p.timed;
+      break;
+    case Workload::streaming:
+      p.warmup = u("streaming", "warmup_messages");
+      p.timed = u("streaming", "messages");
+      p.duration_ns = u("streaming", "duration_ms") * 1'000'000;
+      if (p.duration_ns) p.timed = 0;
+      stamped_per_producer = p.timed;
+      break;
+    case Workload::burst:
+      p.warmup = u("burst", "warmup_bursts");
+      p.timed = u("burst", "bursts");
+      p.burst_size = u("burst", "burst_size");
+      p.gap_ns = u("burst", "gap_us") * 1000;
+      stamped_per_producer = p.timed * p.burst_size;
+      break;
+    case Workload::mixed:
+      p.warmup = u("mixed", "warmup_pairs");
+      p.timed = u("mixed", "pairs");
+      break;
+    case Workload::floor_cacheline:
+      p.warmup = u("floor", "cacheline_warmup");
+      p.timed = u("floor", "cacheline_round_trips");
+      break;
+    case Workload::floor_memcpy:
+      p.bytes = u("floor", "memcpy_bytes");
+      p.passes = u("floor", "passes");
+      break;
+    case Workload::floor_shm_read:
+      p.bytes = u("floor", "shm_read_bytes") / 8 * 8;
+      p.passes = u("floor", "passes");
+      break;
+  }
+  if (c.workload == Workload::pingpong || c.workload == Workload::streaming || c.workload == Workload::burst) {
+    if (stamped_per_producer == 0) {  // duration mode: stamp every 64th message while the slots last
+      p.stride = 64;
+      p.samples = kMaxSamplesPerProducer;
+    } else {
+      p.stride = std::bit_ceil((stamped_per_producer + kMaxSamplesPerProducer - 1) / kMaxSamplesPerProducer);
+      p.samples = (stamped_per_producer + p.stride - 1) / p.stride;
+    }
+  }
+  if (const char* fault = std::getenv("ZEROIPC_HARNESS_KILL_WORKER")) {
+    // Test hook, "<substring of the case id>:<worker>:<after messages>": that worker
+    // SIGKILLs itself after so many messages, in every repetition of matching cases.
+    const std::string f(fault);
+    const auto a = f.find(':'), b = f.rfind(':');
+    if (a != std::string::npos && b != a && c.id.find(f.substr(0, a)) != std::string::npos) {
+      p.fault_worker = std::stoi(f.substr(a + 1, b - a - 1));
+      p.fault_after = std::stoull(f.substr(b + 1));
+    }
+  }
+  return p;
+}
+
+}  // namespace zeroipc::harness

@@ -1,0 +1,111 @@
+// zeroipc/harness/run_segment.cpp — the segment of one repetition, from the harness's side.
+#include <algorithm>
+#include <optional>
+
+#include "run_layout.h"
+#include "zeroipc/memory.h"
+
+namespace zeroipc::harness {
+
+namespace {
+constexpr std::uint64_t kSlack = 1 << 20;  // table, headers, alignment
+
+std::uint64_t array_bytes(std::uint64_t words) { return words * 8 + 128; }
+
+// Bytes the structures of `p` take in the segment.
+std::uint64_t structure_bytes(const RunParams& p) {
+  if (is_floor(p.workload)) return 0;
+  std::uint64_t one = 0;
+  run::with_handle_type(p, [&]<class H>(std::type_identity<H>) {
+    one = H::total_size(p.capacity, static_cast<std::uint32_t>(p.message_size)) + 128;
+  });
+  return p.workload == Workload::pingpong ? 2 * one : one;
+}
+
+std::uint64_t segment_bytes(const RunParams& p) {
+  std::uint64_t total = kSlack + array_bytes(run::kControlWords) + structure_bytes(p);
+  const auto stamp_words = p.samples * static_cast<std::uint64_t>(std::max(p.producers, 1));
+  if (stamp_words) total += 2 * array_bytes(stamp_words);
+  if (p.workload == Workload::floor_shm_read) total += array_bytes(p.bytes / 8);
+  return (total + 4095) / 4096 * 4096;
+}
+}  // namespace
+
+struct RunSegment::Impl {
+  Memory mem;
+  explicit Impl(const RunParams& p) : mem((Memory::unlink(p.segment), p.segment), segment_bytes(p)) {}
+};
+
+RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(new Impl(params)) {
+  try {
+    Memory& mem = impl_->mem;
+    Array<std::uint64_t> control(mem, run::kControlName, run::kControlWords);
+    std::fill(control.data(), control.data() + control.size(), 0);
+    const auto stamp_words = params.samples * static_cast<std::uint64_t>(std::max(params.producers, 1));
+    if (stamp_words) {
+      Array<std::uint64_t> send(mem, run::kSendStamps, stamp_words);
+      Array<std::uint64_t> recv(mem, run::kRecvStamps, stamp_words);
+      std::fill(send.data(), send.data() + send.size(), 0);
+      std::fill(recv.data(), recv.data() + recv.size(), 0);
+    }
+    if (params.workload == Workload::floor_shm_read) {
+      Array<std::uint64_t> buffer(mem, run::kBufferName, params.bytes / 8);
+    }
+    if (!is_floor(params.workload)) {
+      run::with_handle_type(params, [&]<class H>(std::type_identity<H>) {
+        H forward(mem, run::kForwardName, params.capacity);
+        if (params.workload == Workload::pingpong) H back(mem, run::kBackName, params.capacity);
+      });
+    }
+  } catch (...) {
+    Memory::unlink(params.segment);
+    delete impl_;
+    throw;
+  }
+}
+
+RunSegment::~RunSegment() {
+  Memory::unlink(params_.segment);
+  delete impl_;
+}
+
+RunSegment::Leftovers RunSegment::drain() {
+  Leftovers left;
+  if (is_floor(params_.workload)) return left;
+  run::with_handle_type(params_, [&]<class H>(std::type_identity<H>) {
+    auto drain_one = [&](const char* name) {
+      H h(impl_->mem, name);
+      while (auto m = h.pop()) {
+        ++left.count;
+        left.hash += mix64(m->sequence());
+        if (!m->intact()) ++left.corrupt;
+      }
+    };
+    drain_one(run::kForwardName);
+    if (params_.workload == Workload::pingpong) drain_one(run::kBackName);
+  });
+  return left;
+}
+
+std::vector<std::uint64_t> RunSegment::one_way_ns(std::uint64_t& skewed) const {
+  skewed = 0;
+  std::vector<std::uint64_t> out;
+  const auto stamp_words = params_.samples * static_cast<std::uint64_t>(std::max(params_.producers, 1));
+  if (stamp_words == 0) return out;
+  Array<std::uint64_t> send(impl_->mem, run::kSendStamps);
+  Array<std::uint64_t> recv(impl_->mem, run::kRecvStamps);
+  const std::uint64_t n = std::min<std::uint64_t>({stamp_words, send.size(), recv.size()});
+  out.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t s = send[i], r = recv[i];
+    if (s == 0 || r == 0) continue;  // not sent (duration mode) or not received (a failed run)
+    if (r < s) {
+      ++skewed;
+      continue;
+    }
+    out.push_back(params_.clock.to_ns(r - s));
+  }
+  return out;
+}
+
+}  // namespace zeroipc::harness

@@ -1,0 +1,401 @@
+#!/usr/bin/python3
+"""Figures of one zeroipc results run.
+
+Usage: scripts/plot.py RESULTS_DIR [--out DIR]
+
+Reads RESULTS_DIR/results.json (schema zeroipc-results/1, see results/README.md; a results.json
+path works too) and writes PNG and PDF files into RESULTS_DIR/plots/ (or DIR):
+  latency_percentiles   pingpong cases: round trip p50/p90/p99/p99.9 per variant (bars: medians
+                        over the repetitions, error bars: their confidence interval), log y, one
+                        panel per message size / placement, the cache-line round-trip floor as a line
+  latency_cdf           pingpong cases: CDF of the round trips of all repetitions (their
+                        "round_trip_ns" histograms merged), log x, the floor as a vertical line
+  throughput_vs_size    streaming cases with 1 producer and 1 consumer: msgs/s and bytes/s against
+                        message size, one line per variant, log-log, the shm-read floor on bytes/s
+  throughput_vs_workers streaming cases: msgs/s against producers x consumers ("1p1c", "2p2c"),
+                        one line per variant, one panel per message size with several combinations
+A figure the data does not support is skipped. One line is printed per figure written or skipped.
+Only cases with status "ok" are drawn; the others are named in a note under the figure. Every
+figure carries the caption "<cpu_model>, <hostname>, commit <commit>[+dirty], <timestamp>, <build_type>".
+Exit status 0, or 2 when the results cannot be read.
+"""
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import zeroipc_results as zr  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+
+PERCENTILES = [("round_trip_ns_p50", "p50"), ("round_trip_ns_p90", "p90"),
+               ("round_trip_ns_p99", "p99"), ("round_trip_ns_p999", "p99.9")]
+FLOOR_LABEL = "floor: cache-line round trip"
+PANEL_W, PANEL_H = 5.2, 3.6
+MAX_COLS = 3
+SERIES_STYLES = ["-", "--", "-.", ":"]         # of a series' placement, when there are several
+FLOOR_STYLES = ["--", ":", "-.", (0, (6, 2, 1, 2))]
+
+
+class Skip(Exception):
+    """The data does not support a figure; the message says why."""
+
+
+# ---------------------------------------------------------------- data
+
+
+class Run:
+    """The loaded results and what every figure needs from them."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.cases = doc["cases"]
+        self.by_id = zr.cases_by_id(doc)
+        self.caption = zr.caption(doc)
+        self.many_structures = len({c.get("structure") for c in self.cases if not zr.is_floor(c)}) > 1
+        labels = sorted({self.label(c) for c in self.cases if not zr.is_floor(c)})
+        palette = plt.get_cmap("tab10").colors
+        self.colors = {lab: palette[i % len(palette)] for i, lab in enumerate(labels)}
+
+    def label(self, case):
+        """The series name of a case: its variant, with the structure when there are several."""
+        variant = case.get("variant") or case.get("workload", "?")
+        return f"{case.get('structure')}/{variant}" if self.many_structures else variant
+
+    def ok(self, workload, metric=None, where=lambda c: True):
+        """The ok cases of a workload (with a median for `metric` if given) matching `where`."""
+        return [c for c in self.cases if c.get("workload") == workload and zr.is_ok(c) and where(c)
+                and (metric is None or zr.metric_summary(c, metric) is not None)]
+
+    def not_drawn(self, workload):
+        """Cases of a workload that are not ok, as 'id (status)'."""
+        return [f"{c['id']} ({c.get('status', 'no status')})" for c in self.cases
+                if c.get("workload") == workload and not zr.is_ok(c)]
+
+
+def fmt_size(n):
+    """Bytes as 8 B, 4 KiB, 1 MiB."""
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n:g} B"
+
+
+def workers(case):
+    return f"{case.get('producers')}p{case.get('consumers')}c"
+
+
+def group(cases, key):
+    """{key: [cases]} in sorted key order."""
+    out = {}
+    for c in cases:
+        out.setdefault(key(c), []).append(c)
+    return dict(sorted(out.items(), key=lambda kv: tuple(str(x) if x is None else x for x in kv[0])))
+
+
+def panel_key(case):
+    return (case.get("message_size") or 0, case.get("placement") or "", workers(case))
+
+
+def panel_titles(keys):
+    """Titles naming only the fields that differ between panels (all of them when one panel)."""
+    varying = [len({k[i] for k in keys}) > 1 for i in range(3)] if len(keys) > 1 else [True] * 3
+    titles = []
+    for size, placement, w in keys:
+        parts = [fmt_size(size), placement, w]
+        titles.append(", ".join(p for p, v in zip(parts, varying) if v))
+    return titles
+
+
+# ---------------------------------------------------------------- figure frame
+
+
+def new_figure(panels, width=PANEL_W, height=PANEL_H):
+    cols = min(panels, MAX_COLS)
+    rows = (panels + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols + 2.2, height * rows + 0.9),
+                             layout="constrained", squeeze=False)
+    axes = list(axes.flat)
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    return fig, axes[:panels]
+
+
+def finish(fig, axes, run, title, not_drawn):
+    """Title, one legend outside the panels on the right, caption (and note) at the bottom."""
+    fig.suptitle(title, fontsize=13)
+    handles, labels = {}, []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    labels.sort(key=lambda lab: lab.startswith("floor"))  # floors after the series
+    if labels:
+        cols = min(len(axes), MAX_COLS)
+        axes[cols - 1].legend([handles[lab] for lab in labels], labels, loc="upper left",
+                              bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=9)
+    text = run.caption
+    if not_drawn:
+        shown = ", ".join(not_drawn[:3]) + (f" and {len(not_drawn) - 3} more" if len(not_drawn) > 3 else "")
+        text += f"\nnot drawn, status not ok: {shown}"
+    width_chars = int(fig.get_figwidth() * 13)
+    text = "\n".join(textwrap.fill(line, width_chars) for line in text.split("\n"))
+    fig.supxlabel(text, fontsize=8, color="0.3")
+    return fig
+
+
+def error_bars(summaries):
+    """Asymmetric yerr [[below], [above]] from Summary tuples."""
+    return np.array([[s.median - s.low for s in summaries], [s.high - s.median for s in summaries]])
+
+
+def category_ticks(ax, positions, labels):
+    """x tick labels, turned 30 degrees when they would not fit side by side."""
+    room = PANEL_W / max(len(labels), 1)                    # inches per label
+    crowded = max((len(lab) for lab in labels), default=0) * 0.09 > 0.9 * room
+    ax.set_xticks(positions, labels, rotation=30 if crowded else 0,
+                  ha="right" if crowded else "center", rotation_mode="anchor" if crowded else "default")
+
+
+def log_size_axis(ax, sizes):
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(sizes)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_size(int(round(x)))))
+
+
+# ---------------------------------------------------------------- latency
+
+
+def floor_line(run, cases):
+    """The cache-line round-trip floor of a panel's cases (the first one found), or None."""
+    for c in cases:
+        f = zr.floor_of(run.by_id, c, "round_trip_ns_p50")
+        if f is not None:
+            return f
+    return None
+
+
+def latency_percentiles(run):
+    cases = run.ok("pingpong", "round_trip_ns_p50")
+    if not cases:
+        raise Skip("no pingpong case with status ok and a round_trip_ns_p50 median")
+    panels = group(cases, panel_key)
+    fig, axes = new_figure(len(panels))
+    shades = plt.get_cmap("viridis")(np.linspace(0.1, 0.85, len(PERCENTILES)))
+    width = 0.8 / len(PERCENTILES)
+    for ax, title, panel in zip(axes, panel_titles(list(panels)), panels.values()):
+        panel = sorted(panel, key=run.label)
+        x = np.arange(len(panel))
+        lows = []
+        for j, (name, pct) in enumerate(PERCENTILES):
+            pos, sums, missing = [], [], []
+            for i, c in enumerate(panel):
+                s = zr.metric_summary(c, name)
+                at = x[i] + (j - (len(PERCENTILES) - 1) / 2) * width
+                if s is not None and s.median > 0:
+                    pos.append(at)
+                    sums.append(s)
+                else:
+                    missing.append(at)
+            for at in missing:  # a percentile the harness could not measure (median null)
+                ax.text(at, 0.02, "n/a", transform=ax.get_xaxis_transform(), rotation=90,
+                        ha="center", va="bottom", fontsize=7, color="0.35")
+            if sums:
+                ax.bar(pos, [s.median for s in sums], width, yerr=error_bars(sums), capsize=2,
+                       color=shades[j], label=pct, error_kw={"elinewidth": 0.8})
+                lows += [s.low for s in sums if s.low > 0]
+        floor = floor_line(run, panel)
+        if floor:
+            ax.axhline(floor, color="black", linestyle="--", linewidth=1, label=FLOOR_LABEL)
+            lows.append(floor)
+        ax.set_yscale("log")
+        if lows:
+            ax.set_ylim(bottom=min(lows) / 2)
+        category_ticks(ax, x, [run.label(c) for c in panel])
+        ax.set_xlabel("variant")
+        ax.set_ylabel("round trip (ns)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="y", which="major", alpha=0.3)
+    return finish(fig, axes, run, "Ping-pong round-trip latency percentiles (median of repetitions, CI)",
+                  run.not_drawn("pingpong"))
+
+
+def latency_cdf(run):
+    cases = [c for c in run.ok("pingpong") if zr.case_histograms(c, "round_trip_ns")]
+    if not cases:
+        raise Skip("no pingpong case with status ok and round_trip_ns histograms")
+    panels = group(cases, panel_key)
+    fig, axes = new_figure(len(panels))
+    for ax, title, panel in zip(axes, panel_titles(list(panels)), panels.values()):
+        for c in sorted(panel, key=run.label):
+            x, y = zr.cdf(zr.merge_histograms(zr.case_histograms(c, "round_trip_ns")))
+            keep = x > 0
+            ax.plot(x[keep], y[keep], drawstyle="steps-post", color=run.colors.get(run.label(c)),
+                    label=run.label(c), linewidth=1.4)
+        floor = floor_line(run, panel)
+        if floor:
+            ax.axvline(floor, color="black", linestyle="--", linewidth=1, label=FLOOR_LABEL)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("round trip (ns)")
+        ax.set_ylabel("fraction of round trips \u2264 x")
+        ax.set_title(title, fontsize=10)
+        ax.grid(which="major", alpha=0.3)
+    return finish(fig, axes, run, "Ping-pong round-trip latency CDF (all repetitions merged)",
+                  run.not_drawn("pingpong"))
+
+
+# ---------------------------------------------------------------- throughput
+
+
+def series_key(case):
+    return case.get("placement") or ""
+
+
+def draw_series(ax, run, cases, x_of, metric, many_placements):
+    """One errorbar line per variant (and placement) of cases, at x_of(case)."""
+    by_series = group(cases, lambda c: (run.label(c), series_key(c)))
+    placements = sorted({series_key(c) for c in cases})
+    for (label, placement), cs in by_series.items():
+        pts = sorted(((x_of(c), zr.metric_summary(c, metric)) for c in cs), key=lambda p: p[0])
+        pts = [(x, s) for x, s in pts if s is not None and s.median > 0]
+        if not pts:
+            continue
+        name = f"{label} ({placement})" if many_placements else label
+        ax.errorbar([p[0] for p in pts], [p[1].median for p in pts],
+                    yerr=error_bars([p[1] for p in pts]), marker="o", markersize=4, capsize=3,
+                    linewidth=1.4, color=run.colors.get(label), label=name,
+                    linestyle=SERIES_STYLES[placements.index(placement) % len(SERIES_STYLES)])
+
+
+def shm_read_floor(run, cases):
+    """{placement: bytes/s}, the shm-read floor of each placement: per case, the median of its
+    "bandwidth_floor_case" probe, else its throughput_bytes_per_s "floor" field; for a placement
+    without either, the floor-shm-read probes of that placement. The highest value found for a
+    placement is kept (the harness has one probe per placement, so there is one)."""
+    floors = {}
+
+    def keep(where, value):
+        if value is not None and value > 0:
+            floors[where] = max(value, floors.get(where, 0.0))
+
+    for c in cases:
+        keep(c.get("placement") or "",
+             zr.floor_of(run.by_id, c, "throughput_bytes_per_s", "bandwidth_floor_case"))
+    found = set(floors)
+    for probe in run.ok("floor-shm-read", "throughput_bytes_per_s"):
+        if (probe.get("placement") or "") not in found:
+            keep(probe.get("placement") or "", zr.metric_summary(probe, "throughput_bytes_per_s").median)
+    return floors
+
+
+def throughput_vs_size(run):
+    one_to_one = lambda c: c.get("producers") == 1 and c.get("consumers") == 1  # noqa: E731
+    cases = run.ok("streaming", "throughput_msgs_per_s", one_to_one)
+    sizes = sorted({c.get("message_size") for c in cases})
+    if not sizes:
+        raise Skip("no streaming case with status ok, 1 producer, 1 consumer and a "
+                   "throughput_msgs_per_s median")
+    if len(sizes) < 2:
+        raise Skip(f"only one message size ({fmt_size(sizes[0])}) in the streaming cases with "
+                   "status ok, 1 producer and 1 consumer")
+    metrics = [("throughput_msgs_per_s", "throughput (messages/s)")]
+    if any(zr.metric_summary(c, "throughput_bytes_per_s") for c in cases):
+        metrics.append(("throughput_bytes_per_s", "throughput (bytes/s)"))
+    placements = sorted({series_key(c) for c in cases})
+    fig, axes = new_figure(len(metrics))
+    for ax, (metric, ylabel) in zip(axes, metrics):
+        draw_series(ax, run, cases, lambda c: c.get("message_size"), metric, len(placements) > 1)
+        if metric == "throughput_bytes_per_s":
+            floors = shm_read_floor(run, cases)
+            for i, placement in enumerate(p for p in floors if p in placements or len(placements) == 1):
+                where = f" ({placement})" if len(placements) > 1 else ""
+                ax.axhline(floors[placement], color="black", linestyle=FLOOR_STYLES[i % len(FLOOR_STYLES)],
+                           linewidth=1, label=f"floor: shm read{where}")
+        log_size_axis(ax, sizes)
+        ax.set_yscale("log")
+        ax.set_xlabel("message size (bytes)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(ylabel.split(" (")[1].rstrip(")"), fontsize=10)
+        ax.grid(which="major", alpha=0.3)
+    return finish(fig, axes, run, "Streaming throughput vs message size, 1 producer 1 consumer "
+                  "(median of repetitions, CI)", run.not_drawn("streaming"))
+
+
+def throughput_vs_workers(run):
+    cases = run.ok("streaming", "throughput_msgs_per_s")
+    combos = sorted({(c.get("producers"), c.get("consumers")) for c in cases},
+                    key=lambda pc: (pc[0] + pc[1], pc))
+    if not combos:
+        raise Skip("no streaming case with status ok and a throughput_msgs_per_s median")
+    if len(combos) < 2:
+        raise Skip(f"only one producer/consumer combination ({combos[0][0]}p{combos[0][1]}c) "
+                   "in the streaming cases with status ok")
+    by_size = {size: cs for size, cs in group(cases, lambda c: (c.get("message_size"),)).items()
+               if len({(c.get("producers"), c.get("consumers")) for c in cs}) > 1}
+    if not by_size:
+        raise Skip("no message size has streaming cases at more than one producer/consumer combination")
+    pos = {pc: i for i, pc in enumerate(combos)}
+    oversub = {(c.get("producers"), c.get("consumers")) for c in cases if c.get("oversubscribed")}
+    placements = sorted({series_key(c) for c in cases})
+    fig, axes = new_figure(len(by_size))
+    for ax, (size, cs) in zip(axes, by_size.items()):
+        draw_series(ax, run, cs, lambda c: pos[(c.get("producers"), c.get("consumers"))],
+                    "throughput_msgs_per_s", len(placements) > 1)
+        ax.set_xticks(range(len(combos)),
+                      [f"{p}p{c}c" + ("*" if (p, c) in oversub else "") for p, c in combos])
+        ax.set_xlim(-0.5, len(combos) - 0.5)
+        ax.set_yscale("log")
+        ax.set_xlabel("producers x consumers" + ("  (* oversubscribed)" if oversub else ""))
+        ax.set_ylabel("throughput (messages/s)")
+        ax.set_title(f"{fmt_size(size[0])} messages", fontsize=10)
+        ax.grid(which="major", alpha=0.3)
+    return finish(fig, axes, run, "Streaming throughput vs workers (median of repetitions, CI)",
+                  run.not_drawn("streaming"))
+
+
+FIGURES = [("latency_percentiles", latency_percentiles), ("latency_cdf", latency_cdf),
+           ("throughput_vs_size", throughput_vs_size), ("throughput_vs_workers", throughput_vs_workers)]
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", metavar="RESULTS_DIR", help="results folder (or its results.json)")
+    p.add_argument("--out", metavar="DIR", help="where to write the figures (default RESULTS_DIR/plots)")
+    args = p.parse_args(argv)
+    try:
+        source = zr.results_file(args.results)
+        run = Run(zr.load_results(source))
+    except zr.ResultsError as e:
+        print(f"plot.py: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else source.parent / "plots"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, draw in FIGURES:
+        try:
+            fig = draw(run)
+        except Skip as why:
+            print(f"skipped {name}: {why}")
+            continue
+        fig.savefig(out / f"{name}.png", dpi=150)
+        fig.savefig(out / f"{name}.pdf")
+        plt.close(fig)
+        print(f"wrote {out / name}.png and .pdf")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
