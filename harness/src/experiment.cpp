@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +85,18 @@ class Progress {
   Clock::time_point start_, last_{};
   bool tty_;
 };
+
+// The smallest step the clock takes between two reads, in ns: what a latency
+// below a few of these steps can still resolve.
+double clock_resolution_ns(const ClockCalibration& c) {
+  std::uint64_t best = UINT64_MAX;
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t a = c.now_ticks(), b = c.now_ticks();
+    if (b > a) best = std::min(best, b - a);
+  }
+  if (best == UINT64_MAX) return 0;
+  return static_cast<double>(best) * static_cast<double>(c.mult) / std::ldexp(1.0, static_cast<int>(c.shift));
+}
 
 std::uint64_t u64(const json& j, const char* key) { return j.at(key).get<std::uint64_t>(); }
 
@@ -278,6 +291,7 @@ int run_experiment(const RunOptions& o) {
   context["clock"] = {{"source", clock.source},
                       {"ticks_per_ns", clock.ticks_per_ns},
                       {"uncertainty_ppm", clock.uncertainty_ppm},
+                      {"resolution_ns", clock_resolution_ns(calibration)},
                       {"note", clock.note}};
   json placements = json::array();
   for (const auto& offer : topology.available_placements(2)) {

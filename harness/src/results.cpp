@@ -137,7 +137,9 @@ json summarize_cases(const std::vector<CaseRecord>& records) {
     std::map<std::string, std::vector<double>> values;
     for (const auto& rep : reps) {
       if (rep["status"] != "ok") {
-        if (error.empty()) error = "repetition " + rep["index"].dump() + ": " + rep["error"].get<std::string>();
+        if (error.empty()) {
+          error = "repetition " + std::to_string(rep["index"].get<std::size_t>() + 1) + ": " + rep["error"].get<std::string>();
+        }
         continue;
       }
       for (auto& [k, v] : rep["values"].items()) values[k].push_back(v.get<double>());
