@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -218,7 +219,9 @@ json checked(const KeyDef& def, const json& v, std::string_view origin) {
       return v;
     case KeyType::number:
       if (!v.is_number()) wrong_type();
-      if (v.get<double>() <= 0) throw ConfigError(where + ": expected a positive number, found " + describe(v));
+      if (!std::isfinite(v.get<double>()) || v.get<double>() <= 0) {
+        throw ConfigError(where + ": expected a positive finite number, found " + describe(v));
+      }
       return v.get<double>();
     case KeyType::boolean:
       if (!v.is_boolean()) wrong_type();

@@ -94,7 +94,20 @@ struct Builder {
 
   // Places `workers` workers; nullopt (with the reason) when impossible.
   std::optional<std::vector<int>> place(const std::string& placement, int workers, std::string& reason) const {
-    const PlacementOffer offer = topology.offer(*parse_placement(placement), workers);
+    const Placement where = *parse_placement(placement);
+    const PlacementOffer offer = topology.offer(where, workers);
+    if (!offer.available && config.get_bool("experiment", "oversubscribe")) {
+      // Too few cores (L3s, nodes) for one each: deal the workers round-robin
+      // over the most this placement can offer, as long as that is at least two
+      // (one PU would not be "different" anything); the case is marked oversubscribed.
+      for (int fit = workers - 1; fit >= 2; --fit) {
+        if (auto base = topology.place(where, fit)) {
+          std::vector<int> pus;
+          for (int w = 0; w < workers; ++w) pus.push_back((*base)[static_cast<std::size_t>(w % fit)]);
+          return pus;
+        }
+      }
+    }
     if (!offer.available) {
       std::vector<std::string> valid;
       for (const auto& o : topology.available_placements(workers)) {

@@ -184,7 +184,7 @@ std::string summary_table(const json& cases) {
   struct Row {
     std::string id, metric, median, ci, p99, ratio, note;
   };
-  std::vector<Row> rows{{"case", "metric", "median", "95% CI", "p99", "x floor", ""}};
+  std::vector<Row> rows{{"case", "metric", "median", "CI of median", "p99", "x floor", ""}};
   for (const auto& c : cases) {
     Row row;
     row.id = c["id"];

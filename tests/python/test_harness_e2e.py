@@ -129,7 +129,7 @@ def test_tiny_experiment_end_to_end(tmp_path):
     assert list(rows[0].keys()) == header.split(",")
     assert {r["case"] for r in rows} == set(cases)
     table = (out / "summary.txt").read_text()
-    assert all(case_id in table for case_id in cases) and "95% CI" in table
+    assert all(case_id in table for case_id in cases) and "CI of median" in table
     assert table in r.stdout
 
     p = subprocess.run([PYTHON, str(SCRIPTS / "plot.py"), str(out)], capture_output=True, text=True)

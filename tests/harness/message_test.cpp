@@ -1,0 +1,198 @@
+// The harness's messages (harness/include/zeroipc/harness/message.h): every
+// byte is checked, sequences round-trip, the multiset hash catches a duplicate
+// that hides a loss; and run_layout.h's dispatch compiles in exactly the sizes
+// config.h accepts.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include <zeroipc/harness/config.h>
+#include <zeroipc/harness/message.h>
+
+#include "../../harness/src/run_layout.h"
+
+namespace {
+
+using namespace zeroipc::harness;
+
+const std::uint64_t kMaxIndex = (std::uint64_t{1} << kIndexBits) - 1;
+
+std::vector<std::uint64_t> sample_sequences() {
+  return {sequence_of(0, 0), sequence_of(0, 1), sequence_of(3, 12345), sequence_of(255, kMaxIndex),
+          sequence_of(17, 1u << 20)};
+}
+
+template <std::size_t S>
+void check_write_and_read() {
+  auto m = std::make_unique<Message<S>>();
+  for (std::uint64_t seq : sample_sequences()) {
+    m->write(seq);
+    EXPECT_TRUE(m->intact()) << "S=" << S << " seq=" << seq;
+    EXPECT_EQ(m->sequence(), seq);
+    EXPECT_EQ(m->w[0] & kSequenceMask, seq);
+    EXPECT_EQ(m->w[0], header_of(seq));
+    for (std::size_t j = 1; j < Message<S>::kWords; ++j) ASSERT_EQ(m->w[j], fill_word(seq, j)) << j;
+    // A copy byte for byte is the same message.
+    auto copy = std::make_unique<Message<S>>();
+    std::memcpy(copy.get(), m.get(), S);
+    EXPECT_TRUE(copy->intact());
+    EXPECT_EQ(copy->sequence(), seq);
+  }
+}
+
+template <std::size_t S>
+void check_every_byte_flip_is_caught() {
+  static_assert(sizeof(Message<S>) == S);
+  auto m = std::make_unique<Message<S>>();
+  for (std::uint64_t seq : sample_sequences()) {
+    m->write(seq);
+    auto* bytes = reinterpret_cast<unsigned char*>(m.get());
+    for (std::size_t b = 0; b < S; ++b) {
+      for (unsigned mask : {0x01u, 0x02u, 0x04u, 0x08u, 0x10u, 0x20u, 0x40u, 0x80u, 0xFFu}) {
+        bytes[b] = static_cast<unsigned char>(bytes[b] ^ mask);
+        EXPECT_FALSE(m->intact()) << "S=" << S << " seq=" << seq << " byte " << b << " ^ " << mask;
+        bytes[b] = static_cast<unsigned char>(bytes[b] ^ mask);
+      }
+    }
+    EXPECT_TRUE(m->intact());  // restored
+  }
+}
+
+TEST(Message, WriteThenIntactForEverySize) {
+  check_write_and_read<8>();
+  check_write_and_read<16>();
+  check_write_and_read<24>();  // any multiple of 8 is a message, even one the harness does not compile in
+  check_write_and_read<64>();
+  check_write_and_read<128>();
+  check_write_and_read<1024>();
+  check_write_and_read<4096>();
+  check_write_and_read<65536>();
+  EXPECT_EQ(sizeof(Message<8>), 8u);
+  EXPECT_EQ(sizeof(Message<1024>), 1024u);
+  EXPECT_EQ(Message<1024>::kWords, 128u);
+}
+
+TEST(Message, FlippingAnySingleByteIsCaught) {
+  check_every_byte_flip_is_caught<8>();
+  check_every_byte_flip_is_caught<16>();
+  check_every_byte_flip_is_caught<64>();
+  check_every_byte_flip_is_caught<1024>();
+}
+
+TEST(Message, TornMessageIsCaught) {
+  // The header of one message with the body of another (a reader that overtook a writer).
+  Message<64> a, b;
+  a.write(sequence_of(1, 100));
+  b.write(sequence_of(1, 101));
+  Message<64> torn = b;
+  torn.w[0] = a.w[0];
+  EXPECT_FALSE(torn.intact());
+  torn = a;
+  torn.w[7] = b.w[7];
+  EXPECT_FALSE(torn.intact());
+  // A zeroed slot (never written) is not a message either.
+  Message<64> zero{};
+  EXPECT_FALSE(zero.intact());
+  Message<8> zero8{};
+  EXPECT_FALSE(zero8.intact());
+}
+
+TEST(Message, SequenceRoundTrip) {
+  for (std::uint64_t producer : std::vector<std::uint64_t>{0, 1, 7, 128, kMaxProducers - 1}) {
+    for (std::uint64_t index : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{123456789}, kMaxIndex}) {
+      const std::uint64_t seq = sequence_of(producer, index);
+      EXPECT_EQ(producer_of(seq), producer);
+      EXPECT_EQ(index_of(seq), index);
+      EXPECT_EQ(seq & ~kSequenceMask, 0u) << "a sequence fits the 48 low bits";
+      Message<16> m;
+      m.write(seq);
+      EXPECT_EQ(producer_of(m.sequence()), producer);
+      EXPECT_EQ(index_of(m.sequence()), index);
+    }
+  }
+  EXPECT_NE(sequence_of(1, 0), sequence_of(0, 1));
+  EXPECT_EQ(sequence_of(1, 0), std::uint64_t{1} << kIndexBits);
+}
+
+TEST(Message, Mix64IsABijectionOnASample) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t i = 0; i < 4096; ++i) out.push_back(mix64(i));
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(std::adjacent_find(out.begin(), out.end()), out.end());
+  EXPECT_NE(mix64(0), 0u);
+}
+
+TEST(Tally, MultisetHashIgnoresOrderButCatchesADuplicateHidingALoss) {
+  std::vector<std::uint64_t> sent;
+  for (std::uint64_t p = 0; p < 3; ++p)
+    for (std::uint64_t i = 0; i < 100; ++i) sent.push_back(sequence_of(p, i));
+  Tally t;
+  for (auto s : sent) t.on_send(s);
+  EXPECT_EQ(t.sent, sent.size());
+
+  // Received in any order: the same multiset.
+  auto shuffled = sent;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(42));
+  for (auto s : shuffled) t.on_receive(s);
+  EXPECT_EQ(t.received, t.sent);
+  EXPECT_EQ(t.received_hash, t.sent_hash);
+  EXPECT_EQ(t.corrupt, 0u);
+  EXPECT_EQ(t.out_of_order, 0u);
+
+  // Split over two consumers and summed: still the same.
+  Tally c0, c1;
+  for (std::size_t i = 0; i < shuffled.size(); ++i) (i % 2 ? c1 : c0).on_receive(shuffled[i]);
+  EXPECT_EQ(c0.received + c1.received, t.sent);
+  EXPECT_EQ(c0.received_hash + c1.received_hash, t.sent_hash);
+
+  // One message delivered twice and another lost: the counts agree, the hash does not.
+  auto wrong = shuffled;
+  const auto lost = std::find(wrong.begin(), wrong.end(), sequence_of(1, 50));
+  ASSERT_NE(lost, wrong.end());
+  *lost = sequence_of(2, 7);
+  Tally bad;
+  for (auto s : wrong) bad.on_receive(s);
+  EXPECT_EQ(bad.received, t.sent);
+  EXPECT_NE(bad.received_hash, t.sent_hash);
+}
+
+// ---- run_layout.h: the compiled-in message sizes ----------------------------------
+
+TEST(RunLayout, WithMessageSizeAcceptsEverySupportedSize) {
+  for (std::int64_t size : supported_message_sizes()) {
+    std::size_t seen = 0;
+    bool intact = false;
+    zeroipc::harness::run::with_message_size(static_cast<std::uint64_t>(size), [&](auto s) {
+      constexpr std::size_t S = decltype(s)::value;
+      seen = S;
+      auto m = std::make_unique<Message<S>>();
+      m->write(sequence_of(2, 9));
+      intact = m->intact() && sizeof(Message<S>) == S;
+    });
+    EXPECT_EQ(seen, static_cast<std::size_t>(size));
+    EXPECT_TRUE(intact) << size;
+  }
+}
+
+TEST(RunLayout, WithMessageSizeRefusesOtherSizes) {
+  int calls = 0;
+  auto count = [&](auto) { ++calls; };
+  EXPECT_THROW(zeroipc::harness::run::with_message_size(24, count), std::invalid_argument);
+  EXPECT_THROW(zeroipc::harness::run::with_message_size(0, count), std::invalid_argument);
+  EXPECT_THROW(zeroipc::harness::run::with_message_size(65537, count), std::invalid_argument);
+  EXPECT_EQ(calls, 0);
+  try {
+    zeroipc::harness::run::with_message_size(24, count);
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("24"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
