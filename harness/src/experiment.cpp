@@ -362,7 +362,7 @@ int run_experiment(const RunOptions& o) {
   const std::string table = summary_table(cases);
   try {
     std::filesystem::create_directories(dir);
-    write_file(dir / "results.json", doc.dump(1));
+    write_file(dir / "results.json", doc.dump());  // compact: a run is megabytes of histogram buckets
     write_file(dir / "summary.csv", summary_csv(cases));
     write_file(dir / "summary.txt", table);
     if (!o.dir_file.empty()) write_file(o.dir_file, dir.string() + "\n");
