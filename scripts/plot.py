@@ -33,7 +33,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogFormatterSciNotation, NullLocator  # noqa: E402
 
 PERCENTILES = [("round_trip_ns_p50", "p50"), ("round_trip_ns_p90", "p90"),
                ("round_trip_ns_p99", "p99"), ("round_trip_ns_p999", "p99.9")]
@@ -323,12 +323,21 @@ def throughput_vs_size(run):
                            linewidth=1, label=f"floor: shm read{where}")
         log_size_axis(ax, sizes)
         ax.set_yscale("log")
+        label_short_log_axis(ax)
         ax.set_xlabel("message size (bytes)")
         ax.set_ylabel(ylabel)
         ax.set_title(ylabel.split(" (")[1].rstrip(")"), fontsize=10)
         ax.grid(which="major", alpha=0.3)
     return finish(fig, axes, run, "Streaming throughput vs message size, 1 producer 1 consumer "
                   "(median of repetitions, CI)", run.not_drawn("streaming"))
+
+
+def label_short_log_axis(ax):
+    """A log y axis spanning less than a decade or two shows one labelled tick at most: label the minor ones too."""
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 100:
+        ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
 
 
 def throughput_vs_workers(run):
@@ -355,6 +364,7 @@ def throughput_vs_workers(run):
                       [f"{p}p{c}c" + ("*" if (p, c) in oversub else "") for p, c in combos])
         ax.set_xlim(-0.5, len(combos) - 0.5)
         ax.set_yscale("log")
+        label_short_log_axis(ax)
         ax.set_xlabel("producers x consumers" + ("  (* oversubscribed)" if oversub else ""))
         ax.set_ylabel("throughput (messages/s)")
         ax.set_title(f"{fmt_size(size[0])} messages", fontsize=10)
