@@ -413,10 +413,7 @@ void Config::merge_toml(std::string_view text, std::string_view origin) {
   for (auto&& [section, node] : doc) {
     const std::string sec(section.str());
     const auto* table = node.as_table();
-    if (keys_of(sec).empty()) {
-      throw ConfigError(std::string(origin) + ": unknown section [" + sec + "] (valid sections: " + join(sections()) +
-                        ")");
-    }
+    if (keys_of(sec).empty()) unknown_key(sec, "", origin);
     if (!table) throw ConfigError(std::string(origin) + ": '" + sec + "' must be a [section] table");
     for (auto&& [key, value] : *table) {
       const std::string k(key.str());

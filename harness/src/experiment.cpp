@@ -112,8 +112,8 @@ std::uint64_t expected_sent(const RunParams& p) {
 }
 
 // The Repetition object of results/README.md from the workers' reports.
-json assemble(const CaseSpec& c, const RunParams& p, const WorkersOutcome& outcome, RunSegment& segment,
-              std::size_t index, std::size_t order) {
+json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& segment, std::size_t index,
+              std::size_t order) {
   json rep = {{"index", index}, {"order", order}, {"status", "ok"}, {"error", nullptr}};
   if (outcome.status != WorkersOutcome::Status::ok) {
     rep["status"] = "failed";
@@ -228,7 +228,6 @@ json assemble(const CaseSpec& c, const RunParams& p, const WorkersOutcome& outco
                        {"counters", r.at("counters")}});
   }
   rep["workers"] = workers;
-  (void)c;
   return rep;
 }
 
@@ -331,7 +330,7 @@ int run_experiment(const RunOptions& o) {
         interrupted = true;
         break;
       }
-      rep = assemble(c, params, outcome, segment, rep_index, order);
+      rep = assemble(params, outcome, segment, rep_index, order);
     } catch (const std::exception& e) {
       rep = {{"index", rep_index}, {"order", order}, {"status", "failed"}, {"error", e.what()}};
     }

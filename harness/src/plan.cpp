@@ -18,14 +18,6 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-Workload parse_workload(const std::string& w) {
-  if (w == "pingpong") return Workload::pingpong;
-  if (w == "streaming") return Workload::streaming;
-  if (w == "burst") return Workload::burst;
-  if (w == "mixed") return Workload::mixed;
-  throw ConfigError("matrix.workloads: unknown workload '" + w + "'");  // config.cpp checked the choices
-}
-
 // The variants of `structure` that the config names ("all" expands to every one).
 std::vector<std::string> variants_of(const std::string& structure, const std::vector<std::string>& wanted) {
   std::vector<std::string> out;
@@ -162,6 +154,14 @@ std::string to_string(Workload w) {
   return "?";
 }
 
+std::optional<Workload> parse_workload(std::string_view name) {
+  for (Workload w : {Workload::pingpong, Workload::streaming, Workload::burst, Workload::mixed,
+                     Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read}) {
+    if (to_string(w) == name) return w;
+  }
+  return std::nullopt;
+}
+
 bool is_floor(Workload w) {
   return w == Workload::floor_cacheline || w == Workload::floor_memcpy || w == Workload::floor_shm_read;
 }
@@ -264,7 +264,7 @@ Plan make_plan(const Config& config, const Topology& topology) {
 
   std::vector<CaseSpec> cases;
   for (const auto& workload_name : config.get_strings("matrix", "workloads")) {
-    const Workload w = parse_workload(workload_name);
+    const Workload w = *parse_workload(workload_name);  // config.cpp checked the choices
     for (const auto& structure : structures) {
       for (const auto& variant : variants_of(structure, wanted_variants)) {
         const VariantInfo& info = variant_info(variant);

@@ -11,13 +11,6 @@ namespace zeroipc::harness {
 namespace {
 constexpr std::uint64_t kMaxSamplesPerProducer = 1 << 16;
 
-Workload workload_named(const std::string& name) {
-  for (Workload w : {Workload::pingpong, Workload::streaming, Workload::burst, Workload::mixed,
-                     Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read}) {
-    if (to_string(w) == name) return w;
-  }
-  throw std::invalid_argument("unknown workload '" + name + "'");
-}
 }  // namespace
 
 nlohmann::json RunParams::to_json() const {
@@ -49,7 +42,9 @@ nlohmann::json RunParams::to_json() const {
 RunParams RunParams::from_json(const nlohmann::json& j) {
   RunParams p;
   p.segment = j.at("segment").get<std::string>();
-  p.workload = workload_named(j.at("workload").get<std::string>());
+  const auto workload = j.at("workload").get<std::string>();
+  if (auto w = parse_workload(workload)) p.workload = *w;
+  else throw std::invalid_argument("unknown workload '" + workload + "'");
   p.structure = j.at("structure").get<std::string>();
   p.variant = j.at("variant").get<std::string>();
   p.message_size = j.at("message_size").get<std::uint64_t>();

@@ -24,8 +24,7 @@ std::uint64_t structure_bytes(const RunParams& p) {
 
 std::uint64_t segment_bytes(const RunParams& p) {
   std::uint64_t total = kSlack + array_bytes(run::kControlWords) + structure_bytes(p);
-  const auto stamp_words = p.samples * static_cast<std::uint64_t>(std::max(p.producers, 1));
-  if (stamp_words) total += 2 * array_bytes(stamp_words);
+  if (p.stamp_slots()) total += 2 * array_bytes(p.stamp_slots());
   if (p.workload == Workload::floor_shm_read) total += array_bytes(p.bytes / 8);
   return (total + 4095) / 4096 * 4096;
 }
@@ -36,13 +35,12 @@ struct RunSegment::Impl {
   explicit Impl(const RunParams& p) : mem((Memory::unlink(p.segment), p.segment), segment_bytes(p)) {}
 };
 
-RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(new Impl(params)) {
+RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::make_unique<Impl>(params)) {
   try {
     Memory& mem = impl_->mem;
     Array<std::uint64_t> control(mem, run::kControlName, run::kControlWords);
     std::fill(control.data(), control.data() + control.size(), 0);
-    const auto stamp_words = params.samples * static_cast<std::uint64_t>(std::max(params.producers, 1));
-    if (stamp_words) {
+    if (const auto stamp_words = params.stamp_slots()) {
       Array<std::uint64_t> send(mem, run::kSendStamps, stamp_words);
       Array<std::uint64_t> recv(mem, run::kRecvStamps, stamp_words);
       std::fill(send.data(), send.data() + send.size(), 0);
@@ -58,16 +56,12 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(new Imp
       });
     }
   } catch (...) {
-    Memory::unlink(params.segment);
-    delete impl_;
+    Memory::unlink(params.segment);  // the destructor does not run for a throwing constructor
     throw;
   }
 }
 
-RunSegment::~RunSegment() {
-  Memory::unlink(params_.segment);
-  delete impl_;
-}
+RunSegment::~RunSegment() { Memory::unlink(params_.segment); }
 
 RunSegment::Leftovers RunSegment::drain() {
   Leftovers left;
@@ -90,7 +84,7 @@ RunSegment::Leftovers RunSegment::drain() {
 std::vector<std::uint64_t> RunSegment::one_way_ns(std::uint64_t& skewed) const {
   skewed = 0;
   std::vector<std::uint64_t> out;
-  const auto stamp_words = params_.samples * static_cast<std::uint64_t>(std::max(params_.producers, 1));
+  const std::uint64_t stamp_words = params_.stamp_slots();
   if (stamp_words == 0) return out;
   Array<std::uint64_t> send(impl_->mem, run::kSendStamps);
   Array<std::uint64_t> recv(impl_->mem, run::kRecvStamps);

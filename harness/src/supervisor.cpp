@@ -170,9 +170,6 @@ WorkersOutcome run_workers(const std::string& exe, const RunParams& params, doub
         }
         return fail(why);
       }
-      if (c.reaped && !c.eof) {
-        // Exited, output not read to the end yet: poll() below will get EOF.
-      }
       if (!(c.reaped && c.eof)) all_done = false;
     }
     if (all_done) break;

@@ -47,7 +47,7 @@ class Worker {
     if (p.samples > 0) {
       send_stamps_.emplace(mem_, run::kSendStamps);
       recv_stamps_.emplace(mem_, run::kRecvStamps);
-      const auto need = p.samples * static_cast<std::uint64_t>(std::max(p.producers, 1));
+      const auto need = p.stamp_slots();
       if (send_stamps_->size() < need || recv_stamps_->size() < need) {
         throw std::runtime_error("stamp arrays are smaller than the run needs");
       }
@@ -56,8 +56,7 @@ class Worker {
 
   nlohmann::json run() {
     Counters counters;  // before the first barrier: PAPI's setup is not timed
-    const int producers = std::max(p_.producers, 1);
-    next_index_.assign(static_cast<std::size_t>(producers), 0);
+    next_index_.assign(static_cast<std::size_t>(std::max(p_.producers, 1)), 0);
     switch (p_.workload) {
       case Workload::floor_cacheline: floor_cacheline(counters); break;
       case Workload::floor_memcpy: floor_memcpy(counters); break;
@@ -383,10 +382,7 @@ class Worker {
   void floor_memcpy(Counters& counters) {
     std::vector<unsigned char> a(p_.bytes, 1), b(p_.bytes, 2);  // filled: every page is faulted in
     std::memcpy(b.data(), a.data(), p_.bytes);                   // warm-up pass
-    barrier();
-    before_ = sample_self();
-    if (counters.available()) counters.start();
-    start_ = now();
+    begin_timed(counters);
     for (std::uint64_t i = 0; i < p_.passes; ++i) {
       if (i % 2 == 0) std::memcpy(a.data(), b.data(), p_.bytes); else std::memcpy(b.data(), a.data(), p_.bytes);
     }
@@ -417,9 +413,7 @@ class Worker {
         std::uint64_t sum = 0;
         for (std::uint64_t i = 0; i < words; ++i) sum += data[i];
         const std::uint64_t t1 = now();
-        // sum of pass * K + i over i < words, modulo 2^64
-        const std::uint64_t expected = words * (pass * 0x9E3779B97F4A7C15ull) + words * (words - 1) / 2;
-        if (sum != expected) ++tally_.corrupt;
+        if (sum != fill_sum(pass, 0, words)) ++tally_.corrupt;
         if (pass > 0) read_ticks += t1 - t0;
       }
       barrier();  // the reads are done before the next pass writes

@@ -47,6 +47,12 @@ constexpr std::uint64_t fill_word(std::uint64_t sequence, std::uint64_t j) noexc
   return sequence * 0x9E3779B97F4A7C15ull + j;
 }
 
+/// fill_word(sequence, j) summed over j in [first, first + count), modulo 2^64.
+constexpr std::uint64_t fill_sum(std::uint64_t sequence, std::uint64_t first, std::uint64_t count) noexcept {
+  // count * sequence * K + (first + ... + first + count - 1); count * (2 first + count - 1) is even
+  return count * (sequence * 0x9E3779B97F4A7C15ull) + count * (2 * first + count - 1) / 2;
+}
+
 template <std::size_t S>
 struct Message {
   static_assert(S >= 8 && S % 8 == 0, "a message is a whole number of 8-byte words");
@@ -65,9 +71,7 @@ struct Message {
     if constexpr (kWords > 1) {
       std::uint64_t sum = 0;
       for (std::size_t j = 1; j < kWords; ++j) sum += w[j];
-      // sum over j = 1..n-1 of (seq * K + j), modulo 2^64
-      const std::uint64_t n1 = kWords - 1;
-      return sum == n1 * (seq * 0x9E3779B97F4A7C15ull) + n1 * kWords / 2;
+      return sum == fill_sum(seq, 1, kWords - 1);
     }
     return true;
   }

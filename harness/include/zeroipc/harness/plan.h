@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,8 @@ namespace zeroipc::harness {
 enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read };
 
 std::string to_string(Workload w);
+/// Inverse of to_string; nullopt for an unknown name.
+std::optional<Workload> parse_workload(std::string_view name);
 bool is_floor(Workload w);
 
 struct CaseSpec {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct RunParams {
   int fault_worker = -1;         // test hook: this worker SIGKILLs itself ...
   std::uint64_t fault_after = 0; // ... after this many messages
 
+  /// Slots of each stamp array: samples per producer, for every producer (pingpong: one).
+  std::uint64_t stamp_slots() const { return samples * static_cast<std::uint64_t>(producers > 1 ? producers : 1); }
+
   nlohmann::json to_json() const;
   static RunParams from_json(const nlohmann::json& j);
 
@@ -68,8 +72,7 @@ class RunSegment {
   RunSegment& operator=(const RunSegment&) = delete;
 
   /// After every worker finished: pops what is left in the structure(s), checking
-  /// each message; also reads the stamp arrays. Returns {"left": n, "left_hash": h,
-  /// "corrupt": c, "send_stamps": [...], "recv_stamps": [...]} (stamps as pairs per producer).
+  /// each message: how many, their multiset hash, how many were corrupt.
   struct Leftovers {
     std::uint64_t count = 0, hash = 0, corrupt = 0;
   };
@@ -81,7 +84,7 @@ class RunSegment {
  private:
   RunParams params_;
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Worker mode: runs worker `index` of `params`, prints its report. Returns the exit status.
