@@ -14,6 +14,13 @@ path works too) and writes PNG and PDF files into RESULTS_DIR/plots/ (or DIR):
                         message size, one line per variant, log-log, the shm-read floor on bytes/s
   throughput_vs_workers streaming cases: msgs/s against producers x consumers ("1p1c", "2p2c"),
                         one line per variant, one panel per message size with several combinations
+  transport_latency     pingpong cases of the transports (experiments/ipc-baselines.toml): round-trip
+                        median per transport as bars on a log axis, fastest first, one panel per
+                        message size, with the cache-line floor as the first bar
+  transport_tables.md   (a table, not a figure) per message size: every transport's round trip and
+                        streaming rate, its speed-up over the Unix socket (unix_stream), and how many
+                        times the best zeroipc queue and the floor it is
+Transport cases are left out of latency_percentiles (transport_latency shows them).
 A figure the data does not support is skipped. One line is printed per figure written or skipped.
 Only cases with status "ok" are drawn; the others are named in a note under the figure. Every
 figure carries the caption "<cpu_model>, <hostname>, commit <commit>[+dirty], <timestamp>, <build_type>".
@@ -61,7 +68,7 @@ class Run:
         self.caption = zr.caption(doc)
         self.many_structures = len({c.get("structure") for c in self.cases if not zr.is_floor(c)}) > 1
         labels = sorted({self.label(c) for c in self.cases if not zr.is_floor(c)})
-        palette = plt.get_cmap("tab10").colors
+        palette = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20").colors
         self.colors = {lab: palette[i % len(palette)] for i, lab in enumerate(labels)}
 
     def label(self, case):
@@ -185,9 +192,9 @@ def floor_line(run, cases):
 
 
 def latency_percentiles(run):
-    cases = run.ok("pingpong", "round_trip_ns_p50")
+    cases = run.ok("pingpong", "round_trip_ns_p50", lambda c: not is_transport(c))
     if not cases:
-        raise Skip("no pingpong case with status ok and a round_trip_ns_p50 median")
+        raise Skip("no pingpong case of a structure with status ok and a round_trip_ns_p50 median")
     panels = group(cases, panel_key)
     fig, axes = new_figure(len(panels))
     shades = plt.get_cmap("viridis")(np.linspace(0.1, 0.85, len(PERCENTILES)))
@@ -373,8 +380,108 @@ def throughput_vs_workers(run):
                   run.not_drawn("streaming"))
 
 
+# ---------------------------------------------------------------- transports (baselines)
+
+REFERENCE_TRANSPORT = "unix_stream"
+
+
+def is_transport(case):
+    return case.get("structure") == "transport"
+
+
+def transport_family(name):
+    """zeroipc, kernel (pipe, sockets, queues) or middleware (Boost, ZeroMQ, Redis): the bar colour."""
+    if name.startswith("zeroipc_"):
+        return "zeroipc"
+    if name.startswith(("boost_", "zmq_", "redis_")):
+        return "middleware"
+    return "kernel"
+
+
+FAMILY_COLORS = {"zeroipc": "tab:blue", "kernel": "tab:gray", "middleware": "tab:orange", "floor": "black"}
+
+
+def transport_latency(run):
+    cases = run.ok("pingpong", "round_trip_ns_p50", is_transport)
+    if not cases:
+        raise Skip("no pingpong case of a transport with status ok and a round_trip_ns_p50 median")
+    panels = group(cases, panel_key)
+    fig, axes = new_figure(len(panels), width=PANEL_W * 1.25)
+    for ax, title, panel in zip(axes, panel_titles(list(panels)), panels.values()):
+        bars = [(c.get("variant"), zr.metric_summary(c, "round_trip_ns_p50"), transport_family(c.get("variant")))
+                for c in panel]
+        floor = floor_line(run, panel)
+        if floor:
+            bars.append(("floor: cache line", zr.Summary(floor, floor, floor, "ns", "lower"), "floor"))
+        bars.sort(key=lambda b: b[1].median)
+        x = np.arange(len(bars))
+        for family in FAMILY_COLORS:
+            idx = [i for i, b in enumerate(bars) if b[2] == family]
+            if idx:
+                ax.bar(x[idx], [bars[i][1].median for i in idx], 0.75,
+                       yerr=error_bars([bars[i][1] for i in idx]), capsize=2, color=FAMILY_COLORS[family],
+                       label=family if family != "floor" else FLOOR_LABEL, error_kw={"elinewidth": 0.8})
+        ax.set_yscale("log")
+        ax.set_xticks(x, [b[0] for b in bars], rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
+        ax.set_ylabel("round trip, median (ns)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="y", which="major", alpha=0.3)
+    return finish(fig, axes, run, "Round trip by transport, fastest first (median of repetitions, CI; log axis)",
+                  [n for n in run.not_drawn("pingpong") if "/transport/" in n])
+
+
+def fmt_ns(ns):
+    return f"{ns / 1000:.1f} us" if ns >= 10000 else f"{ns:.0f} ns"
+
+
+def fmt_rate(r):
+    for unit, scale in (("M/s", 1e6), ("k/s", 1e3)):
+        if r >= scale:
+            return f"{r / scale:.2f} {unit}"
+    return f"{r:.0f} /s"
+
+
+def transport_tables(run):
+    """Markdown: per workload and message size, each transport against the Unix socket, the best
+    zeroipc queue and the floor (all ratios within this run)."""
+    specs = [("pingpong", "round_trip_ns_p50", "round trip p50", fmt_ns, True),
+             ("streaming", "throughput_msgs_per_s", "messages/s", fmt_rate, False)]
+    out = [f"# Transports: {run.caption}", "",
+           "Speed-up over the Unix socket (unix_stream) is how many times faster than it a transport is "
+           "(round trip: its time / this one's; streaming: this rate / its rate). "
+           "'x best zeroipc' and 'x floor' say how many times worse than the best zeroipc queue and than "
+           "the machine's floor (cache-line round trip; shared-memory read bandwidth) a transport is.", ""]
+    wrote = False
+    for workload, metric, what, fmt, lower in specs:
+        cases = run.ok(workload, metric, is_transport)
+        for (size, placement, w), panel in group(cases, panel_key).items():
+            ref = next((c for c in panel if c.get("variant") == REFERENCE_TRANSPORT), None)
+            ref_v = zr.metric_summary(ref, metric).median if ref else None
+            rows = sorted(panel, key=lambda c: zr.metric_summary(c, metric).median * (1 if lower else -1))
+            out += [f"## {workload}, {fmt_size(size)}, {placement}, {w}: {what}", "",
+                    "| transport | median | speed-up over unix_stream | x best zeroipc | x floor |",
+                    "|---|---:|---:|---:|---:|"]
+            for c in rows:
+                v = zr.metric_summary(c, metric).median
+                m = zr.metric(c, metric) or {}
+                speedup = "" if not ref_v else f"{(ref_v / v if lower else v / ref_v):.2f}x"
+                best = m.get("best_zeroipc_ratio")
+                flo = m.get("floor_ratio")
+                if flo is None and not lower:
+                    flo = (zr.metric(c, "throughput_bytes_per_s") or {}).get("floor_ratio")
+                out.append(f"| {c.get('variant')} | {fmt(v)} | {speedup} | "
+                           f"{'' if best is None else f'{best:.1f}x'} | {'' if flo is None else f'{flo:.1f}x'} |")
+            out.append("")
+            wrote = True
+    if not wrote:
+        raise Skip("no transport case with status ok")
+    return "\n".join(out) + "\n"
+
+
 FIGURES = [("latency_percentiles", latency_percentiles), ("latency_cdf", latency_cdf),
-           ("throughput_vs_size", throughput_vs_size), ("throughput_vs_workers", throughput_vs_workers)]
+           ("throughput_vs_size", throughput_vs_size), ("throughput_vs_workers", throughput_vs_workers),
+           ("transport_latency", transport_latency)]
+TABLES = [("transport_tables.md", transport_tables)]
 
 
 # ---------------------------------------------------------------- main
@@ -404,6 +511,14 @@ def main(argv=None):
         fig.savefig(out / f"{name}.pdf")
         plt.close(fig)
         print(f"wrote {out / name}.png and .pdf")
+    for name, make in TABLES:
+        try:
+            text = make(run)
+        except Skip as why:
+            print(f"skipped {name}: {why}")
+            continue
+        (out / name).write_text(text)
+        print(f"wrote {out / name}")
     return 0
 
 

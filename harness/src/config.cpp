@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/topology.h"
 #include "zeroipc/registry.h"
 
@@ -22,6 +23,12 @@ using nlohmann::json;
 std::vector<std::string> variant_choices() {
   std::vector<std::string> out{"all"};
   for (const auto& v : kVariants) out.emplace_back(v.name);
+  return out;
+}
+
+std::vector<std::string> transport_choices() {
+  std::vector<std::string> out{"all"};
+  for (const auto& t : baselines::transports()) out.emplace_back(t.name);
   return out;
 }
 
@@ -80,10 +87,17 @@ std::vector<KeyDef> make_keys() {
           "pingpong (round-trip latency), streaming (one-way throughput), burst (bursts then idle gaps), "
           "mixed (every worker pushes then pops); [] = the floor probes alone",
           {"pingpong", "streaming", "burst", "mixed"}),
-      key("matrix", "structures", K::string_list, json::array({"queue"}), "structures measured", {"queue", "stack"}),
+      key("matrix", "structures", K::string_list, json::array({"queue"}),
+          "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
+          "zeroipc's queues among them",
+          {"queue", "stack", "transport"}),
       key("matrix", "variants", K::string_list, json::array({"all"}),
           "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
           variant_choices()),
+      key("matrix", "transports", K::string_list, json::array({"all"}),
+          "transports measured when structures has 'transport' (pingpong and streaming, 1p1c); 'all' = every one "
+          "this build has, leaving out the combinations it cannot run",
+          transport_choices()),
       int_list_key("matrix", "message_sizes", json::array({8}), 8, 65536, "bytes per message",
                    supported_message_sizes()),
       int_list_key("matrix", "producers", json::array({1}), 1, 64,
@@ -111,6 +125,10 @@ std::vector<KeyDef> make_keys() {
       // [mixed]
       int_key("mixed", "pairs", 100000, 1, big, "timed push+pop pairs per worker"),
       int_key("mixed", "warmup_pairs", 10000, 0, big, "untimed pairs per worker before them"),
+      // [baselines]
+      int_key("baselines", "redis_pu", -1, -1, 4095,
+              "OS index of the PU the harness's redis-server is pinned to; -1 = the plan picks one (a PU no worker of "
+              "a Redis case uses, else the responder's / consumer's)"),
       // [floor]
       int_key("floor", "cacheline_round_trips", 20000, 1, big, "timed round trips of one cache line"),
       int_key("floor", "cacheline_warmup", 2000, 0, big, "untimed round trips before them"),

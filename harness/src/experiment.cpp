@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "zeroipc/baselines/redis_server.h"
 #include "zeroipc/harness/config.h"
 #include "zeroipc/harness/context.h"
 #include "zeroipc/harness/counters.h"
@@ -228,6 +229,10 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
                        {"counters", r.at("counters")}});
   }
   rep["workers"] = workers;
+  if (p.is_transport()) {
+    rep["link"] = {{"client", reports.at(0).value("link", json(nullptr))},
+                   {"server", reports.at(1).value("link", json(nullptr))}};
+  }
   return rep;
 }
 
@@ -285,7 +290,7 @@ int run_experiment(const RunOptions& o) {
   print_plan(plan, config, o, topology, clock);
   if (o.plan_only) return 0;
 
-  for (const auto& s : remove_stale_segments()) std::cerr << "removed stale segment " << s << " of a dead harness\n";
+  for (const auto& s : remove_stale_segments()) std::cerr << "removed stale " << s << " of a dead harness\n";
   json context = collect_context(o.source_dir, topology);  // load average before the run
   context["clock"] = {{"source", clock.source},
                       {"ticks_per_ns", clock.ticks_per_ns},
@@ -306,6 +311,26 @@ int run_experiment(const RunOptions& o) {
   std::vector<std::size_t> reps_started(plan.cases.size(), 0);
 
   install_stop_handlers();
+  // The Redis cases' server: one for the run, pinned where the plan says,
+  // stopped when this scope ends (normally, on Ctrl-C, on an error) and killed
+  // by the kernel if the harness itself dies (RedisServer). If it cannot
+  // start, the Redis cases fail with the reason and the others still run.
+  std::unique_ptr<baselines::RedisServer> redis;
+  std::string redis_error;
+  if (plan.redis_pu >= 0) {
+    try {
+      baselines::RedisServer::Options ro;
+      ro.pu = plan.redis_pu;
+      redis = std::make_unique<baselines::RedisServer>(ro);
+      context["redis_server"] = {{"version", redis->version()}, {"pu", redis->pu()},
+                                 {"unix_socket", redis->unix_socket()}, {"port", redis->port()},
+                                 {"executable", baselines::redis_server_path()}};
+    } catch (const std::exception& e) {
+      redis_error = std::string("the redis-server did not start: ") + e.what();
+      context["redis_server"] = {{"error", redis_error}};
+      std::cerr << "zeroipc-harness: " << redis_error << " (the Redis cases will fail)\n";
+    }
+  }
   const std::string exe = self_executable();
   const auto started = Clock::now();
   Progress progress(plan.schedule.size());
@@ -320,9 +345,14 @@ int run_experiment(const RunOptions& o) {
       interrupted = true;
       break;
     }
-    const RunParams params = make_run_params(c, config, calibration, run_segment_name(order));
+    RunParams params = make_run_params(c, config, calibration, run_segment_name(order));
     json rep;
     try {
+      if (params.is_transport() && baselines::transport_info(params.variant).needs_redis) {
+        if (!redis) throw std::runtime_error(redis_error);
+        params.redis_unix_socket = redis->unix_socket();
+        params.redis_port = redis->port();
+      }
       RunSegment segment(params);
       const WorkersOutcome outcome = run_workers(exe, params, config.get_number("experiment", "timeout_s"), g_stop);
       if (outcome.status == WorkersOutcome::Status::interrupted) {

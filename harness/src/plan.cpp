@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/stats.h"
 #include "zeroipc/registry.h"
 
@@ -30,6 +31,37 @@ std::vector<std::string> variants_of(const std::string& structure, const std::ve
     }
   }
   return out;
+}
+
+// The transports the config names ("all": every one, built or not), in the registry's order.
+std::vector<std::string> transports_of(const std::vector<std::string>& wanted) {
+  std::vector<std::string> out;
+  const bool all = std::find(wanted.begin(), wanted.end(), "all") != wanted.end();
+  for (const auto& t : baselines::transports()) {
+    if (all || std::find(wanted.begin(), wanted.end(), t.name) != wanted.end()) out.emplace_back(t.name);
+  }
+  return out;
+}
+
+// Why the transport cannot run this workload with these workers; "" when it can.
+std::string impossible_for_transport(Workload w, const baselines::TransportInfo& t, std::uint64_t message_size,
+                                     int producers, int consumers) {
+  const std::string name(t.name);
+  if (!t.built) return name + " is not built: " + std::string(t.missing);
+  if (w != Workload::pingpong && w != Workload::streaming) {
+    return "a transport carries pingpong and streaming, not " + to_string(w);
+  }
+  if (producers != 1 || consumers != 1) {
+    return "a transport links one client to one server: it needs producers = 1 and consumers = 1, not " +
+           workers_label(producers, consumers);
+  }
+  if (w == Workload::pingpong && !t.request_reply) return name + " has no request/reply pattern";
+  if (w == Workload::streaming && !t.one_way) return name + " is request/reply only: it cannot stream";
+  return baselines::size_refusal(name, message_size);
+}
+
+bool is_redis_case(const CaseSpec& c) {
+  return c.structure == "transport" && baselines::transport_info(c.variant).needs_redis;
 }
 
 // Why the variant cannot run this workload with these workers; "" when it can.
@@ -192,7 +224,8 @@ nlohmann::json Plan::to_json() const {
   nlohmann::json skipped_json = nlohmann::json::array();
   for (const auto& s : skipped) skipped_json.push_back({{"case", s.id}, {"reason", s.reason}});
   return {{"cases", cases.size()},        {"repetitions", repetitions}, {"runs", schedule.size()},
-          {"seed", seed},                 {"skipped", skipped_json},    {"notes", notes}};
+          {"seed", seed},                 {"skipped", skipped_json},    {"notes", notes},
+          {"redis_pu", redis_pu < 0 ? nlohmann::json(nullptr) : nlohmann::json(redis_pu)}};
 }
 
 Plan make_plan(const Config& config, const Topology& topology) {
@@ -262,12 +295,23 @@ Plan make_plan(const Config& config, const Topology& topology) {
     }
   };
 
+  const auto wanted_transports = config.get_strings("matrix", "transports");
+  const bool transports_from_all =
+      std::find(wanted_transports.begin(), wanted_transports.end(), "all") != wanted_transports.end();
+  if (std::find(structures.begin(), structures.end(), "transport") != structures.end()) {
+    for (const auto& name : transports_of(wanted_transports)) {
+      const auto& t = baselines::transport_info(name);
+      if (!t.built) b.plan.notes.push_back("transport " + name + " is off: " + std::string(t.missing));
+    }
+  }
+
   std::vector<CaseSpec> cases;
   for (const auto& workload_name : config.get_strings("matrix", "workloads")) {
     const Workload w = *parse_workload(workload_name);  // config.cpp checked the choices
     for (const auto& structure : structures) {
-      for (const auto& variant : variants_of(structure, wanted_variants)) {
-        const VariantInfo& info = variant_info(variant);
+      const bool transport = structure == "transport";
+      const bool names_from_all = transport ? transports_from_all : variants_from_all;
+      for (const auto& variant : transport ? transports_of(wanted_transports) : variants_of(structure, wanted_variants)) {
         for (auto size : config.get_ints("matrix", "message_sizes")) {
           for (auto producers : config.get_ints("matrix", "producers")) {
             for (auto consumers : config.get_ints("matrix", "consumers")) {
@@ -285,8 +329,12 @@ Plan make_plan(const Config& config, const Topology& topology) {
                 c.capacity = static_cast<std::uint64_t>(
                     w == Workload::pingpong ? config.get_int("pingpong", "ping_capacity")
                                             : config.get_int("streaming", "capacity"));
-                if (auto why = impossible_for_variant(w, info, c.producers, c.consumers); !why.empty()) {
-                  b.refuse(c.id, why, variants_from_all);
+                const std::string why =
+                    transport ? impossible_for_transport(w, baselines::transport_info(variant), c.message_size, c.producers,
+                                                         c.consumers)
+                              : impossible_for_variant(w, variant_info(variant), c.producers, c.consumers);
+                if (!why.empty()) {
+                  b.refuse(c.id, why, names_from_all);
                   continue;
                 }
                 const int workers = worker_count(w, c.producers, c.consumers);
@@ -343,6 +391,43 @@ Plan make_plan(const Config& config, const Topology& topology) {
                              " busy-polling workers share PUs): its numbers measure time-slicing");
     }
   }
+  // The redis-server the Redis cases talk to: one for the whole run, pinned.
+  std::set<int> redis_workers;
+  const CaseSpec* first_redis = nullptr;
+  for (const auto& c : b.plan.cases) {
+    if (!is_redis_case(c)) continue;
+    if (!first_redis) first_redis = &c;
+    redis_workers.insert(c.pus.begin(), c.pus.end());
+  }
+  if (first_redis) {
+    const auto wanted = config.get_int("baselines", "redis_pu");
+    std::vector<std::string> usable;
+    for (const auto& pu : topology.pus()) usable.push_back(std::to_string(pu.os_index));
+    if (wanted >= 0) {
+      if (std::find(usable.begin(), usable.end(), std::to_string(wanted)) == usable.end()) {
+        throw ConfigError("baselines.redis_pu: PU " + std::to_string(wanted) + " is not usable here (usable PUs: " +
+                          join(usable) + ")");
+      }
+      b.plan.redis_pu = static_cast<int>(wanted);
+      b.plan.notes.push_back("redis-server pinned to PU " + std::to_string(wanted) + " (baselines.redis_pu)");
+    } else {
+      for (const auto& pu : topology.pus()) {
+        if (!redis_workers.count(pu.os_index)) {
+          b.plan.redis_pu = pu.os_index;
+          break;
+        }
+      }
+      if (b.plan.redis_pu >= 0) {
+        b.plan.notes.push_back("redis-server pinned to PU " + std::to_string(b.plan.redis_pu) +
+                               ", which no worker of a Redis case uses");
+      } else {
+        b.plan.redis_pu = first_redis->pus.back();
+        b.plan.notes.push_back("redis-server pinned to PU " + std::to_string(b.plan.redis_pu) +
+                               ", shared with the responder / consumer of the Redis cases (every PU has a worker)");
+      }
+    }
+  }
+
   b.plan.repetitions = static_cast<std::size_t>(config.get_int("experiment", "repetitions"));
   b.plan.seed = static_cast<std::uint64_t>(config.get_int("experiment", "seed"));
   b.plan.schedule = interleaved_schedule(b.plan.cases.size(), b.plan.repetitions, b.plan.seed);

@@ -126,6 +126,49 @@ void add_percentiles(json& values, const std::string& prefix, const Histogram& h
   values[prefix + "_max"] = s.max;
 }
 
+namespace {
+
+bool is_zeroipc_transport(const json& c) {
+  return c["structure"] == "transport" && c["variant"].is_string() &&
+         c["variant"].get<std::string>().rfind("zeroipc_", 0) == 0;
+}
+
+// Transport cases: their primary metric against the best zeroipc transport of
+// the same workload, message size and placement in this run (the comparison
+// on identical work): "best_zeroipc" (its median), "best_zeroipc_ratio" (how
+// many times worse this one is: median / best for latency, best / median for
+// throughput; 1 for the best itself), and the case's "best_zeroipc_case".
+void add_best_zeroipc(json& cases) {
+  for (auto& c : cases) {
+    if (c["structure"] != "transport") continue;
+    c["best_zeroipc_case"] = nullptr;
+    const std::string primary = c["primary_metric"];
+    if (c["status"] != "ok" || !c["metrics"].contains(primary)) continue;
+    const bool lower_better = metric_better(primary) == "lower";
+    const json* best = nullptr;
+    for (const auto& d : cases) {
+      if (!is_zeroipc_transport(d) || d["status"] != "ok" || d["workload"] != c["workload"] ||
+          d["message_size"] != c["message_size"] || d["placement"] != c["placement"] ||
+          !d["metrics"].contains(primary)) {
+        continue;
+      }
+      const double v = d["metrics"][primary]["median"];
+      if (!best || (lower_better ? v < (*best)["metrics"][primary]["median"].get<double>()
+                                 : v > (*best)["metrics"][primary]["median"].get<double>())) {
+        best = &d;
+      }
+    }
+    if (!best) continue;
+    json& m = c["metrics"][primary];
+    const double b = (*best)["metrics"][primary]["median"], med = m["median"];
+    c["best_zeroipc_case"] = (*best)["id"];
+    m["best_zeroipc"] = b;
+    m["best_zeroipc_ratio"] = lower_better ? ratio(med, b) : ratio(b, med);
+  }
+}
+
+}  // namespace
+
 json summarize_cases(const std::vector<CaseRecord>& records) {
   json cases = json::array();
   std::map<std::string, std::size_t> index_of_case;
@@ -177,14 +220,18 @@ json summarize_cases(const std::vector<CaseRecord>& records) {
       }
     }
   }
+  add_best_zeroipc(cases);
   return cases;
 }
 
 std::string summary_table(const json& cases) {
   struct Row {
-    std::string id, metric, median, ci, p99, ratio, note;
+    std::string id, metric, median, ci, p99, ratio, zeroipc, note;
   };
-  std::vector<Row> rows{{"case", "metric", "median", "CI of median", "p99", "x floor", ""}};
+  bool transports = false;
+  for (const auto& c : cases) transports = transports || c["structure"] == "transport";
+  std::vector<Row> rows{{"case", "metric", "median", "CI of median", "p99", "x floor",
+                         transports ? "x best zeroipc" : "", ""}};
   for (const auto& c : cases) {
     Row row;
     row.id = c["id"];
@@ -199,6 +246,9 @@ std::string summary_table(const json& cases) {
       if (ratio_source && (*ratio_source)["floor_ratio"].is_number()) {
         row.ratio = fixed((*ratio_source)["floor_ratio"], 1) + "x";
       }
+      if (m->contains("best_zeroipc_ratio") && (*m)["best_zeroipc_ratio"].is_number()) {
+        row.zeroipc = fixed((*m)["best_zeroipc_ratio"], 1) + "x";
+      }
       if ((*m)["wide_spread"].get<bool>()) row.note = "wide spread";
     }
     const std::string p99_name =
@@ -208,15 +258,16 @@ std::string summary_table(const json& cases) {
     if (c["oversubscribed"].get<bool>()) row.note += (row.note.empty() ? "" : "; ") + std::string("oversubscribed");
     rows.push_back(std::move(row));
   }
-  std::size_t w[6] = {};
+  std::size_t w[7] = {};
   for (const auto& r : rows) {
-    const std::string* cells[] = {&r.id, &r.metric, &r.median, &r.ci, &r.p99, &r.ratio};
-    for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], cells[i]->size());
+    const std::string* cells[] = {&r.id, &r.metric, &r.median, &r.ci, &r.p99, &r.ratio, &r.zeroipc};
+    for (int i = 0; i < 7; ++i) w[i] = std::max(w[i], cells[i]->size());
   }
   std::ostringstream out;
   for (const auto& r : rows) {
     out << pad(r.id, w[0]) << "  " << pad(r.metric, w[1]) << "  " << pad(r.median, w[2], true) << "  "
         << pad(r.ci, w[3]) << "  " << pad(r.p99, w[4], true) << "  " << pad(r.ratio, w[5], true);
+    if (transports) out << "  " << pad(r.zeroipc, w[6], true);
     if (!r.note.empty()) out << "  " << r.note;
     out << "\n";
   }

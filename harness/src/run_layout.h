@@ -34,7 +34,12 @@ struct Control {
   Line producers_done[2];   // producers finished with the phase
   Line consumed[2];         // messages received in the phase, added by consumers in batches
   Line cacheline;           // floor-cacheline: the one line that bounces between the two PUs
+  // Transport cases: the server's listen() address, written before the first
+  // barrier, read by the client after it ((3)/(4) order it).
+  std::uint64_t address_length;
+  char address[248];
 };
+static_assert(sizeof(Control::address) + sizeof(Control::address_length) == 256, "the address block is 256 bytes");
 
 inline constexpr std::size_t kControlWords = sizeof(Control) / 8 + 8;  // + room to align to 64
 

@@ -35,6 +35,9 @@ nlohmann::json RunParams::to_json() const {
           {"yield_when_waiting", yield_when_waiting},
           {"clock",
            {{"source", static_cast<std::uint32_t>(clock.source)}, {"shift", clock.shift}, {"mult", clock.mult}}},
+          {"link_dir", link_dir},
+          {"redis_unix_socket", redis_unix_socket},
+          {"redis_port", redis_port},
           {"fault_worker", fault_worker},
           {"fault_after", fault_after}};
 }
@@ -66,6 +69,9 @@ RunParams RunParams::from_json(const nlohmann::json& j) {
   p.clock.source = static_cast<ClockSource>(c.at("source").get<std::uint32_t>());
   p.clock.shift = c.at("shift").get<std::uint32_t>();
   p.clock.mult = c.at("mult").get<std::uint64_t>();
+  p.link_dir = j.at("link_dir").get<std::string>();
+  p.redis_unix_socket = j.at("redis_unix_socket").get<std::string>();
+  p.redis_port = j.at("redis_port").get<int>();
   p.fault_worker = j.at("fault_worker").get<int>();
   p.fault_after = j.at("fault_after").get<std::uint64_t>();
   if (p.stride == 0 || !std::has_single_bit(p.stride)) throw std::invalid_argument("stride must be a power of two");
@@ -73,6 +79,19 @@ RunParams RunParams::from_json(const nlohmann::json& j) {
     throw std::invalid_argument("producers out of range");
   }
   return p;
+}
+
+baselines::LinkSpec RunParams::link_spec() const {
+  baselines::LinkSpec s;
+  s.transport = variant;
+  s.name = segment.substr(segment.rfind('/') + 1);
+  s.dir = link_dir;
+  s.message_size = message_size;
+  s.capacity = capacity;
+  s.pattern = workload == Workload::pingpong ? baselines::Pattern::request_reply : baselines::Pattern::one_way;
+  s.redis_unix_socket = redis_unix_socket;
+  s.redis_port = redis_port;
+  return s;
 }
 
 std::string RunParams::role(int worker) const {
@@ -108,6 +127,7 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
   p.capacity = c.capacity;
   p.clock = clock;
   p.yield_when_waiting = c.oversubscribed;
+  if (p.is_transport()) p.link_dir = "/tmp/" + segment.substr(segment.rfind('/') + 1);
   auto u = [&](const char* section, const char* key) { return static_cast<std::uint64_t>(config.get_int(section, key)); };
   std::uint64_t stamped_per_producer = 0;  // timed messages per producer that may be stamped; 0 = unknown
   switch (c.workload) {

@@ -1,5 +1,10 @@
 // zeroipc/harness/run_segment.cpp — the segment of one repetition, from the harness's side.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "run_layout.h"
@@ -14,7 +19,7 @@ std::uint64_t array_bytes(std::uint64_t words) { return words * 8 + 128; }
 
 // Bytes the structures of `p` take in the segment.
 std::uint64_t structure_bytes(const RunParams& p) {
-  if (is_floor(p.workload)) return 0;
+  if (is_floor(p.workload) || p.is_transport()) return 0;
   std::uint64_t one = 0;
   run::with_handle_type(p, [&]<class H>(std::type_identity<H>) {
     one = H::total_size(p.capacity, static_cast<std::uint32_t>(p.message_size)) + 128;
@@ -49,23 +54,45 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
     if (params.workload == Workload::floor_shm_read) {
       Array<std::uint64_t> buffer(mem, run::kBufferName, params.bytes / 8);
     }
-    if (!is_floor(params.workload)) {
+    if (params.is_transport()) {
+      // The link's private directory (sockets, FIFOs): made fresh, owner only.
+      std::error_code ec;
+      std::filesystem::remove_all(params.link_dir, ec);
+      if (::mkdir(params.link_dir.c_str(), 0700) != 0) {
+        throw std::runtime_error("cannot create " + params.link_dir + ": " + std::strerror(errno));
+      }
+    } else if (!is_floor(params.workload)) {
       run::with_handle_type(params, [&]<class H>(std::type_identity<H>) {
         H forward(mem, run::kForwardName, params.capacity);
         if (params.workload == Workload::pingpong) H back(mem, run::kBackName, params.capacity);
       });
     }
   } catch (...) {
-    Memory::unlink(params.segment);  // the destructor does not run for a throwing constructor
+    remove_link(params);  // the destructor does not run for a throwing constructor
+    Memory::unlink(params.segment);
     throw;
   }
 }
 
-RunSegment::~RunSegment() { Memory::unlink(params_.segment); }
+// What a transport case's workers may have left, if one died: queues,
+// segments, Redis keys (remove_leftovers), and the link's directory.
+void RunSegment::remove_link(const RunParams& p) noexcept {
+  if (!p.is_transport()) return;
+  baselines::remove_leftovers(p.link_spec());
+  std::error_code ec;
+  std::filesystem::remove_all(p.link_dir, ec);
+}
+
+RunSegment::~RunSegment() {
+  remove_link(params_);
+  Memory::unlink(params_.segment);
+}
 
 RunSegment::Leftovers RunSegment::drain() {
   Leftovers left;
-  if (is_floor(params_.workload)) return left;
+  // A transport's messages live in the kernel or a server, out of reach: the
+  // receiver's end-of-phase marker says nothing was left behind it.
+  if (is_floor(params_.workload) || params_.is_transport()) return left;
   run::with_handle_type(params_, [&]<class H>(std::type_identity<H>) {
     auto drain_one = [&](const char* name) {
       H h(impl_->mem, name);

@@ -108,17 +108,24 @@ std::string run_segment_name(std::size_t n) {
 }
 
 std::vector<std::string> remove_stale_segments() {
+  // Segments and Boost queues live in /dev/shm, POSIX queues in /dev/mqueue,
+  // transport links' directories (sockets, FIFOs) in /tmp: all are named
+  // zeroipc-harness-<pid>-..., <pid> being the harness that made them.
   std::vector<std::string> removed;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(kSegmentPrefix, 0) != 0) continue;
-    const std::string rest = name.substr(std::strlen(kSegmentPrefix));
-    const pid_t pid = static_cast<pid_t>(std::atol(rest.c_str()));
-    if (pid <= 0 || pid == ::getpid()) continue;
-    if (::kill(pid, 0) == 0 || errno == EPERM) continue;  // its harness still runs
-    std::error_code rm;
-    if (std::filesystem::remove(entry.path(), rm)) removed.push_back("/" + name);
+  for (const char* dir : {"/dev/shm", "/dev/mqueue", "/tmp"}) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(kSegmentPrefix, 0) != 0) continue;
+      const std::string rest = name.substr(std::strlen(kSegmentPrefix));
+      const pid_t pid = static_cast<pid_t>(std::atol(rest.c_str()));
+      if (pid <= 0 || pid == ::getpid()) continue;
+      if (::kill(pid, 0) == 0 || errno == EPERM) continue;  // its harness still runs
+      std::error_code rm;
+      if (std::filesystem::remove_all(entry.path(), rm) > 0) {
+        removed.push_back(std::string(dir) == "/dev/shm" ? "/" + name : entry.path().string());
+      }
+    }
   }
   return removed;
 }

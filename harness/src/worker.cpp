@@ -35,6 +35,56 @@ namespace {
 
 using run::Control;
 
+// The producer of the end-of-phase marker a transport's sender writes after
+// the last message of each phase: not a real producer (the plan allows at
+// most 64), so it cannot be mistaken for a message.
+constexpr std::uint64_t kEndMarkerProducer = kMaxProducers - 1;
+
+// A transport (baselines/) seen through the push/pop interface the workloads
+// use: push sends and pop receives, both blocking, so neither ever fails. A
+// receiver blocked in the kernel cannot watch the control counters the way a
+// queue's consumer does, so a streaming sender ends each phase with a marker
+// message (end_phase); pop returns nullopt for it, after which the counters
+// say the phase is complete.
+template <class M>
+class TransportHandle {
+ public:
+  using value_type = M;
+  explicit TransportHandle(baselines::Transport& t) : t_(t) {}
+
+  bool push(const M& m) {
+    t_.send(reinterpret_cast<const std::byte*>(&m));
+    return true;
+  }
+  std::optional<M> pop() {
+    if (ended_) {
+      throw std::runtime_error("the end-of-phase marker arrived before every message of the phase (messages lost)");
+    }
+    std::optional<M> out(std::in_place);
+    t_.receive(reinterpret_cast<std::byte*>(&*out));
+    if (out->intact() && producer_of(out->sequence()) == kEndMarkerProducer) {
+      ended_ = true;
+      out.reset();
+    }
+    return out;
+  }
+  void begin_phase() { ended_ = false; }
+  void end_phase(int phase) {
+    M m;
+    m.write(sequence_of(kEndMarkerProducer, static_cast<std::uint64_t>(phase)));
+    push(m);
+  }
+
+ private:
+  baselines::Transport& t_;
+  bool ended_ = false;
+};
+
+template <class H>
+struct is_transport_handle : std::false_type {};
+template <class M>
+struct is_transport_handle<TransportHandle<M>> : std::true_type {};
+
 class Worker {
  public:
   Worker(const RunParams& p, int index)
@@ -62,7 +112,11 @@ class Worker {
       case Workload::floor_memcpy: floor_memcpy(counters); break;
       case Workload::floor_shm_read: floor_shm_read(counters); break;
       default:
-        run::with_handle_type(p_, [&]<class H>(std::type_identity<H>) { structure_workload<H>(counters); });
+        if (p_.is_transport()) {
+          transport_workload(counters);
+        } else {
+          run::with_handle_type(p_, [&]<class H>(std::type_identity<H>) { structure_workload<H>(counters); });
+        }
     }
     nlohmann::json counters_json = {{"available", counters.available()},
                                     {"reason", counters.unavailable_reason()},
@@ -88,6 +142,7 @@ class Worker {
                              {"software", to_json(facts_)},
                              {"counters", counters_json}};
     if (round_trips_.count() > 0) report["round_trip_ns"] = round_trips_.to_json();
+    if (p_.is_transport()) report["link"] = link_settings_;
     return report;
   }
 
@@ -182,9 +237,45 @@ class Worker {
     }
   }
 
-  // Queues promise each consumer a producer's messages in order; stacks do not.
+  // One side of a transport link (server: the responder / consumer), connected
+  // through the address the server's listen() leaves in the control block.
+  void transport_workload(Counters& counters) {
+    const bool server = index_ == 1;
+    auto link = baselines::make_transport(p_.link_spec(), server ? baselines::Side::server : baselines::Side::client);
+    if (server) {
+      const std::string address = link->listen();
+      if (address.size() > sizeof(ctl_->address)) {
+        throw std::runtime_error("the link's address is longer than " + std::to_string(sizeof(ctl_->address)) +
+                                 " bytes: " + address);
+      }
+      std::memcpy(ctl_->address, address.data(), address.size());
+      ctl_->address_length = address.size();
+    }
+    barrier();  // (3)/(4): the address is written before the client reads it
+    std::string address;
+    if (!server) {
+      const std::uint64_t n = ctl_->address_length;
+      if (n > sizeof(ctl_->address)) throw std::runtime_error("corrupt link address length in the control block");
+      address.assign(ctl_->address, n);
+    }
+    link->connect(address);
+    link_settings_ = link->settings();
+    run::with_message_size(p_.message_size, [&](auto size) {
+      TransportHandle<Message<decltype(size)::value>> h(*link);
+      if (p_.workload == Workload::pingpong) {
+        pingpong(h, h, counters);
+      } else if (index_ < p_.producers) {
+        produce_phases(h, counters);
+      } else {
+        consume_phases(h, counters);
+      }
+    });
+  }
+
+  // Queues promise each consumer a producer's messages in order, and so does
+  // every transport (one sender, one receiver); stacks do not.
   template <class H>
-  static constexpr bool kFifo = run::is_queue<H>::value;
+  static constexpr bool kFifo = run::is_queue<H>::value || is_transport_handle<H>::value;
 
   template <class H>
   void pingpong(H& ping, H& pong, Counters& counters) {
@@ -233,10 +324,12 @@ class Worker {
   void produce_phases(H& h, Counters& counters) {
     barrier();
     std::uint64_t next = produce(h, 0, 0, p_.warmup, 0);
+    if constexpr (is_transport_handle<H>::value) h.end_phase(0);
     begin_timed(counters);
     const std::uint64_t first = next;
     next = produce(h, 1, next, p_.timed, p_.duration_ns);
     end_timed(counters);
+    if constexpr (is_transport_handle<H>::value) h.end_phase(1);
     timed_messages_ = next - first;
     bytes_ = timed_messages_ * sizeof(typename H::value_type);
   }
@@ -289,6 +382,7 @@ class Worker {
     constexpr std::uint64_t kFlushEvery = 64;
     const auto producers = static_cast<std::uint64_t>(p_.producers);
     std::uint64_t pending = 0, taken = 0;
+    if constexpr (is_transport_handle<H>::value) h.begin_phase();
     while (true) {
       if (auto m = h.pop()) {
         if (auto seq = receive(*m, kFifo<H>)) {
@@ -445,6 +539,7 @@ class Worker {
   std::uint64_t start_ = 0, end_ = 0, timed_messages_ = 0, bytes_ = 0, fault_count_ = 0;
   SoftwareFacts before_{}, facts_{};
   std::map<std::string, long long> counter_values_;
+  nlohmann::json link_settings_;  // transport cases: what the adapter set (buffers, limits)
 };
 
 }  // namespace

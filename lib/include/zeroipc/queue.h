@@ -129,12 +129,18 @@ class Queue {
 
   /// Removes the oldest element; nullopt when the queue is empty.
   std::optional<T> pop() {
+    std::optional<T> out(std::in_place);  // popped straight into the result: one copy of T
+    if (!pop(*out)) out.reset();
+    return out;
+  }
+
+  /// Removes the oldest element into `out`; false when the queue is empty
+  /// (`out` may then have been written). Copies T once, from the slot to `out`.
+  bool pop(T& out) {
     if constexpr (kHasRoles) {
       if (!consumer_) claim(variants::detail::Role::kConsumer);
     }
-    T out;
-    if (impl_->pop(out)) return out;
-    return std::nullopt;
+    return impl_->pop(out);
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }

@@ -36,8 +36,8 @@ bool is_floor(Workload w);
 struct CaseSpec {
   std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores"
   Workload workload{};
-  std::string structure;        // "queue" | "stack"; empty for floor probes
-  std::string variant;          // empty for floor probes
+  std::string structure;        // "queue" | "stack" | "transport"; empty for floor probes
+  std::string variant;          // the variant, or the transport's name; empty for floor probes
   std::uint64_t message_size = 0;
   int producers = 0, consumers = 0;
   std::string placement;
@@ -63,6 +63,7 @@ struct Plan {
   std::size_t repetitions = 0;
   std::uint64_t seed = 0;
   std::vector<std::size_t> schedule;  // case indices, every case once per round, rounds shuffled
+  int redis_pu = -1;                  // the PU of the harness's redis-server; -1: no Redis case
 
   nlohmann::json to_json() const;
 };

@@ -34,8 +34,9 @@ WorkersOutcome run_workers(const std::string& exe, const RunParams& params, doub
 /// The harness executable's own path (/proc/self/exe), for re-executing it.
 std::string self_executable();
 
-/// Unlinks /dev/shm segments named /zeroipc-harness-<pid>-* left by harness
-/// processes that no longer exist (a harness that was SIGKILLed). Returns their names.
+/// Removes what harness processes that no longer exist (a harness that was
+/// SIGKILLed) left: /dev/shm segments and Boost queues, /dev/mqueue queues and
+/// /tmp link directories named zeroipc-harness-<pid>-*. Returns their names.
 std::vector<std::string> remove_stale_segments();
 
 /// The segment name of run `n` of this harness process.

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/clock.h"
 #include "zeroipc/harness/plan.h"
 
@@ -44,11 +45,18 @@ struct RunParams {
   std::uint64_t passes = 0;
   bool yield_when_waiting = false;  // oversubscribed: waits call sched_yield instead of spinning
   ClockCalibration clock{};
+  std::string link_dir;          // transport cases: the link's private directory (RunSegment makes it)
+  std::string redis_unix_socket; // Redis transports: the harness's redis-server
+  int redis_port = 0;
   int fault_worker = -1;         // test hook: this worker SIGKILLs itself ...
   std::uint64_t fault_after = 0; // ... after this many messages
 
   /// Slots of each stamp array: samples per producer, for every producer (pingpong: one).
   std::uint64_t stamp_slots() const { return samples * static_cast<std::uint64_t>(producers > 1 ? producers : 1); }
+
+  bool is_transport() const { return structure == "transport"; }
+  /// The link of a transport case: named after the segment, in link_dir.
+  baselines::LinkSpec link_spec() const;
 
   nlohmann::json to_json() const;
   static RunParams from_json(const nlohmann::json& j);
@@ -82,6 +90,8 @@ class RunSegment {
   std::vector<std::uint64_t> one_way_ns(std::uint64_t& skewed) const;
 
  private:
+  static void remove_link(const RunParams& p) noexcept;
+
   RunParams params_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
