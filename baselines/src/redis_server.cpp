@@ -1,6 +1,6 @@
 // zeroipc/baselines/redis_server.cpp — a redis-server of our own (see redis_server.h).
 //
-// Start:  mkdtemp /tmp/zeroipc-redis-XXXXXX; pick a free loopback port; fork;
+// Start:  mkdtemp /tmp/zeroipc-redis-<pid>-XXXXXX; pick a free loopback port; fork;
 //         child: PR_SET_PDEATHSIG(SIGKILL), pin, stdout+stderr -> pipe, exec
 //         redis-server; parent: read the pipe (poll with the deadline) up to
 //         "Ready to accept connections", then close its end. A port taken
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -127,9 +128,9 @@ Attempt start_once(const std::string& executable, const std::string& dir, const 
   const std::string port_text = std::to_string(port);
   std::vector<std::string> args = {
       executable,
-      "--port", port_text,
+      "--port", port_text,                  // a port we found free: never a system server's 6379
       "--bind", "127.0.0.1",                // loopback only: nothing outside this machine can reach it
-      "--unixsocket", socket,
+      "--unixsocket", socket,               // for redis_unix: no TCP stack; in our private directory
       "--unixsocketperm", "700",            // only our user may use the socket
       "--save", "",                         // no RDB snapshots: persistence would add disk writes to the timings
       "--appendonly", "no",                 // no AOF, for the same reason
@@ -180,7 +181,8 @@ Attempt start_once(const std::string& executable, const std::string& dir, const 
   r.pid = pid;
   char buf[4096];
   while (!r.ready) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    using std::chrono::milliseconds;
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       r.output += "\n(no '" + std::string(kReady) + "' before the start timeout)";
       break;
@@ -225,8 +227,13 @@ RedisServer::RedisServer(const Options& options) : pu_(options.pu) {
   if (executable.empty()) {
     throw std::runtime_error("redis-server: none was found when zeroipc was configured (redis-server)");
   }
-  char tmpl[] = "/tmp/zeroipc-redis-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error(errno_text("redis-server: mkdtemp /tmp/zeroipc-redis-XXXXXX"));
+  // Named after this process, so that if it is SIGKILLed (the server then dies
+  // by PR_SET_PDEATHSIG, but nobody removes the directory) a later harness can
+  // tell the directory is stale (zeroipc::harness::remove_stale_segments).
+  std::string tmpl = "/tmp/zeroipc-redis-" + std::to_string(::getpid()) + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    throw std::runtime_error(errno_text("redis-server: mkdtemp " + tmpl));
+  }
   dir_ = tmpl;
   socket_ = dir_ + "/redis.sock";
   const auto deadline = std::chrono::steady_clock::now() + options.start_timeout;

@@ -86,9 +86,10 @@ class RedisTransport final : public Transport {
   ~RedisTransport() override {
     if (!ctx_) return;
     // Each side deletes the lists it reads (see the top of the file); errors are ignored.
-    Reply r(side_ == Side::server
-                ? static_cast<redisReply*>(redisCommand(ctx_.get(), "DEL %s %s", keys_.c2s.c_str(), keys_.credit.c_str()))
-                : static_cast<redisReply*>(redisCommand(ctx_.get(), "DEL %s", keys_.s2c.c_str())));
+    void* reply = side_ == Side::server
+                      ? redisCommand(ctx_.get(), "DEL %s %s", keys_.c2s.c_str(), keys_.credit.c_str())
+                      : redisCommand(ctx_.get(), "DEL %s", keys_.s2c.c_str());
+    Reply r(static_cast<redisReply*>(reply));
   }
 
   std::string listen() override {

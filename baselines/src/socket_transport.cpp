@@ -148,6 +148,9 @@ class SocketLink final : public Transport {
         bound_ = false;
       }
     } else {
+      if (address.empty()) {
+        throw TransportError(spec_.transport + ": connect: no address (expected what the server's listen() returned)");
+      }
       address_ = address;
       if (kind_ == SocketKind::tcp) {
         sockaddr_in a = tcp_address(address);

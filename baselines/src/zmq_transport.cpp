@@ -73,8 +73,10 @@ class ZmqTransport final : public Transport {
       // (the default, -1, waits for a peer that may be gone; 0 drops the messages).
       socket_.set(zmq::sockopt::linger, kLingerMs);
       if (spec.pattern == Pattern::one_way) {
-        // The window is spec.capacity messages on each end (the ZeroMQ default
-        // is 1000), so the producer blocks as the other transports' producers do.
+        // A queue of spec.capacity messages on each end (the ZeroMQ default is
+        // 1000), so the producer blocks when the consumer lags, as the other
+        // transports' producers do. In flight at most: the PUSH's queue, the
+        // PULL's queue and what the kernel's socket buffers hold between them.
         const int hwm = static_cast<int>(spec.capacity);
         if (side == Side::client) socket_.set(zmq::sockopt::sndhwm, hwm);
         else socket_.set(zmq::sockopt::rcvhwm, hwm);
@@ -96,12 +98,12 @@ class ZmqTransport final : public Transport {
   }
 
   ~ZmqTransport() override {
+    socket_.close();   // libzmq unlinks the ipc socket file it bound
+    context_.close();  // waits at most kLingerMs for queued messages
     try {
-      socket_.close();  // libzmq unlinks the ipc socket file it bound
-      context_.close();  // waits at most kLingerMs for queued messages
-    } catch (...) {
+      if (bound_ && endpoint_ == ZmqEndpoint::ipc) ::unlink(ipc_path(spec_).c_str());  // in case it did not
+    } catch (...) {  // std::bad_alloc from the path
     }
-    if (bound_ && endpoint_ == ZmqEndpoint::ipc) ::unlink(ipc_path(spec_).c_str());  // in case it did not
   }
 
   std::string listen() override {
@@ -206,7 +208,10 @@ std::unique_ptr<Transport> make_zmq(const LinkSpec& spec, Side side, ZmqEndpoint
 
 void remove_zmq_leftovers(const LinkSpec& spec) noexcept {
   if (spec.dir.empty() || spec.name.empty()) return;
-  ::unlink(ipc_path(spec).c_str());
+  try {
+    ::unlink(ipc_path(spec).c_str());
+  } catch (...) {  // std::bad_alloc from the path
+  }
 }
 
 }  // namespace zeroipc::baselines::adapters

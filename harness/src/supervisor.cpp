@@ -18,6 +18,7 @@ namespace zeroipc::harness {
 namespace {
 
 constexpr const char* kSegmentPrefix = "zeroipc-harness-";
+constexpr const char* kRedisDirPrefix = "zeroipc-redis-";
 
 struct Child {
   int worker = 0;
@@ -111,13 +112,21 @@ std::vector<std::string> remove_stale_segments() {
   // Segments and Boost queues live in /dev/shm, POSIX queues in /dev/mqueue,
   // transport links' directories (sockets, FIFOs) in /tmp: all are named
   // zeroipc-harness-<pid>-..., <pid> being the harness that made them.
+  // The redis-server's directory (baselines::RedisServer) is
+  // /tmp/zeroipc-redis-<pid>-*, <pid> being the process that started it.
   std::vector<std::string> removed;
   for (const char* dir : {"/dev/shm", "/dev/mqueue", "/tmp"}) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
-      if (name.rfind(kSegmentPrefix, 0) != 0) continue;
-      const std::string rest = name.substr(std::strlen(kSegmentPrefix));
+      std::string rest;
+      if (name.rfind(kSegmentPrefix, 0) == 0) {
+        rest = name.substr(std::strlen(kSegmentPrefix));
+      } else if (std::string_view(dir) == "/tmp" && name.rfind(kRedisDirPrefix, 0) == 0) {
+        rest = name.substr(std::strlen(kRedisDirPrefix));
+      } else {
+        continue;
+      }
       const pid_t pid = static_cast<pid_t>(std::atol(rest.c_str()));
       if (pid <= 0 || pid == ::getpid()) continue;
       if (::kill(pid, 0) == 0 || errno == EPERM) continue;  // its harness still runs

@@ -196,6 +196,8 @@ def test_ctrl_c_stops_the_redis_server(tmp_path):
 @pytest.mark.skipif(not HARNESS.exists() or not built("redis_unix"), reason="Redis baselines not built")
 def test_killed_harness_takes_its_redis_server_along(tmp_path):
     proc, server = redis_run(tmp_path)
+    server_dirs = list(Path("/tmp").glob(f"zeroipc-redis-{proc.pid}-*"))
+    assert len(server_dirs) == 1, server_dirs
     os.killpg(proc.pid, signal.SIGKILL)  # harness and workers die at once; nobody runs a destructor
     proc.communicate(timeout=60)
     assert wait_gone(server), f"redis-server {server} outlived its SIGKILLed harness"
@@ -203,3 +205,4 @@ def test_killed_harness_takes_its_redis_server_along(tmp_path):
     r = harness(experiment(tmp_path, ["pipe"]), "--results", tmp_path / "out2")
     assert r.returncode == 0, r.stdout + r.stderr
     assert harness_leftovers(proc.pid) == []
+    assert not server_dirs[0].exists(), f"{server_dirs[0]} of the dead harness's server was not removed"

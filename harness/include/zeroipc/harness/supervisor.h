@@ -36,7 +36,8 @@ std::string self_executable();
 
 /// Removes what harness processes that no longer exist (a harness that was
 /// SIGKILLed) left: /dev/shm segments and Boost queues, /dev/mqueue queues and
-/// /tmp link directories named zeroipc-harness-<pid>-*. Returns their names.
+/// /tmp link directories named zeroipc-harness-<pid>-*, and the directories
+/// /tmp/zeroipc-redis-<pid>-* of their redis-servers. Returns their names.
 std::vector<std::string> remove_stale_segments();
 
 /// The segment name of run `n` of this harness process.
