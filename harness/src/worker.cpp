@@ -270,6 +270,11 @@ class Worker {
         consume_phases(h, counters);
       }
     });
+    // Neither side closes before the other has everything: a sender that
+    // closes right after its last send can lose what is still queued on some
+    // transports (ZeroMQ's PUSH did, see zmq_transport.cpp), and a TCP close
+    // with unread data resets the connection.
+    barrier();
   }
 
   // Queues promise each consumer a producer's messages in order, and so does

@@ -18,23 +18,12 @@
 #include <zeroipc/harness/topology.h>
 #include <zeroipc/registry.h>
 
+#include "plan_test_support.h"
+
 namespace {
 
 using namespace zeroipc::harness;
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-const Topology& topology() {
-  static const Topology t;
-  return t;
-}
-
-// Skips the test unless this machine has 2 PUs on different cores (the default placement).
-#define REQUIRE_TWO_CORES()                                                                         \
-  do {                                                                                              \
-    if (topology().pus().size() < 2 || !topology().offer(Placement::different_cores, 2).available) \
-      GTEST_SKIP() << "needs 2 usable PUs on different cores; this machine: " << topology().summary(); \
-  } while (0)
+using namespace zeroipc::harness::test;
 
 Config config_with(const std::vector<std::string>& overrides) {
   Config c;
@@ -43,29 +32,10 @@ Config config_with(const std::vector<std::string>& overrides) {
   return c;
 }
 
-std::string plan_error(const Config& c) {
-  try {
-    (void)make_plan(c, topology());
-  } catch (const ConfigError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ConfigError, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected ConfigError, make_plan succeeded";
-  return "";
-}
-
 std::vector<std::string> ids(const Plan& p) {
   std::vector<std::string> out;
   for (const auto& c : p.cases) out.push_back(c.id);
   return out;
-}
-
-const CaseSpec* find_case(const Plan& p, const std::string& id) {
-  for (const auto& c : p.cases)
-    if (c.id == id) return &c;
-  return nullptr;
 }
 
 const SkippedCase* find_skipped(const Plan& p, const std::string& id) {

@@ -14,23 +14,13 @@
 #include <zeroipc/harness/plan.h>
 #include <zeroipc/harness/topology.h>
 
+#include "plan_test_support.h"
+
 namespace {
 
 using namespace zeroipc::harness;
+using namespace zeroipc::harness::test;
 namespace zb = zeroipc::baselines;
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-const Topology& topology() {
-  static const Topology t;
-  return t;
-}
-
-#define REQUIRE_TWO_CORES()                                                                         \
-  do {                                                                                              \
-    if (topology().pus().size() < 2 || !topology().offer(Placement::different_cores, 2).available) \
-      GTEST_SKIP() << "needs 2 usable PUs on different cores; this machine: " << topology().summary(); \
-  } while (0)
 
 Config transports_config(const std::vector<std::string>& overrides) {
   Config c;
@@ -38,23 +28,6 @@ Config transports_config(const std::vector<std::string>& overrides) {
   c.apply_override("structures=transport");
   for (const auto& o : overrides) c.apply_override(o);
   return c;
-}
-
-std::string plan_error(const Config& c) {
-  try {
-    (void)make_plan(c, topology());
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected ConfigError, make_plan succeeded";
-  return "";
-}
-
-const CaseSpec* find_case(const Plan& p, const std::string& id) {
-  for (const auto& c : p.cases) {
-    if (c.id == id) return &c;
-  }
-  return nullptr;
 }
 
 TEST(PlanTransports, NamedTransportsGetPingpongAndStreamingCases) {

@@ -7,6 +7,8 @@ deterministic; scaling options make a second run whose latencies or throughputs 
 """
 
 import json
+import os
+import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -18,6 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
 PYTHON = "/usr/bin/python3"
 sys.path.insert(0, str(SCRIPTS))
+
+# The harness the end-to-end tests run: $ZEROIPC_HARNESS (ctest sets it), else the Release build's.
+HARNESS = Path(os.environ.get("ZEROIPC_HARNESS", ROOT / "build" / "harness" / "zeroipc-harness"))
+
+
+def harness(*args, env=None, timeout=120):
+    """Runs the harness with `args` (no stdin), output captured as text."""
+    return subprocess.run([str(HARNESS), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 PLACEMENT = "different-cores"
 PINGPONG_VARIANTS = [("queue", "vyukov_bounded", 420.0), ("queue", "lcrq", 560.0),

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, ROOT, SCRIPTS
+from conftest import HARNESS, PYTHON, ROOT, SCRIPTS, harness
 import zeroipc_results as zr
-
-HARNESS = Path(os.environ.get("ZEROIPC_HARNESS", ROOT / "build" / "harness" / "zeroipc-harness"))
 
 pytestmark = pytest.mark.skipif(not HARNESS.exists(), reason=f"harness not built at {HARNESS}")
 
@@ -51,11 +49,6 @@ def experiment(tmp_path, transports, **extra):
     path = tmp_path / "tiny-baselines.toml"
     path.write_text(text)
     return path
-
-
-def harness(*args, timeout=300):
-    return subprocess.run([str(HARNESS), *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
 
 
 def built(transport):
@@ -107,7 +100,7 @@ def test_transports_measured_and_verified_like_the_queues(tmp_path):
     transports = ["pipe", "unix_stream", "unix_seqpacket", "tcp", "posix_mq", "zeroipc_spsc_ring",
                   "zeroipc_vyukov_bounded"]
     transports += [t for t in ("boost_mq", "zmq_ipc", "zmq_ipc_reqrep", "redis_unix", "redis_tcp") if built(t)]
-    r = harness(experiment(tmp_path, transports), "--results", tmp_path / "out")
+    r = harness(experiment(tmp_path, transports), "--results", tmp_path / "out", timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     out = results_dir(tmp_path)
     doc = zr.load_results(out)

@@ -6,7 +6,6 @@ workers, verification, results against the schema, plots, failures and Ctrl-C â€
 """
 
 import csv
-import json
 import os
 import re
 import signal
@@ -16,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, ROOT, SCRIPTS
+from conftest import HARNESS, PYTHON, ROOT, SCRIPTS, harness
 import zeroipc_results as zr
-
-HARNESS = Path(os.environ.get("ZEROIPC_HARNESS", ROOT / "build" / "harness" / "zeroipc-harness"))
 
 pytestmark = pytest.mark.skipif(not HARNESS.exists(), reason=f"harness not built at {HARNESS}")
 
@@ -50,11 +47,6 @@ def write_experiment(tmp_path, text=TINY, name="tiny.toml"):
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def harness(*args, env=None, timeout=120):
-    return subprocess.run([str(HARNESS), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
 def results_dir(tmp_path):
