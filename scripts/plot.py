@@ -16,7 +16,8 @@ path works too) and writes PNG and PDF files into RESULTS_DIR/plots/ (or DIR):
                         one line per variant, one panel per message size with several combinations
   transport_latency     pingpong cases of the transports (experiments/ipc-baselines.toml): round-trip
                         median per transport as bars on a log axis, fastest first, one panel per
-                        message size, with the cache-line floor as the first bar
+                        message size, with the cache-line floor as the first bar (and, when the run
+                        has floor-futex, the futex wake round trip: the floor of sleeping in the kernel)
   transport_tables.md   (a table, not a figure) per message size: every transport's round trip and
                         streaming rate, its speed-up over the Unix socket (unix_stream), and how many
                         times the best zeroipc queue and the floor it is
@@ -413,6 +414,9 @@ def transport_latency(run):
         floor = floor_line(run, panel)
         if floor:
             bars.append(("floor: cache line", zr.Summary(floor, floor, floor, "ns", "lower"), "floor"))
+        futex = run.by_id.get(f"floor-futex/{panel[0].get('placement')}")
+        if futex is not None and zr.is_ok(futex) and zr.metric_summary(futex, "round_trip_ns_p50"):
+            bars.append(("floor: futex wake", zr.metric_summary(futex, "round_trip_ns_p50"), "floor"))
         bars.sort(key=lambda b: b[1].median)
         x = np.arange(len(bars))
         for family in FAMILY_COLORS:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 SCHEMA = "zeroipc-results/1"
-FLOOR_WORKLOADS = ("floor-cacheline", "floor-memcpy", "floor-shm-read")
+FLOOR_WORKLOADS = ("floor-cacheline", "floor-memcpy", "floor-shm-read", "floor-futex")
 RESULTS_FILE = "results.json"
 
 

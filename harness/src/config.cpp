@@ -136,6 +136,10 @@ std::vector<KeyDef> make_keys() {
       int_key("floor", "shm_read_bytes", 4 << 20, 4096, std::int64_t{1} << 32,
               "bytes one worker writes and the other reads per pass"),
       int_key("floor", "passes", 8, 1, 100000, "timed passes of the bandwidth probes"),
+      key("floor", "futex", K::boolean, false,
+          "also time a futex wake round trip between the two PUs (each side sleeps in FUTEX_WAIT until the "
+          "other's FUTEX_WAKE): the least a mechanism that sleeps in the kernel can cost; same counts as the "
+          "cache-line probe"),
   };
 }
 

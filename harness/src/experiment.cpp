@@ -190,7 +190,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
 
   json values = json::object();
   json histograms = json::object();
-  if (p.workload == Workload::pingpong || p.workload == Workload::floor_cacheline) {
+  if (p.workload == Workload::pingpong || p.workload == Workload::floor_cacheline || p.workload == Workload::floor_futex) {
     const Histogram h = Histogram::from_json(reports.at(0).at("round_trip_ns"));
     add_percentiles(values, "round_trip_ns", h);
     histograms["round_trip_ns"] = h.to_json();
@@ -207,10 +207,11 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
   const double seconds = static_cast<double>(elapsed_ns) / 1e9;
   if (seconds > 0) {
     if (p.workload != Workload::floor_memcpy && p.workload != Workload::floor_shm_read &&
-        p.workload != Workload::floor_cacheline) {
+        p.workload != Workload::floor_cacheline && p.workload != Workload::floor_futex) {
       values["throughput_msgs_per_s"] = static_cast<double>(messages) / seconds;
     }
-    if (p.workload != Workload::pingpong && p.workload != Workload::floor_cacheline) {
+    if (p.workload != Workload::pingpong && p.workload != Workload::floor_cacheline &&
+        p.workload != Workload::floor_futex) {
       values["throughput_bytes_per_s"] = static_cast<double>(bytes) / seconds;
     }
   }

@@ -101,6 +101,7 @@ int worker_count(Workload w, int producers, int consumers) {
     case Workload::floor_memcpy: return 1;
     case Workload::pingpong:
     case Workload::floor_cacheline:
+    case Workload::floor_futex:
     case Workload::floor_shm_read: return 2;
     default: return producers + consumers;
   }
@@ -180,6 +181,7 @@ std::string to_string(Workload w) {
     case Workload::burst: return "burst";
     case Workload::mixed: return "mixed";
     case Workload::floor_cacheline: return "floor-cacheline";
+    case Workload::floor_futex: return "floor-futex";
     case Workload::floor_memcpy: return "floor-memcpy";
     case Workload::floor_shm_read: return "floor-shm-read";
   }
@@ -188,14 +190,16 @@ std::string to_string(Workload w) {
 
 std::optional<Workload> parse_workload(std::string_view name) {
   for (Workload w : {Workload::pingpong, Workload::streaming, Workload::burst, Workload::mixed,
-                     Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read}) {
+                     Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read,
+                     Workload::floor_futex}) {
     if (to_string(w) == name) return w;
   }
   return std::nullopt;
 }
 
 bool is_floor(Workload w) {
-  return w == Workload::floor_cacheline || w == Workload::floor_memcpy || w == Workload::floor_shm_read;
+  return w == Workload::floor_cacheline || w == Workload::floor_memcpy || w == Workload::floor_shm_read ||
+         w == Workload::floor_futex;
 }
 
 std::string workers_label(int producers, int consumers) {
@@ -281,6 +285,12 @@ Plan make_plan(const Config& config, const Topology& topology) {
     c.id = "floor-shm-read/" + placement;
     floors.push_back(c);
     floor_of[placement] = {"floor-cacheline/" + placement, c.id};
+    if (config.get_bool("floor", "futex")) {
+      c.workload = Workload::floor_futex;
+      c.message_size = 4;
+      c.id = "floor-futex/" + placement;
+      floors.push_back(c);
+    }
     if (!memcpy_done) {
       memcpy_done = true;
       CaseSpec m;
@@ -299,9 +309,9 @@ Plan make_plan(const Config& config, const Topology& topology) {
   const bool transports_from_all =
       std::find(wanted_transports.begin(), wanted_transports.end(), "all") != wanted_transports.end();
   if (std::find(structures.begin(), structures.end(), "transport") != structures.end()) {
-    for (const auto& name : transports_of(wanted_transports)) {
-      const auto& t = baselines::transport_info(name);
-      if (!t.built) b.plan.notes.push_back("transport " + name + " is off: " + std::string(t.missing));
+    for (const auto& transport : transports_of(wanted_transports)) {
+      const auto& t = baselines::transport_info(transport);
+      if (!t.built) b.plan.notes.push_back("transport " + transport + " is off: " + std::string(t.missing));
     }
   }
 

@@ -106,7 +106,8 @@ std::string metric_better(const std::string& metric) { return metric_unit(metric
 std::string primary_metric(Workload w) {
   switch (w) {
     case Workload::pingpong:
-    case Workload::floor_cacheline: return "round_trip_ns_p50";
+    case Workload::floor_cacheline:
+    case Workload::floor_futex: return "round_trip_ns_p50";
     case Workload::burst: return "one_way_ns_p50";
     case Workload::streaming:
     case Workload::mixed: return "throughput_msgs_per_s";

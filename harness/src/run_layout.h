@@ -25,6 +25,14 @@ struct alignas(64) Line {
 static_assert(sizeof(Line) == 64 && std::atomic<std::uint64_t>::is_always_lock_free,
               "each control counter owns one cache line and is a lock-free 64-bit atomic");
 
+/// A 32-bit futex word alone on its cache line.
+struct alignas(64) FutexLine {
+  std::atomic<std::uint32_t> word;
+};
+static_assert(sizeof(FutexLine) == 64 && sizeof(std::atomic<std::uint32_t>) == 4 &&
+                  std::atomic<std::uint32_t>::is_always_lock_free,
+              "the futex word is a plain lock-free 32-bit word the kernel can sleep on");
+
 /// The control block, at the start of the "control" array (64-byte aligned).
 /// Phase 0 is the warm-up, phase 1 the timed phase.
 struct Control {
@@ -34,6 +42,7 @@ struct Control {
   Line producers_done[2];   // producers finished with the phase
   Line consumed[2];         // messages received in the phase, added by consumers in batches
   Line cacheline;           // floor-cacheline: the one line that bounces between the two PUs
+  FutexLine futex;          // floor-futex: the word both sides sleep on
   // Transport cases: the server's listen() address, written before the first
   // barrier, read by the client after it ((3)/(4) order it).
   std::uint64_t address_length;

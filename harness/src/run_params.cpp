@@ -97,7 +97,8 @@ baselines::LinkSpec RunParams::link_spec() const {
 std::string RunParams::role(int worker) const {
   switch (workload) {
     case Workload::pingpong:
-    case Workload::floor_cacheline: return worker == 0 ? "initiator" : "responder";
+    case Workload::floor_cacheline:
+    case Workload::floor_futex: return worker == 0 ? "initiator" : "responder";
     case Workload::floor_shm_read: return worker == 0 ? "writer" : "reader";
     case Workload::mixed:
     case Workload::floor_memcpy: return "worker";
@@ -155,6 +156,7 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
       p.timed = u("mixed", "pairs");
       break;
     case Workload::floor_cacheline:
+    case Workload::floor_futex:
       p.warmup = u("floor", "cacheline_warmup");
       p.timed = u("floor", "cacheline_round_trips");
       break;

@@ -9,6 +9,8 @@
 //   (3) the last worker's release bump of barrier_generation pairs with (4)
 //       the waiters' acquire loads: what anyone did before the barrier is
 //       visible to everyone after it (the reset of barrier_count included);
+//   (6) floor-futex: each side's release store of the word pairs with the
+//       other side's acquire load once its FUTEX_WAIT returned;
 //   (5) floor-cacheline: each side's release store of the line pairs with the
 //       other side's acquire load.
 #include <sched.h>
@@ -28,6 +30,7 @@
 #include "zeroipc/harness/rusage.h"
 #include "zeroipc/harness/topology.h"
 #include "zeroipc/memory.h"
+#include "zeroipc/variants/detail/futex.h"
 
 namespace zeroipc::harness {
 
@@ -109,6 +112,7 @@ class Worker {
     next_index_.assign(static_cast<std::size_t>(std::max(p_.producers, 1)), 0);
     switch (p_.workload) {
       case Workload::floor_cacheline: floor_cacheline(counters); break;
+      case Workload::floor_futex: floor_futex(counters); break;
       case Workload::floor_memcpy: floor_memcpy(counters); break;
       case Workload::floor_shm_read: floor_shm_read(counters); break;
       default:
@@ -466,6 +470,46 @@ class Worker {
         } else {
           while (line.load(std::memory_order_acquire) != ping) wait_hint();  // (5)
           line.store(ping + 1, std::memory_order_release);                   // (5)
+        }
+      }
+    };
+    rounds(0, p_.warmup, false);
+    begin_timed(counters);
+    rounds(p_.warmup, p_.timed, true);
+    end_timed(counters);
+    timed_messages_ = p_.timed;
+  }
+
+  // A futex wake round trip: the initiator writes an odd number and wakes the
+  // responder, which sleeps in FUTEX_WAIT until then, answers with the next
+  // even number and wakes the initiator, sleeping likewise. No spinning
+  // first: the kernel's sleep-and-wake path alone, the floor of every
+  // transport that blocks in the kernel. (6) each side's release store pairs
+  // with the other's acquire load after its wait returns.
+  void floor_futex(Counters& counters) {
+    std::atomic<std::uint32_t>& w = ctl_->futex.word;
+    auto* word = reinterpret_cast<std::uint32_t*>(&w);  // what the kernel sleeps on (static_assert in run_layout.h)
+    const bool initiator = index_ == 0;
+    auto wait_for = [&](std::uint32_t want) {
+      for (std::uint32_t v; (v = w.load(std::memory_order_acquire)) != want;) {  // (6)
+        zeroipc::detail::futex_wait(word, v, std::chrono::seconds(1));  // spurious returns re-check
+      }
+    };
+    barrier();
+    auto rounds = [&](std::uint64_t first, std::uint64_t count, bool timed) {
+      for (std::uint64_t r = first; r < first + count; ++r) {
+        const auto ping = static_cast<std::uint32_t>(2 * r + 1);
+        if (initiator) {
+          const std::uint64_t t0 = now();
+          w.store(ping, std::memory_order_release);  // (6)
+          zeroipc::detail::futex_wake(word, 1);
+          wait_for(ping + 1);
+          const std::uint64_t t1 = now();
+          if (timed) round_trips_.record(clock_.to_ns(t1 - t0));
+        } else {
+          wait_for(ping);
+          w.store(ping + 1, std::memory_order_release);  // (6)
+          zeroipc::detail::futex_wake(word, 1);
         }
       }
     };

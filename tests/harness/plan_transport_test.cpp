@@ -117,11 +117,27 @@ TEST(PlanTransports, RedisCasesGetAServerPuAndAnUnusablePuIsRefused) {
   EXPECT_TRUE(contains(e, "baselines.redis_pu: PU 4095 is not usable here")) << e;
 }
 
+TEST(PlanTransports, FutexFloorIsAddedWhenAskedFor) {
+  REQUIRE_TWO_CORES();
+  const Plan without = make_plan(transports_config({"transports=pipe"}), topology());
+  EXPECT_EQ(find_case(without, "floor-futex/different-cores"), nullptr);
+  const Plan with = make_plan(transports_config({"transports=pipe", "futex=true"}), topology());
+  const CaseSpec* f = find_case(with, "floor-futex/different-cores");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->workload, Workload::floor_futex);
+  EXPECT_EQ(f->workers(), 2);
+  EXPECT_TRUE(is_floor(f->workload));
+  EXPECT_EQ(to_string(Workload::floor_futex), "floor-futex");
+  EXPECT_EQ(parse_workload("floor-futex"), Workload::floor_futex);
+}
+
 TEST(PlanTransports, SizeRefusalIsEmptyForWhatTheMachineCarries) {
   EXPECT_EQ(zb::size_refusal("unix_stream", 65536), "");
   EXPECT_EQ(zb::size_refusal("posix_mq", 8), "") << "an 8-byte POSIX queue message is always allowed";
   const std::string big = zb::size_refusal("posix_mq", 65536);
-  if (!big.empty()) EXPECT_TRUE(contains(big, "msgsize_max")) << big;
+  if (!big.empty()) {
+    EXPECT_TRUE(contains(big, "msgsize_max")) << big;
+  }
 }
 
 }  // namespace

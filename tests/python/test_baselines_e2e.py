@@ -41,6 +41,7 @@ cacheline_warmup = 200
 memcpy_bytes = 1048576
 shm_read_bytes = 262144
 passes = 2
+futex = true
 """
 
 
@@ -120,6 +121,8 @@ def test_transports_measured_and_verified_like_the_queues(tmp_path):
             assert isinstance(rep["link"]["client"], dict) and isinstance(rep["link"]["server"], dict), rep["link"]
             m = c["metrics"][c["primary_metric"]]
             assert m["best_zeroipc_ratio"] > 0 and c["best_zeroipc_case"].startswith(f"{w}/transport/zeroipc_")
+    futex = {c["id"]: c for c in doc["cases"]}["floor-futex/different-cores"]
+    assert futex["status"] == "ok" and futex["metrics"]["round_trip_ns_p50"]["median"] > 0, futex["error"]
     # The best zeroipc queue is 1x itself.
     best = cases[cases["pingpong/transport/pipe/8B/1p1c/different-cores"]["best_zeroipc_case"]]
     assert best["metrics"]["round_trip_ns_p50"]["best_zeroipc_ratio"] == 1.0

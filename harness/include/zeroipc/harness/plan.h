@@ -26,7 +26,7 @@
 
 namespace zeroipc::harness {
 
-enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read };
+enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read, floor_futex };
 
 std::string to_string(Workload w);
 /// Inverse of to_string; nullopt for an unknown name.
