@@ -48,6 +48,10 @@ void remove_redis_leftovers(const LinkSpec& spec) noexcept;
 std::unique_ptr<Transport> make_zeroipc(const LinkSpec& spec, Side side, const std::string& variant);
 void remove_zeroipc_leftovers(const LinkSpec& spec) noexcept;
 
+// zeroipc_channel_transport.cpp: two zeroipc Channels, blocking (or spinning on try_*).
+std::unique_ptr<Transport> make_zeroipc_channel(const LinkSpec& spec, Side side, bool spin);
+void remove_zeroipc_channel_leftovers(const LinkSpec& spec) noexcept;
+
 /// "<transport>: <what>: <strerror(errno)>" as a TransportError.
 [[noreturn]] void throw_errno(const LinkSpec& spec, const std::string& what);
 

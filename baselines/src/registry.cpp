@@ -75,6 +75,10 @@ std::vector<TransportInfo> make_list() {
                            ">, two in a segment; waits spin on the queue (no system call)");
     out.push_back({names.back(), descriptions.back(), true, "", true, true, false, true});
   }
+  out.push_back({"zeroipc_channel", "zeroipc Channel<T>, two in a segment; send/receive block (spin, then futex)",
+                 true, "", true, true, false, true});
+  out.push_back({"zeroipc_channel_spin", "zeroipc Channel<T>, two in a segment; try_send/try_receive in a spin loop",
+                 true, "", true, true, false, true});
   return out;
 }
 
@@ -188,6 +192,8 @@ std::unique_ptr<Transport> make_transport(const LinkSpec& spec, Side side) {
   if (t == "redis_unix") return make_redis(spec, side, false);
   if (t == "redis_tcp") return make_redis(spec, side, true);
 #endif
+  if (t == "zeroipc_channel") return make_zeroipc_channel(spec, side, false);
+  if (t == "zeroipc_channel_spin") return make_zeroipc_channel(spec, side, true);
   if (info->zeroipc) return make_zeroipc(spec, side, t.substr(std::string_view("zeroipc_").size()));
   throw TransportError(t + ": listed but has no adapter (a bug in baselines/src/registry.cpp)");
 }
@@ -207,6 +213,7 @@ void remove_leftovers(const LinkSpec& spec) noexcept {
   remove_redis_leftovers(spec);
 #endif
   remove_zeroipc_leftovers(spec);
+  remove_zeroipc_channel_leftovers(spec);
 }
 
 bool redis_built() noexcept { return kRedis; }

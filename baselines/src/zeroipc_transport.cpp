@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "adapters.h"
+#include "frame.h"
 #include "zeroipc/memory.h"
 #include "zeroipc/registry.h"
 #include "zeroipc/variants/detail/cpu_relax.h"
@@ -26,13 +27,6 @@
 namespace zeroipc::baselines::adapters {
 
 namespace {
-
-template <std::size_t S>
-struct alignas(8) Frame {
-  std::byte bytes[S];
-};
-static_assert(sizeof(Frame<8>) == 8 && sizeof(Frame<65536>) == 65536 && std::is_trivially_copyable_v<Frame<64>>,
-              "a frame is exactly its size, copied byte for byte");
 
 std::string segment_of(const LinkSpec& spec) { return "/" + spec.name + "-zeroipc"; }
 
@@ -116,31 +110,16 @@ class ZeroipcLink final : public Transport {
   Frame<S> scratch_{};
 };
 
-template <std::size_t S>
-std::unique_ptr<Transport> make_sized(const LinkSpec& spec, Side side, const std::string& variant) {
-  std::unique_ptr<Transport> out;
-  with_queue_variant(variant, [&]<class V>(std::type_identity<V>) {
-    out = std::make_unique<ZeroipcLink<S, V>>(spec, side);
-  });
-  return out;
-}
-
-template <std::size_t... K>
-std::unique_ptr<Transport> make_by_size(const LinkSpec& spec, Side side, const std::string& variant,
-                                        std::index_sequence<K...>) {
-  std::unique_ptr<Transport> out;
-  const std::size_t frame = std::bit_ceil(spec.message_size);
-  ((frame == (std::size_t{8} << K) ? (out = make_sized<(std::size_t{8} << K)>(spec, side, variant), true) : false) ||
-   ...);
-  if (!out) throw TransportError(spec.transport + ": message size " + std::to_string(spec.message_size) +
-                                 " (expected 8 .. 65536 bytes)");
-  return out;
-}
-
 }  // namespace
 
 std::unique_ptr<Transport> make_zeroipc(const LinkSpec& spec, Side side, const std::string& variant) {
-  return make_by_size(spec, side, variant, std::make_index_sequence<14>{});  // frames of 8 .. 65536 bytes
+  return with_frame_size(spec, [&]<std::size_t S>() {
+    std::unique_ptr<Transport> out;
+    with_queue_variant(variant, [&]<class V>(std::type_identity<V>) {
+      out = std::make_unique<ZeroipcLink<S, V>>(spec, side);
+    });
+    return out;
+  });
 }
 
 void remove_zeroipc_leftovers(const LinkSpec& spec) noexcept {
