@@ -9,9 +9,10 @@
 //
 // Their ping-pong round trips against the floor-futex probe (a bare
 // FUTEX_WAIT/FUTEX_WAKE round trip) and the cache-line floor show what the
-// blocking path costs. The server's listen() creates a segment of its own,
-// "/<name>-channel", with the buffered channels "c2s" and (request_reply)
-// "s2c" of spec.capacity Frame<S> elements; the client opens it in connect().
+// blocking path costs. A SegmentLink (frame.h): the server's listen() creates
+// a segment of its own, "/<name>-channel", with the buffered channels "c2s"
+// and (request_reply) "s2c" of spec.capacity Frame<S> elements (capacity 0,
+// rendezvous, is not offered here); the client opens it in connect().
 #include <cstring>
 
 #include "adapters.h"
@@ -27,54 +28,31 @@ namespace {
 std::string segment_of(const LinkSpec& spec) { return "/" + spec.name + "-channel"; }
 
 template <std::size_t S>
-class ChannelLink final : public Transport {
+class ChannelLink final : public SegmentLink<Channel<Frame<S>>> {
   using C = Channel<Frame<S>>;
+  using Base = SegmentLink<C>;
 
  public:
-  ChannelLink(const LinkSpec& spec, Side side, bool spin) : spec_(spec), side_(side), spin_(spin) {}
-  ~ChannelLink() override {
-    out_.reset();
-    in_.reset();
-    mem_.reset();
-    if (side_ == Side::server && created_) Memory::unlink(segment_of(spec_));
-  }
-
-  std::string listen() override {
-    if (side_ == Side::client) return "";
-    const std::string name = segment_of(spec_);
-    const bool duplex = spec_.pattern == Pattern::request_reply;
-    const std::uint64_t one = detail::channel::total_size(spec_.capacity, S);
-    Memory::unlink(name);  // a stale one from a crashed run of the same name
-    mem_.emplace(name, static_cast<std::size_t>((duplex ? 2 : 1) * (one + 4096) + (1 << 16)));
-    created_ = true;
-    in_.emplace(*mem_, "c2s", spec_.capacity);
-    if (duplex) out_.emplace(*mem_, "s2c", spec_.capacity);
-    return name;
-  }
-
-  void connect(const std::string& address) override {
-    if (side_ == Side::server) return;
-    mem_.emplace(address);
-    out_.emplace(*mem_, "c2s");
-    if (spec_.pattern == Pattern::request_reply) in_.emplace(*mem_, "s2c");
-  }
+  ChannelLink(const LinkSpec& spec, Side side, bool spin)
+      : Base(spec, side, segment_of(spec), spec.capacity, detail::channel::total_size(spec.capacity, S)),
+        spin_(spin) {}
 
   void send(const std::byte* message) override {
-    if (!out_) throw TransportError(spec_.transport + ": send on a side that does not send");
+    C& out = this->out();
     std::memcpy(frame_.bytes, message, spec_.message_size);
     if (spin_) {
-      while (!out_->try_send(frame_)) variants::detail::cpu_relax();
+      while (!out.try_send(frame_)) variants::detail::cpu_relax();
     } else {
-      out_->send(frame_);
+      out.send(frame_);
     }
   }
 
   void receive(std::byte* message) override {
-    if (!in_) throw TransportError(spec_.transport + ": receive on a side that does not receive");
+    C& in = this->in();
     std::optional<Frame<S>> got;
     if (spin_) {
-      while (!(got = in_->try_receive())) variants::detail::cpu_relax();
-    } else if (!(got = in_->receive())) {
+      while (!(got = in.try_receive())) variants::detail::cpu_relax();
+    } else if (!(got = in.receive())) {
       throw TransportError(spec_.transport + ": the channel was closed");
     }
     std::memcpy(message, got->bytes, spec_.message_size);
@@ -89,12 +67,8 @@ class ChannelLink final : public Transport {
   }
 
  private:
-  LinkSpec spec_;
-  Side side_;
+  using Base::spec_;
   bool spin_;
-  bool created_ = false;
-  std::optional<Memory> mem_;
-  std::optional<C> in_, out_;
   Frame<S> frame_{};
 };
 

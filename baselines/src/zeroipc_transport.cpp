@@ -2,7 +2,7 @@
 // transport interface, so they are measured on exactly the work the other
 // transports do.
 //
-// The server's listen() creates a segment of its own, "/<name>-zeroipc", with
+// A SegmentLink (frame.h): the server's listen() creates a segment of its own, "/<name>-zeroipc", with
 // two queues of the chosen variant: "c2s" (client to server) and, for
 // request_reply, "s2c". The client opens it in connect(). A queue element is
 // a Frame<S>: the smallest power of two S >= message_size; a message of
@@ -35,53 +35,28 @@ std::size_t queue_capacity(const LinkSpec& spec) {
 }
 
 template <std::size_t S, class V>
-class ZeroipcLink final : public Transport {
+class ZeroipcLink final : public SegmentLink<Queue<Frame<S>, V>> {
   using Q = Queue<Frame<S>, V>;
+  using Base = SegmentLink<Q>;
 
  public:
-  ZeroipcLink(const LinkSpec& spec, Side side) : spec_(spec), side_(side) {}
-  ~ZeroipcLink() override {
-    out_.reset();
-    in_.reset();
-    mem_.reset();
-    if (side_ == Side::server && created_) Memory::unlink(segment_of(spec_));
-  }
-
-  std::string listen() override {
-    if (side_ == Side::client) return "";
-    const std::string name = segment_of(spec_);
-    const std::size_t capacity = queue_capacity(spec_);
-    const bool duplex = spec_.pattern == Pattern::request_reply;
-    const std::uint64_t one = Q::total_size(capacity, S);
-    Memory::unlink(name);  // a stale one from a crashed run of the same name
-    mem_.emplace(name, static_cast<std::size_t>((duplex ? 2 : 1) * (one + 4096) + (1 << 16)));
-    created_ = true;
-    in_.emplace(*mem_, "c2s", capacity);
-    if (duplex) out_.emplace(*mem_, "s2c", capacity);
-    return name;
-  }
-
-  void connect(const std::string& address) override {
-    if (side_ == Side::server) return;  // the queues are ready since listen()
-    mem_.emplace(address);
-    out_.emplace(*mem_, "c2s");
-    if (spec_.pattern == Pattern::request_reply) in_.emplace(*mem_, "s2c");
-  }
+  ZeroipcLink(const LinkSpec& spec, Side side)
+      : Base(spec, side, segment_of(spec), queue_capacity(spec), Q::total_size(queue_capacity(spec), S)) {}
 
   void send(const std::byte* message) override {
-    if (!out_) throw TransportError(spec_.transport + ": send on a side that does not send");
+    Q& out = this->out();
     const Frame<S>* frame = exact(message) ? reinterpret_cast<const Frame<S>*>(message) : staged(message);
-    while (!out_->push(*frame)) variants::detail::cpu_relax();
+    while (!out.push(*frame)) variants::detail::cpu_relax();
   }
 
   void receive(std::byte* message) override {
-    if (!in_) throw TransportError(spec_.transport + ": receive on a side that does not receive");
+    Q& in = this->in();
     if (exact(message)) {
       auto* frame = reinterpret_cast<Frame<S>*>(message);
-      while (!in_->pop(*frame)) variants::detail::cpu_relax();
+      while (!in.pop(*frame)) variants::detail::cpu_relax();
     } else {
-      while (!in_->pop(scratch_)) variants::detail::cpu_relax();
-      std::memcpy(message, scratch_.bytes, spec_.message_size);
+      while (!in.pop(scratch_)) variants::detail::cpu_relax();
+      std::memcpy(message, scratch_.bytes, this->spec_.message_size);
     }
   }
 
@@ -102,11 +77,7 @@ class ZeroipcLink final : public Transport {
     return &scratch_;
   }
 
-  LinkSpec spec_;
-  Side side_;
-  bool created_ = false;
-  std::optional<Memory> mem_;
-  std::optional<Q> in_, out_;
+  using Base::spec_;
   Frame<S> scratch_{};
 };
 

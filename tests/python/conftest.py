@@ -179,7 +179,29 @@ def failed_case(n):
                 error="worker consumer#0 (pid 123, PU 1) killed by SIGKILL")
 
 
-def build_results(n=7, streaming=True, failed=True, latency_scale=1.0, throughput_scale=1.0):
+TRANSPORTS = [("zeroipc_vyukov_bounded", 400.0), ("pipe", 11000.0), ("unix_stream", 13600.0),
+              ("redis_unix", 54000.0)]
+
+
+def transport_cases(n, floor_rt):
+    """Ping-pong cases of transports (structure "transport"), as experiments/ipc-baselines.toml makes."""
+    out = []
+    best = dict(TRANSPORTS)["zeroipc_vyukov_bounded"]
+    for size in PINGPONG_SIZES:
+        for name, base in TRANSPORTS:
+            cid = f"pingpong/transport/{name}/{size}B/1p1c/{PLACEMENT}"
+            c = latency_case(cid, "pingpong", "transport", name, size, base * (1 + size / 2048), n, 1.0,
+                             floor_rt, f"floor-cacheline/{PLACEMENT}")
+            m = c["metrics"]["round_trip_ns_p50"]
+            zr_median = best * (1 + size / 2048) * float(np.median(spread(n, cid.replace(name, "zeroipc_vyukov_bounded"))))
+            m["best_zeroipc"] = zr_median
+            m["best_zeroipc_ratio"] = m["median"] / zr_median
+            c["best_zeroipc_case"] = f"pingpong/transport/zeroipc_vyukov_bounded/{size}B/1p1c/{PLACEMENT}"
+            out.append(c)
+    return out
+
+
+def build_results(n=7, streaming=True, failed=True, latency_scale=1.0, throughput_scale=1.0, transports=False):
     """A whole results.json document (see the module docstring)."""
     floors, floor_rt, floor_bytes = floor_cases(n)
     cases = list(floors)
@@ -194,6 +216,8 @@ def build_results(n=7, streaming=True, failed=True, latency_scale=1.0, throughpu
         cases += streaming_cases(n, throughput_scale, floor_bytes)
     if failed:
         cases.append(failed_case(n))
+    if transports:
+        cases += transport_cases(n, floor_rt)
     return {
         "schema": "zeroipc-results/1",
         "experiment": {"name": "synthetic", "file": "experiments/synthetic.toml", "overrides": [],

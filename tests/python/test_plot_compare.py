@@ -31,7 +31,24 @@ def test_plot_writes_every_figure(make_run):
             f = run / "plots" / f"{name}.{ext}"
             assert f.is_file() and f.stat().st_size > 1000, f
         assert f"wrote {run / 'plots' / name}.png and .pdf" in r.stdout
-    assert "skipped" not in r.stdout
+    skipped = [line for line in r.stdout.splitlines() if line.startswith("skipped")]
+    assert [line.split(":")[0] for line in skipped] == ["skipped transport_latency", "skipped transport_tables.md"]
+
+
+def test_plot_transport_run_draws_the_transport_figure_and_tables(tmp_path):
+    run = write_results(tmp_path / "transports", build_results(transports=True))
+    r = run_script("plot.py", run)
+    assert r.returncode == 0, r.stderr
+    assert f"wrote {run / 'plots' / 'transport_latency'}.png and .pdf" in r.stdout
+    assert (run / "plots" / "transport_latency.png").stat().st_size > 10000
+    tables = (run / "plots" / "transport_tables.md").read_text()
+    section = tables.split("## pingpong, 8 B")[1].split("##")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "transport |" not in line]
+    assert [row.split("|")[1].strip() for row in rows] == ["zeroipc_vyukov_bounded", "pipe", "unix_stream", "redis_unix"]
+    unix = next(row for row in rows if "| unix_stream |" in row)
+    assert "| 1.00x |" in unix                       # the reference is 1x itself
+    pipe = next(row for row in rows if "| pipe |" in row)
+    assert float(pipe.split("|")[3].strip().rstrip("x")) > 1.0  # a pipe is faster than the Unix socket here
 
 
 def test_plot_only_pingpong_skips_throughput(make_run, tmp_path):
