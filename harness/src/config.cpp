@@ -85,12 +85,13 @@ std::vector<KeyDef> make_keys() {
       // [matrix]
       key("matrix", "workloads", K::string_list, json::array({"pingpong", "streaming"}),
           "pingpong (round-trip latency), streaming (one-way throughput), burst (bursts then idle gaps), "
-          "mixed (every worker pushes then pops); [] = the floor probes alone",
-          {"pingpong", "streaming", "burst", "mixed"}),
+          "mixed (every worker pushes then pops), fanout (a stream's multicast: one producer, every subscriber "
+          "reads every message; structure 'stream' only); [] = the floor probes alone",
+          {"pingpong", "streaming", "burst", "mixed", "fanout"}),
       key("matrix", "structures", K::string_list, json::array({"queue"}),
           "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
-          "zeroipc's queues among them",
-          {"queue", "stack", "transport"}),
+          "zeroipc's queues among them; 'stream' = zeroipc::Stream (workload fanout, 1 producer, 1..8 subscribers)",
+          {"queue", "stack", "transport", "stream"}),
       key("matrix", "variants", K::string_list, json::array({"all"}),
           "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
           variant_choices()),
@@ -102,7 +103,8 @@ std::vector<KeyDef> make_keys() {
                    supported_message_sizes()),
       int_list_key("matrix", "producers", json::array({1}), 1, 64,
                    "producer processes (mixed: workers, each pushing and popping)"),
-      int_list_key("matrix", "consumers", json::array({1}), 1, 64, "consumer processes (mixed: equal to producers)"),
+      int_list_key("matrix", "consumers", json::array({1}), 1, 64,
+                   "consumer processes (mixed: equal to producers; fanout: the stream's subscribers)"),
       key("matrix", "placements", K::string_list, json::array({"different-cores"}),
           "where the workers sit relative to each other; 'all' = every placement this machine offers",
           placement_choices()),
@@ -116,7 +118,7 @@ std::vector<KeyDef> make_keys() {
       int_key("streaming", "messages", 200000, 1, big, "timed messages per producer (when duration_ms = 0)"),
       int_key("streaming", "warmup_messages", 20000, 0, big, "untimed messages per producer before them"),
       int_key("streaming", "duration_ms", 0, 0, 3600000, "if > 0: producers send for this long instead"),
-      int_key("streaming", "capacity", 1024, 2, 1 << 24, "capacity of the structure (streaming, burst, mixed)"),
+      int_key("streaming", "capacity", 1024, 2, 1 << 24, "capacity of the structure (streaming, burst, mixed, fanout)"),
       // [burst]
       int_key("burst", "bursts", 2000, 1, big, "timed bursts per producer"),
       int_key("burst", "warmup_bursts", 200, 0, big, "untimed bursts before them"),

@@ -105,7 +105,8 @@ std::uint64_t u64(const json& j, const char* key) { return j.at(key).get<std::ui
 std::uint64_t expected_sent(const RunParams& p) {
   switch (p.workload) {
     case Workload::pingpong: return 2 * (p.warmup + p.timed);
-    case Workload::streaming: return p.duration_ns ? 0 : static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed);
+    case Workload::streaming:
+    case Workload::fanout: return p.duration_ns ? 0 : static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed);
     case Workload::burst: return static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed) * p.burst_size;
     case Workload::mixed: return static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed);
     default: return 0;
@@ -134,17 +135,23 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
     corrupt += u64(t, "corrupt");
     out_of_order += u64(t, "out_of_order");
   }
-  const RunSegment::Leftovers left = segment.drain();
-  const bool hash_match = sent_hash == received_hash + left.hash;
+  const RunSegment::Leftovers left = segment.drain();  // nothing for fanout: a stream is read, not popped
+  // fanout is multicast: every subscriber receives every message, so the
+  // receivers together see each sent message `consumers` times (counts and
+  // multiset hashes alike, the hashes modulo 2^64).
+  const std::uint64_t copies = p.workload == Workload::fanout ? static_cast<std::uint64_t>(p.consumers) : 1;
+  const bool hash_match = sent_hash * copies == received_hash + left.hash;
   rep["verification"] = {{"sent", sent},
                          {"received", received},
                          {"left_in_structure", left.count},
                          {"corrupt", corrupt + left.corrupt},
                          {"out_of_order", out_of_order},
                          {"multiset_hash_match", hash_match}};
+  if (p.workload == Workload::fanout) rep["verification"]["expected_received"] = sent * copies;
   std::vector<std::string> problems;
-  if (sent != received + left.count || !hash_match) {
-    problems.push_back("lost or duplicated messages: sent " + std::to_string(sent) + ", received " +
+  if (sent * copies != received + left.count || !hash_match) {
+    problems.push_back("lost or duplicated messages: sent " + std::to_string(sent) +
+                       (p.workload == Workload::fanout ? " to each of " + std::to_string(copies) + " subscribers" : "") + ", received " +
                        std::to_string(received) + " (+" + std::to_string(left.count) + " left in the structure)" +
                        (hash_match ? "" : ", the multisets differ"));
   }
@@ -175,7 +182,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
   }
   for (std::size_t w = 0; w < reports.size(); ++w) {
     const std::string role = p.role(static_cast<int>(w));
-    if (role == "consumer" || role == "responder") continue;  // counted once, at the sender
+    if (role == "consumer" || role == "responder") continue;  // counted once, at the sender (fanout: emitted)
     messages += u64(reports[w], "timed_messages");
     bytes += u64(reports[w], "bytes");
   }

@@ -60,6 +60,22 @@ std::string impossible_for_transport(Workload w, const baselines::TransportInfo&
   return baselines::size_refusal(name, message_size);
 }
 
+// The stream's fan-out (issue 6): one producer emits, each subscriber reads
+// every message. Why the case cannot run; "" when it can.
+constexpr int kMaxSubscribers = 8;
+std::string impossible_for_stream(Workload w, int producers, int consumers) {
+  if (w != Workload::fanout) {
+    return "a stream is measured by the fanout workload only, not " + to_string(w) +
+           " (valid: workloads = [\"fanout\"] with structures = [\"stream\"])";
+  }
+  if (producers != 1 || consumers < 1 || consumers > kMaxSubscribers) {
+    return "fanout is one producer (the stream's creator) and 1.." + std::to_string(kMaxSubscribers) +
+           " subscribers: it needs producers = 1 and consumers = 1.." + std::to_string(kMaxSubscribers) + ", not " +
+           workers_label(producers, consumers);
+  }
+  return "";
+}
+
 bool is_redis_case(const CaseSpec& c) {
   return c.structure == "transport" && baselines::transport_info(c.variant).needs_redis;
 }
@@ -95,6 +111,11 @@ std::string impossible_for_variant(Workload w, const VariantInfo& v, int produce
   }
 }
 
+// fanout: the producer and every subscriber. The plan counts each as a busy
+// worker, though a subscriber (or a producer held back) that waits sleeps in
+// the stream's futex instead of polling: 1p2c on a 2-PU machine is refused
+// unless experiment.oversubscribe = true, and is then marked oversubscribed
+// (its barriers yield), as for any other workload.
 int worker_count(Workload w, int producers, int consumers) {
   switch (w) {
     case Workload::mixed: return producers;
@@ -184,6 +205,7 @@ std::string to_string(Workload w) {
     case Workload::floor_futex: return "floor-futex";
     case Workload::floor_memcpy: return "floor-memcpy";
     case Workload::floor_shm_read: return "floor-shm-read";
+    case Workload::fanout: return "fanout";
   }
   return "?";
 }
@@ -191,7 +213,7 @@ std::string to_string(Workload w) {
 std::optional<Workload> parse_workload(std::string_view name) {
   for (Workload w : {Workload::pingpong, Workload::streaming, Workload::burst, Workload::mixed,
                      Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read,
-                     Workload::floor_futex}) {
+                     Workload::floor_futex, Workload::fanout}) {
     if (to_string(w) == name) return w;
   }
   return std::nullopt;
@@ -320,8 +342,14 @@ Plan make_plan(const Config& config, const Topology& topology) {
     const Workload w = *parse_workload(workload_name);  // config.cpp checked the choices
     for (const auto& structure : structures) {
       const bool transport = structure == "transport";
-      const bool names_from_all = transport ? transports_from_all : variants_from_all;
-      for (const auto& variant : transport ? transports_of(wanted_transports) : variants_of(structure, wanted_variants)) {
+      const bool stream = structure == "stream";
+      const bool names_from_all = transport ? transports_from_all : !stream && variants_from_all;
+      // A stream has one variant here: "block", its default backpressure (emit
+      // waits for the slowest subscriber), so every subscriber gets every message.
+      const std::vector<std::string> names = stream      ? std::vector<std::string>{"block"}
+                                             : transport ? transports_of(wanted_transports)
+                                                         : variants_of(structure, wanted_variants);
+      for (const auto& variant : names) {
         for (auto size : config.get_ints("matrix", "message_sizes")) {
           for (auto producers : config.get_ints("matrix", "producers")) {
             for (auto consumers : config.get_ints("matrix", "consumers")) {
@@ -339,10 +367,17 @@ Plan make_plan(const Config& config, const Topology& topology) {
                 c.capacity = static_cast<std::uint64_t>(
                     w == Workload::pingpong ? config.get_int("pingpong", "ping_capacity")
                                             : config.get_int("streaming", "capacity"));
-                const std::string why =
-                    transport ? impossible_for_transport(w, baselines::transport_info(variant), c.message_size, c.producers,
-                                                         c.consumers)
-                              : impossible_for_variant(w, variant_info(variant), c.producers, c.consumers);
+                std::string why;
+                if (stream) {
+                  why = impossible_for_stream(w, c.producers, c.consumers);
+                } else if (w == Workload::fanout) {
+                  why = "fanout measures a stream's multicast: it needs structures = [\"stream\"], not " + structure;
+                } else if (transport) {
+                  why = impossible_for_transport(w, baselines::transport_info(variant), c.message_size, c.producers,
+                                                 c.consumers);
+                } else {
+                  why = impossible_for_variant(w, variant_info(variant), c.producers, c.consumers);
+                }
                 if (!why.empty()) {
                   b.refuse(c.id, why, names_from_all);
                   continue;

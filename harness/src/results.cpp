@@ -110,7 +110,8 @@ std::string primary_metric(Workload w) {
     case Workload::floor_futex: return "round_trip_ns_p50";
     case Workload::burst: return "one_way_ns_p50";
     case Workload::streaming:
-    case Workload::mixed: return "throughput_msgs_per_s";
+    case Workload::mixed:
+    case Workload::fanout: return "throughput_msgs_per_s";
     case Workload::floor_memcpy:
     case Workload::floor_shm_read: return "throughput_bytes_per_s";
   }

@@ -107,10 +107,9 @@ std::string RunParams::role(int worker) const {
 }
 
 int RunParams::role_index(int worker) const {
-  if ((workload == Workload::streaming || workload == Workload::burst) && worker >= producers) {
-    return worker - producers;
-  }
-  if (workload == Workload::streaming || workload == Workload::burst || workload == Workload::mixed) return worker;
+  const bool one_way = workload == Workload::streaming || workload == Workload::burst || workload == Workload::fanout;
+  if (one_way && worker >= producers) return worker - producers;
+  if (one_way || workload == Workload::mixed) return worker;
   return 0;  // pingpong and the floor probes: one worker per role
 }
 
@@ -138,6 +137,7 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
       stamped_per_producer = p.timed;
       break;
     case Workload::streaming:
+    case Workload::fanout:  // the producer's counts; every subscriber receives them all
       p.warmup = u("streaming", "warmup_messages");
       p.timed = u("streaming", "messages");
       p.duration_ns = u("streaming", "duration_ms") * 1'000'000;
@@ -169,7 +169,9 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
       p.passes = u("floor", "passes");
       break;
   }
-  if (c.workload == Workload::pingpong || c.workload == Workload::streaming || c.workload == Workload::burst) {
+  // fanout: the producer stamps, the first subscriber alone stamps what it receives.
+  if (c.workload == Workload::pingpong || c.workload == Workload::streaming || c.workload == Workload::burst ||
+      c.workload == Workload::fanout) {
     if (stamped_per_producer == 0) {  // duration mode: stamp every 64th message while the slots last
       p.stride = 64;
       p.samples = kMaxSamplesPerProducer;

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "run_layout.h"
+#include "zeroipc/detail/stream_layout.h"
 #include "zeroipc/memory.h"
 
 namespace zeroipc::harness {
@@ -20,6 +21,12 @@ std::uint64_t array_bytes(std::uint64_t words) { return words * 8 + 128; }
 // Bytes the structures of `p` take in the segment.
 std::uint64_t structure_bytes(const RunParams& p) {
   if (is_floor(p.workload) || p.is_transport()) return 0;
+  if (p.is_stream()) {
+    // Only reserved: the producer worker creates the stream (its creator is the
+    // one process that may emit), with capacity rounded up to a power of two.
+    namespace zs = zeroipc::detail::stream;
+    return zs::total_size(zs::ring_capacity(p.capacity), static_cast<std::uint32_t>(p.message_size)) + 128;
+  }
   std::uint64_t one = 0;
   run::with_handle_type(p, [&]<class H>(std::type_identity<H>) {
     one = H::total_size(p.capacity, static_cast<std::uint32_t>(p.message_size)) + 128;
@@ -61,7 +68,7 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
       if (::mkdir(params.link_dir.c_str(), 0700) != 0) {
         throw std::runtime_error("cannot create " + params.link_dir + ": " + std::strerror(errno));
       }
-    } else if (!is_floor(params.workload)) {
+    } else if (!is_floor(params.workload) && !params.is_stream()) {
       run::with_handle_type(params, [&]<class H>(std::type_identity<H>) {
         H forward(mem, run::kForwardName, params.capacity);
         if (params.workload == Workload::pingpong) H back(mem, run::kBackName, params.capacity);
@@ -92,7 +99,10 @@ RunSegment::Leftovers RunSegment::drain() {
   Leftovers left;
   // A transport's messages live in the kernel or a server, out of reach: the
   // receiver's end-of-phase marker says nothing was left behind it.
-  if (is_floor(params_.workload) || params_.is_transport()) return left;
+  // A stream keeps what it published (subscribers read it, nobody pops it):
+  // that every subscriber read everything up to the end-of-phase marker is
+  // the workers' own check.
+  if (is_floor(params_.workload) || params_.is_transport() || params_.is_stream()) return left;
   run::with_handle_type(params_, [&]<class H>(std::type_identity<H>) {
     auto drain_one = [&](const char* name) {
       H h(impl_->mem, name);

@@ -13,6 +13,10 @@
 //       other side's acquire load once its FUTEX_WAIT returned;
 //   (5) floor-cacheline: each side's release store of the line pairs with the
 //       other side's acquire load.
+//   (7) fanout: no atomics of the harness's own. The stream exists before
+//       barrier 1 and every cursor before barrier 2 ((3)/(4) order both), so
+//       each subscriber sees every message; the messages themselves are
+//       ordered by the stream (detail/stream_ring.h).
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -30,6 +34,7 @@
 #include "zeroipc/harness/rusage.h"
 #include "zeroipc/harness/topology.h"
 #include "zeroipc/memory.h"
+#include "zeroipc/stream.h"
 #include "zeroipc/variants/detail/futex.h"
 
 namespace zeroipc::harness {
@@ -115,6 +120,10 @@ class Worker {
       case Workload::floor_futex: floor_futex(counters); break;
       case Workload::floor_memcpy: floor_memcpy(counters); break;
       case Workload::floor_shm_read: floor_shm_read(counters); break;
+      case Workload::fanout:
+        run::with_message_size(p_.message_size,
+                               [&](auto size) { fanout<Message<decltype(size)::value>>(counters); });
+        break;
       default:
         if (p_.is_transport()) {
           transport_workload(counters);
@@ -446,6 +455,112 @@ class Worker {
       std::optional<M> got;
       while (!(got = h.pop())) wait_hint();
       receive(*got, kFifo<H>);
+    }
+  }
+
+  // ---- fanout: a stream's multicast ---------------------------------------------------
+
+  // The producer (worker 0) creates the stream — its creator is the one
+  // process that may emit — before barrier 1; the subscribers open it after
+  // barrier 1 and take their cursors before barrier 2, so each sees every
+  // message from the first. Each phase ends with a marker message (as a
+  // transport's does): a subscriber blocked in the stream's futex wait has
+  // no other way to learn that the phase is over. Backpressure (the default,
+  // Overflow::block): emit() waits for the slowest subscriber.
+  template <class M>
+  void fanout(Counters& counters) {
+    if (index_ == 0) {
+      Stream<M> stream(mem_, run::kForwardName, p_.capacity);
+      if (!stream.created()) throw std::runtime_error("the stream existed before the producer created it");
+      barrier();  // 1: the stream exists
+      barrier();  // 2: every subscriber holds its cursor
+      std::uint64_t next = emit_phase(stream, 0, 0, p_.warmup, 0);
+      begin_timed(counters);
+      const std::uint64_t first = next;
+      next = emit_phase(stream, 1, next, p_.timed, p_.duration_ns);
+      end_timed(counters);
+      emit_marker(stream, 1);
+      timed_messages_ = next - first;
+      bytes_ = timed_messages_ * sizeof(M);
+      barrier();  // 3: every subscriber read the last marker before the stream goes
+    } else {
+      barrier();  // 1
+      Stream<M> stream(mem_, run::kForwardName);
+      Cursor<M> cursor = stream.cursor();
+      barrier();  // 2
+      std::uint64_t next = read_phase(cursor, 0, 0);
+      begin_timed(counters);
+      const std::uint64_t first = next;
+      next = read_phase(cursor, 1, next);
+      end_timed(counters);
+      timed_messages_ = next - first;
+      bytes_ = timed_messages_ * sizeof(M);
+      barrier();  // 3
+    }
+  }
+
+  // Emits `count` messages (or, with duration_ns, as many as fit), then, in
+  // the warm-up, the phase's marker (the timed phase's follows end_timed).
+  // Returns the next index.
+  template <class M>
+  std::uint64_t emit_phase(Stream<M>& stream, int phase, std::uint64_t index, std::uint64_t count,
+                           std::uint64_t duration_ns) {
+    const std::uint64_t deadline = duration_ns == 0 ? 0 : now() + ticks_for(duration_ns);
+    M m;
+    for (std::uint64_t k = 0;; ++k, ++index) {
+      if (deadline != 0 ? ((k & 63) == 0 && now() >= deadline) : k == count) break;
+      const std::uint64_t seq = sequence_of(0, index);
+      m.write(seq);
+      if (auto* slot = phase == 1 ? stamp_slot(send_stamps_, 0, index) : nullptr) *slot = now();
+      stream.emit(m);
+      tally_.on_send(seq);
+      count_message();
+    }
+    if (phase == 0) emit_marker(stream, 0);
+    return index;
+  }
+
+  template <class M>
+  static void emit_marker(Stream<M>& stream, int phase) {
+    M m;
+    m.write(sequence_of(kEndMarkerProducer, static_cast<std::uint64_t>(phase)));
+    stream.emit(m);
+  }
+
+  // Reads until the phase's marker, checking every message: intact, and the
+  // producer's next index (every subscriber sees every message, in order).
+  // Returns the index after the last one read.
+  template <class M>
+  std::uint64_t read_phase(Cursor<M>& cursor, int phase, std::uint64_t next) {
+    const bool stamps = phase == 1 && index_ == 1;  // the first subscriber stamps, for one-way latency
+    while (true) {
+      std::optional<M> m = cursor.next();
+      const std::uint64_t t = now();
+      if (!m) {
+        const StreamEnd why = cursor.end_reason();
+        throw std::runtime_error(std::string("the stream ended (") +
+                                 (why == StreamEnd::producer_gone ? "its producer is gone"
+                                  : why == StreamEnd::closed      ? "closed"
+                                                                  : "end reason " + std::to_string(static_cast<int>(why))) +
+                                 ") before the end-of-phase marker of phase " + std::to_string(phase));
+      }
+      const std::uint64_t seq = m->sequence();
+      if (m->intact() && producer_of(seq) == kEndMarkerProducer) {
+        if (index_of(seq) != static_cast<std::uint64_t>(phase)) {
+          throw std::runtime_error("the end-of-phase marker of phase " + std::to_string(index_of(seq)) +
+                                   " arrived in phase " + std::to_string(phase));
+        }
+        return next;
+      }
+      tally_.on_receive(seq);
+      count_message();
+      if (!m->intact() || producer_of(seq) != 0) {
+        ++tally_.corrupt;
+        continue;
+      }
+      if (index_of(seq) != next) ++tally_.out_of_order;  // lost, repeated or reordered
+      next = index_of(seq) + 1;
+      if (auto* slot = stamps ? stamp_slot(recv_stamps_, 0, index_of(seq)) : nullptr) *slot = t;
     }
   }
 

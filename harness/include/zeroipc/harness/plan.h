@@ -6,11 +6,12 @@
 //   for (std::size_t i : plan.schedule) run(plan.cases[i]);
 //
 // A combination that cannot run — 3 producers on spsc_ring, pingpong with 2
-// consumers, a placement this machine cannot offer, more busy-polling workers
-// than PUs without oversubscribe — is an error naming the keys and the valid
-// choices, unless [matrix] skip_impossible = true or the value came from
-// 'all' (every variant / placement): then it is left out and listed in
-// plan.skipped with the reason.
+// consumers, fanout on anything but a stream (or a stream with anything but
+// fanout, or not one producer and 1..8 subscribers), a placement this machine
+// cannot offer, more busy-polling workers than PUs without oversubscribe — is
+// an error naming the keys and the valid choices, unless [matrix]
+// skip_impossible = true or the value came from 'all' (every variant /
+// placement): then it is left out and listed in plan.skipped with the reason.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@
 
 namespace zeroipc::harness {
 
-enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read, floor_futex };
+enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read, floor_futex, fanout };
 
 std::string to_string(Workload w);
 /// Inverse of to_string; nullopt for an unknown name.
@@ -34,10 +35,11 @@ std::optional<Workload> parse_workload(std::string_view name);
 bool is_floor(Workload w);
 
 struct CaseSpec {
-  std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores"
+  std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores", "fanout/stream/block/64B/1p2c/different-cores"
   Workload workload{};
-  std::string structure;        // "queue" | "stack" | "transport"; empty for floor probes
-  std::string variant;          // the variant, or the transport's name; empty for floor probes
+  std::string structure;        // "queue" | "stack" | "transport" | "stream"; empty for floor probes
+  std::string variant;          // the variant, the transport's name, or the stream's overflow mode
+                                // ("block"); empty for floor probes
   std::uint64_t message_size = 0;
   int producers = 0, consumers = 0;
   std::string placement;

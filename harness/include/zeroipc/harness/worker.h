@@ -55,6 +55,8 @@ struct RunParams {
   std::uint64_t stamp_slots() const { return samples * static_cast<std::uint64_t>(producers > 1 ? producers : 1); }
 
   bool is_transport() const { return structure == "transport"; }
+  /// A fanout case: a zeroipc::Stream the producer worker creates.
+  bool is_stream() const { return structure == "stream"; }
   /// The link of a transport case: named after the segment, in link_dir.
   baselines::LinkSpec link_spec() const;
 
