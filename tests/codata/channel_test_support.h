@@ -1,7 +1,6 @@
-// Helpers of the Channel tests (channel_*_test.cpp): pipes that let forked
-// processes say "I got this far", a page of counters shared with children,
-// bounded polling of a condition, and a crash hook that SIGKILLs the calling
-// process at one named step of the channel protocol.
+// Helpers of the Channel tests (channel_*_test.cpp): a page of counters
+// shared with children, bounded polling of a condition, and a crash hook that
+// SIGKILLs the calling process at one named step of the channel protocol.
 #pragma once
 
 #include <atomic>
@@ -18,37 +17,13 @@
 
 #include <zeroipc/detail/channel_layout.h>
 
+#include "test_support.h"
+
 namespace channel_test {
 
 using namespace std::chrono_literals;
+using zeroipc::test::Signal;  // one byte per event through a pipe (tests/support/test_support.h)
 
-/// One byte per event through a pipe; receive() gives up after `timeout`
-/// so a broken test fails instead of hanging.
-class Signal {
- public:
-  Signal() {
-    if (::pipe(fds_) != 0) std::abort();
-  }
-  ~Signal() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  Signal(const Signal&) = delete;
-  Signal& operator=(const Signal&) = delete;
-  void send() const {
-    const char c = 1;
-    if (::write(fds_[1], &c, 1) != 1) std::abort();
-  }
-  [[nodiscard]] bool receive(std::chrono::milliseconds timeout = 5s) const {
-    pollfd p{fds_[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
-    char c = 0;
-    return ::read(fds_[0], &c, 1) == 1;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
 
 /// A page of 64-bit atomic counters shared with forked children (not part
 /// of any zeroipc segment: the tests' own side channel).

@@ -35,39 +35,12 @@ using zeroipc::Memory;
 using zeroipc::test::contains;
 using zeroipc::test::error_of;
 using zeroipc::test::ScopedName;
+using zeroipc::test::Signal;
 using zeroipc::test::spawn;
 using zeroipc::test::wait_for;
 
 constexpr std::size_t kSegmentSize = 1 << 20;
 
-// One byte per event through a pipe (see future_test.cpp).
-class Signal {
- public:
-  Signal() {
-    if (::pipe(fds_) != 0) std::abort();
-  }
-  ~Signal() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  Signal(const Signal&) = delete;
-  Signal& operator=(const Signal&) = delete;
-  void send(int n = 1) const {
-    for (int i = 0; i < n; ++i) {
-      const char c = 1;
-      if (::write(fds_[1], &c, 1) != 1) std::abort();
-    }
-  }
-  [[nodiscard]] bool receive(std::chrono::milliseconds timeout = 5s) const {
-    pollfd p{fds_[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
-    char c = 0;
-    return ::read(fds_[0], &c, 1) == 1;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
 
 void let_waiters_block() { ::usleep(30'000); }
 

@@ -3,7 +3,10 @@
 // the message of the zeroipc::Error a call throws.
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -67,6 +70,37 @@ inline pid_t spawn(const std::function<int()>& body) {
   }
   return pid;
 }
+
+/// One byte per event through a pipe: forked children tell the parent "I got
+/// this far", or the parent lets children go. receive() gives up after
+/// `timeout`, so a broken test fails instead of hanging.
+class Signal {
+ public:
+  Signal() {
+    if (::pipe(fds_) != 0) std::abort();
+  }
+  ~Signal() {
+    ::close(fds_[0]);
+    ::close(fds_[1]);
+  }
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+  void send(int n = 1) const {
+    for (int i = 0; i < n; ++i) {
+      const char c = 1;
+      if (::write(fds_[1], &c, 1) != 1) std::abort();
+    }
+  }
+  [[nodiscard]] bool receive(std::chrono::milliseconds timeout = std::chrono::seconds(5)) const {
+    pollfd p{fds_[0], POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
+    char c = 0;
+    return ::read(fds_[0], &c, 1) == 1;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
 
 /// Waits for `pid`: its exit code, or 128 + signal number if it was killed.
 inline int wait_for(pid_t pid) {
