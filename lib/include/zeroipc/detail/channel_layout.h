@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "zeroipc/detail/crash_points.h"
 #include "zeroipc/detail/layout.h"
 
 namespace zeroipc::detail {
@@ -113,15 +114,10 @@ enum class ChannelCrashPoint : int {
   kClosing = 6,    // close(): epochs bumped, `closed` not yet set; lock held
 };
 
-using ChannelCrashHook = void (*)(ChannelCrashPoint);
+using ChannelCrashHook = CrashHookOf<ChannelCrashPoint>;
 
-inline std::atomic<ChannelCrashHook>& channel_crash_hook() noexcept {
-  static std::atomic<ChannelCrashHook> hook{nullptr};
-  return hook;
-}
+inline std::atomic<ChannelCrashHook>& channel_crash_hook() noexcept { return crash_hook_of<ChannelCrashPoint>(); }
 
-inline void channel_crash_point(ChannelCrashPoint point) noexcept {
-  if (ChannelCrashHook hook = channel_crash_hook().load(std::memory_order_relaxed)) hook(point);
-}
+inline void channel_crash_point(ChannelCrashPoint point) noexcept { crash_point_of(point); }
 
 }  // namespace zeroipc::detail

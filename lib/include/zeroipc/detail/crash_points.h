@@ -20,15 +20,26 @@ enum class CrashPoint : int {
   kEntryReady = 6,        // entry READY, lock still held
 };
 
-using CrashHook = void (*)(CrashPoint);
+/// The hook mechanism, one per enum of points (the table's CrashPoint here,
+/// the channel's ChannelCrashPoint in channel_layout.h).
+template <class Point>
+using CrashHookOf = void (*)(Point);
 
-inline std::atomic<CrashHook>& crash_hook() noexcept {
-  static std::atomic<CrashHook> hook{nullptr};
+template <class Point>
+inline std::atomic<CrashHookOf<Point>>& crash_hook_of() noexcept {
+  static std::atomic<CrashHookOf<Point>> hook{nullptr};
   return hook;
 }
 
-inline void crash_point(CrashPoint point) noexcept {
-  if (CrashHook hook = crash_hook().load(std::memory_order_relaxed)) hook(point);
+template <class Point>
+inline void crash_point_of(Point point) noexcept {
+  if (CrashHookOf<Point> hook = crash_hook_of<Point>().load(std::memory_order_relaxed)) hook(point);
 }
+
+using CrashHook = CrashHookOf<CrashPoint>;
+
+inline std::atomic<CrashHook>& crash_hook() noexcept { return crash_hook_of<CrashPoint>(); }
+
+inline void crash_point(CrashPoint point) noexcept { crash_point_of(point); }
 
 }  // namespace zeroipc::detail
