@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/stats.h"
 
 namespace zeroipc::harness {
@@ -130,9 +131,10 @@ void add_percentiles(json& values, const std::string& prefix, const Histogram& h
 
 namespace {
 
+// One of zeroipc's own transports, as the baselines registry marks them.
 bool is_zeroipc_transport(const json& c) {
   return c["structure"] == "transport" && c["variant"].is_string() &&
-         c["variant"].get<std::string>().rfind("zeroipc_", 0) == 0;
+         baselines::transport_info(c["variant"].get<std::string>()).zeroipc;
 }
 
 // Transport cases: their primary metric against the best zeroipc transport of
