@@ -16,10 +16,14 @@
 #include <zeroipc/variants/detail/process.h>
 
 #include "channel_test_support.h"
+#include "raw_bytes.h"
 #include "test_support.h"
 
 namespace {
 
+using zeroipc::test::le;
+using zeroipc::test::put_le;
+using zeroipc::test::bytes_of;
 using namespace std::chrono_literals;
 using channel_test::eventually;
 using zeroipc::Channel;
@@ -30,23 +34,6 @@ using zeroipc::test::error_of;
 using zeroipc::test::ScopedName;
 using zeroipc::test::spawn;
 using zeroipc::test::wait_for;
-
-std::uint64_t le(const std::byte* p, std::size_t off, std::size_t width) {
-  unsigned char b[8] = {};
-  std::memcpy(b, p + off, width);
-  std::uint64_t v = 0;
-  for (std::size_t i = width; i-- > 0;) v = (v << 8) | b[i];
-  return v;
-}
-void put_le(std::byte* p, std::size_t off, std::size_t width, std::uint64_t v) {
-  for (std::size_t i = 0; i < width; ++i) p[off + i] = static_cast<std::byte>((v >> (8 * i)) & 0xFF);
-}
-
-std::byte* bytes_of(const Memory& mem, const char* name) {
-  auto entry = mem.table().find(name);
-  EXPECT_TRUE(entry.has_value()) << name;
-  return mem.base() + (entry ? entry->offset : 0);
-}
 
 unsigned phase_of(std::uint64_t w) { return static_cast<unsigned>(w & 0xF); }
 std::uint32_t seq_of(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 4) & 0x0FFFFFFF; }

@@ -17,31 +17,19 @@
 #include <zeroipc/memory.h>
 #include <zeroipc/variants/detail/process.h>
 
+#include "raw_bytes.h"
 #include "test_support.h"
 
 namespace {
 
+using zeroipc::test::le;
+using zeroipc::test::bytes_of;
 using namespace std::chrono_literals;
 using zeroipc::Future;
 using zeroipc::Lazy;
 using zeroipc::Memory;
 using zeroipc::test::contains;
 using zeroipc::test::error_of;
-
-std::uint64_t le(const std::byte* p, std::size_t off, std::size_t width) {
-  unsigned char b[8] = {};
-  std::memcpy(b, p + off, width);
-  std::uint64_t v = 0;
-  for (std::size_t i = width; i-- > 0;) v = (v << 8) | b[i];
-  return v;
-}
-
-// The structure `name` of `mem`: its bytes.
-const std::byte* bytes_of(const Memory& mem, const char* name) {
-  auto entry = mem.table().find(name);
-  EXPECT_TRUE(entry.has_value()) << name;
-  return mem.base() + (entry ? entry->offset : 0);
-}
 
 std::uint64_t state_of(const std::byte* s) { return le(s, 64, 8); }
 unsigned phase_of(std::uint64_t w) { return static_cast<unsigned>(w & 0xF); }

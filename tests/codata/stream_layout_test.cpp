@@ -15,33 +15,19 @@
 #include <zeroipc/stream.h>
 #include <zeroipc/variants/detail/process.h>
 
+#include "raw_bytes.h"
 #include "test_support.h"
 
 namespace {
 
+using zeroipc::test::le;
+using zeroipc::test::put_le;
+using zeroipc::test::bytes_of;
 using zeroipc::CorruptSegment;
 using zeroipc::Memory;
 using zeroipc::Stream;
 using zeroipc::test::contains;
 using zeroipc::test::error_of;
-
-std::uint64_t le(const std::byte* p, std::size_t off, std::size_t width) {
-  unsigned char b[8] = {};
-  std::memcpy(b, p + off, width);
-  std::uint64_t v = 0;
-  for (std::size_t i = width; i-- > 0;) v = (v << 8) | b[i];
-  return v;
-}
-
-void put(std::byte* p, std::size_t off, std::uint64_t v, std::size_t width) {
-  for (std::size_t i = 0; i < width; ++i) p[off + i] = static_cast<std::byte>(v >> (8 * i));
-}
-
-std::byte* bytes_of(const Memory& mem, const char* name) {
-  auto entry = mem.table().find(name);
-  EXPECT_TRUE(entry.has_value()) << name;
-  return mem.base() + (entry ? entry->offset : 0);
-}
 
 constexpr std::size_t kRing = 4352;
 
@@ -128,18 +114,18 @@ TEST_F(StreamLayout, DropOldestAndOperatorOrigins) {
 TEST_F(StreamLayout, ACorruptHeaderIsACorruptSegmentError) {
   { Stream<int> s(mem_, "slots", 8); }
   std::byte* b = bytes_of(mem_, "slots");
-  put(b, 32, 63, 4);
+  put_le(b, 32, 4, 63);
   std::string e = error_of([&] { Stream<int> x(mem_, "slots"); });
   EXPECT_TRUE(contains(e, "bad stream config (subscriber_slots 63, expected 64")) << e;
-  put(b, 32, 64, 4);
-  put(b, 36, 7, 4);
+  put_le(b, 32, 4, 64);
+  put_le(b, 36, 4, 7);
   EXPECT_THROW(Stream<int>(mem_, "slots"), CorruptSegment);
-  put(b, 36, 0, 4);
-  put(b, 64, 0, 4);
+  put_le(b, 36, 4, 0);
+  put_le(b, 64, 4, 0);
   e = error_of([&] { Stream<int> x(mem_, "slots"); });
   EXPECT_TRUE(contains(e, "producer pid 0 is not a pid")) << e;
-  put(b, 64, static_cast<std::uint64_t>(::getpid()), 4);
-  put(b, 16, 6, 8);  // not a power of two
+  put_le(b, 64, 4, static_cast<std::uint64_t>(::getpid()));
+  put_le(b, 16, 8, 6);  // not a power of two
   e = error_of([&] { Stream<int> x(mem_, "slots"); });
   EXPECT_TRUE(contains(e, "the layout needs 0 bytes")) << e;
 }
@@ -154,23 +140,23 @@ TEST_F(StreamLayout, CorruptCountersAndSlotsAreCaught) {
   EXPECT_EQ(cur.next(), 2);
 
   const std::uint64_t published = le(b, 128, 8);
-  put(b, 128, 0, 8);  // the count goes back
+  put_le(b, 128, 8, 0);  // the count goes back
   std::string e = error_of([&] { (void)cur.try_next(); });
   EXPECT_TRUE(contains(e, "published count went back from 2 to 0")) << e;
-  put(b, 128, published, 8);
+  put_le(b, 128, 8, published);
 
-  put(b, 80, 9, 4);
+  put_le(b, 80, 4, 9);
   EXPECT_TRUE(contains(error_of([&] { (void)s.end_reason(); }), "unknown end_reason 9"));
-  put(b, 80, 0, 4);
+  put_le(b, 80, 4, 0);
 
-  put(b, 84, 65, 4);  // high_water past the table
+  put_le(b, 84, 4, 65);  // high_water past the table
   EXPECT_TRUE(contains(error_of([&] { (void)s.subscribers(); }), "high_water 65 exceeds the 64 subscriber slots"));
-  put(b, 84, 2, 4);
-  put(b, 256 + 64, 3, 8);  // slot 1 in phase 3
+  put_le(b, 84, 4, 2);
+  put_le(b, 256 + 64, 8, 3);  // slot 1 in phase 3
   EXPECT_TRUE(contains(error_of([&] { (void)s.subscribers(); }), "subscriber slot 1 is in phase 3"));
-  put(b, 256 + 64, 0, 8);
+  put_le(b, 256 + 64, 8, 0);
 
-  put(b, 256 + 16, 50, 8);  // a cursor past the published count
+  put_le(b, 256 + 16, 8, 50);  // a cursor past the published count
   e = error_of([&] {
     for (int i = 0; i < 20; ++i) s.emit(i);  // the producer scans cursors once it runs out of known room
   });
@@ -182,10 +168,10 @@ TEST_F(StreamLayout, ACellThatDoesNotHoldItsPublishedPositionIsCaught) {
   std::byte* b = bytes_of(mem_, "cells");
   auto cur = s.cursor();
   s.emit(7);
-  put(b, kRing, 0, 8);  // the cell of position 0 never written, yet published
+  put_le(b, kRing, 8, 0);  // the cell of position 0 never written, yet published
   std::string e = error_of([&] { (void)cur.try_next(); });
   EXPECT_TRUE(contains(e, "the cell of published position 0 holds sequence 0 (expected 2)")) << e;
-  put(b, kRing, 2 * 8 + 2, 8);  // holds position 8: overwritten in block mode
+  put_le(b, kRing, 8, 2 * 8 + 2);  // holds position 8: overwritten in block mode
   e = error_of([&] { (void)cur.try_next(); });
   EXPECT_TRUE(contains(e, "was overwritten before this subscriber read it")) << e;
 }

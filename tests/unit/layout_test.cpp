@@ -1,4 +1,5 @@
-// Pins the bytes SPECIFICATION.md promises (§1-§4, §6, §7.1).
+// Pins the bytes SPECIFICATION.md promises (§1-§4, §6, §7.1; §7.2 and §7.3 in
+// queue_layout_test.cpp and stack_layout_test.cpp).
 //
 // Every value here is read from the raw bytes of a real segment with
 // little-endian helpers at the byte offsets the document gives - never through
@@ -19,18 +20,14 @@
 #include <zeroipc/array.h>
 #include <zeroipc/memory.h>
 
+#include "raw_bytes.h"
 #include "test_support.h"
 
 namespace {
 
+using zeroipc::test::le;
+
 // ----------------------------------------------------------- little-endian helpers
-std::uint64_t le(const std::byte* base, std::size_t offset, std::size_t width) {
-  unsigned char b[8] = {};
-  std::memcpy(b, base + offset, width);
-  std::uint64_t v = 0;
-  for (std::size_t i = width; i-- > 0;) v = (v << 8) | b[i];
-  return v;
-}
 std::uint8_t u8(const std::byte* p, std::size_t off) { return static_cast<std::uint8_t>(le(p, off, 1)); }
 std::uint16_t u16(const std::byte* p, std::size_t off) { return static_cast<std::uint16_t>(le(p, off, 2)); }
 std::uint32_t u32(const std::byte* p, std::size_t off) { return static_cast<std::uint32_t>(le(p, off, 4)); }

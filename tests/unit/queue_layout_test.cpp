@@ -10,10 +10,12 @@
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
 
+#include "raw_bytes.h"
 #include "test_support.h"
 
 namespace {
 
+using zeroipc::test::le;
 using zeroipc::Memory;
 using zeroipc::Queue;
 using zeroipc::QueueOptions;
@@ -21,11 +23,6 @@ using zeroipc::QueueOptions;
 // With a 4-entry table the first structure is at 1408 (layout_test.cpp), its body at +64.
 constexpr std::size_t kBody = 1408 + 64;
 
-std::uint64_t le(const std::byte* p, std::size_t off, int n) {
-  std::uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[off + static_cast<std::size_t>(i)]);
-  return v;
-}
 std::uint64_t u64(const Memory& m, std::size_t off) { return le(m.base(), kBody + off, 8); }
 std::uint32_t u32(const Memory& m, std::size_t off) { return static_cast<std::uint32_t>(le(m.base(), kBody + off, 4)); }
 

@@ -39,7 +39,15 @@
 // MPMC variant that loses nothing beyond the dead process's element). The
 // cost: a holder that is *stopped* (SIGSTOP, debugger) stalls the channel;
 // timed operations then give up after their timeout + 50 ms, and try_*
-// operations after 50 ms (reporting "not ready").
+// operations that have something to do after 50 ms (reporting "not ready").
+//
+// Polling. A try_* (or select's first look) that finds nothing to do — an
+// empty channel to receive from, a full one to send to, no offer or no
+// waiting receiver on a rendezvous channel — answers from lock-free reads
+// and never touches the lock (SPECIFICATION.md §7.6 "Polling without the
+// lock"): a poller that took the lock just to see "empty" contended with
+// the sender it was waiting for, and on a loaded machine a preempted poller
+// holding the lock stalled that sender for a scheduler slice.
 //
 // Waiting (detail/wait.h). Receivers sleep on `data_epoch`, senders on
 // `space_epoch`: 64-bit counters that every change that may let the other

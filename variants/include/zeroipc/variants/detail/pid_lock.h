@@ -4,9 +4,9 @@
 //   word:  0 = free; otherwise holder_pid, OR 0x80000000 when someone may sleep on it
 //   start: the holder's start time (/proc/<pid>/stat field 22), 0 = not known
 //
-// Lock: CAS 0 -> pid. Contended: set the waiters bit, FUTEX_WAIT (process-
-// shared) on the observed value in slices of 20 ms; after each slice check
-// that the holder lives (pid, not a zombie, same start time); a dead holder's
+// Lock: CAS 0 -> pid. Contended: spin briefly (kPidLockSpins), then set the
+// waiters bit and FUTEX_WAIT (process-shared) on the observed value in
+// slices of 20 ms; after each slice check that the holder lives (pid, not a zombie, same start time); a dead holder's
 // lock is taken over with CAS observed -> pid|waiters, and the caller is told
 // so it can repair what the holder left half-done. Unlock: exchange 0; wake
 // one sleeper if the waiters bit was set.
@@ -24,15 +24,23 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <thread>
 #include <unistd.h>
 
+#include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/futex.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc::detail {
 
 inline constexpr std::uint32_t kPidLockWaitersBit = 0x80000000u;
+/// Reads of a held lock word (with the pause hint) before sleeping on it. A
+/// running holder keeps the lock for well under a microsecond, which this
+/// covers; a holder that is not running (preempted, stopped) keeps it for a
+/// scheduler slice or more, and then only the futex sleep is right: the
+/// unlock wakes the sleeper. Not sched_yield(): on a loaded machine a yield
+/// hands the core to every other runnable task, milliseconds each, while
+/// the lock may have been free since the first of them.
+inline constexpr int kPidLockSpins = 256;
 
 struct PidLockResult {
   enum Outcome { kAcquired, kTakenOver, kTimedOut } outcome;
@@ -62,8 +70,8 @@ inline PidLockResult pid_lock_acquire(std::uint32_t& word_ref, std::uint64_t& st
       }
       continue;
     }
-    if (spins < 64) {
-      std::this_thread::yield();
+    if (spins < kPidLockSpins) {
+      variants::detail::cpu_relax();
       continue;
     }
     if ((v & kPidLockWaitersBit) == 0) {

@@ -1,0 +1,89 @@
+// The bytes SPECIFICATION.md §7.3 promises for each stack variant: the
+// header, the initial state of both lists and every node, and the words after
+// one push, read from raw memory at the document's offsets (never through the
+// C++ layout structs): the C and Python readers rely on these offsets, so a
+// layout change fails here.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include <zeroipc/memory.h>
+#include <zeroipc/stack.h>
+
+#include "raw_bytes.h"
+#include "test_support.h"
+
+namespace {
+
+using zeroipc::test::le;
+using zeroipc::Memory;
+using zeroipc::Stack;
+
+// With a 4-entry table the first structure is at 1408 (layout_test.cpp), its body at +64.
+constexpr std::size_t kStructure = 1408;
+constexpr std::size_t kBody = kStructure + 64;
+constexpr std::uint64_t kCapacity = 4;
+constexpr std::uint64_t kStride = 16;  // align8(8 + sizeof(std::uint64_t))
+
+std::uint64_t u64(const Memory& m, std::size_t off) { return le(m.base(), kBody + off, 8); }
+std::uint32_t u32(const Memory& m, std::size_t off) { return static_cast<std::uint32_t>(le(m.base(), kBody + off, 4)); }
+std::uint64_t header(const Memory& m, std::size_t off, int n) { return le(m.base(), kStructure + off, n); }
+
+constexpr std::uint64_t word(std::uint64_t tag, std::uint64_t index_plus_one) { return tag << 32 | index_plus_one; }
+
+// §7.3.1's initial state of the lists and nodes starting at `nodes`.
+void expect_initial_lists(const Memory& mem, std::size_t nodes) {
+  EXPECT_EQ(u64(mem, 0), 0u) << "§7.3.1 top = 0 (empty)";
+  EXPECT_EQ(u64(mem, 64), word(0, 1)) << "§7.3.1 free_top = node 0, tag 0";
+  for (std::uint64_t i = 0; i < kCapacity; ++i) {
+    EXPECT_EQ(u32(mem, nodes + i * kStride), i + 1 < kCapacity ? i + 2 : 0)
+        << "§7.3.1 node " << i << "'s next is node " << i + 1 << " (index + 1), the last's 0";
+  }
+}
+
+// After one push of `value`: node 0 left the free list and is the top, each CAS bumped a tag.
+void expect_after_one_push(const Memory& mem, std::size_t nodes, std::uint64_t value) {
+  EXPECT_EQ(u64(mem, 0), word(1, 1)) << "§7.3.1 top = node 0, tag 1";
+  EXPECT_EQ(u64(mem, 64), word(1, 2)) << "§7.3.1 free_top = node 1, tag 1";
+  EXPECT_EQ(u32(mem, nodes + 0), 0u) << "node 0 is the only one on the stack: next = none";
+  EXPECT_EQ(u64(mem, nodes + 8), value) << "§7.3.1 the element at +8 of its node";
+}
+
+template <class V>
+void expect_header(const Memory& mem, std::uint16_t variant, std::uint64_t body_size) {
+  EXPECT_EQ(header(mem, 0, 4), 0x5350495Au) << "magic ZIPS";
+  EXPECT_EQ(header(mem, 4, 2), 3u) << "§6.1 kind 3 = stack";
+  EXPECT_EQ(header(mem, 6, 2), variant) << "§6.2 variant";
+  EXPECT_EQ(header(mem, 8, 4), 8u) << "element_size";
+  EXPECT_EQ(header(mem, 12, 2), 1u) << "layout_version 1";
+  EXPECT_EQ(header(mem, 16, 8), kCapacity) << "capacity";
+  EXPECT_EQ(header(mem, 24, 8), 64 + body_size) << "§7.3 total_size = 64 + body_size";
+  EXPECT_EQ(V::kId, variant);
+}
+
+TEST(StackLayout, TreiberTaggedListsNodesAndTags) {
+  zeroipc::test::ScopedName name("slayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  using V = zeroipc::variants::treiber_tagged;
+  Stack<std::uint64_t, V> s(mem, "s", kCapacity);
+  expect_header<V>(mem, 1, 128 + kCapacity * kStride);
+  expect_initial_lists(mem, 128);
+  ASSERT_TRUE(s.push(0xABCDEF));
+  expect_after_one_push(mem, 128, 0xABCDEF);
+}
+
+TEST(StackLayout, EliminationBackoffSlotsThenNodes) {
+  zeroipc::test::ScopedName name("slayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  using V = zeroipc::variants::elimination_backoff;
+  Stack<std::uint64_t, V> s(mem, "s", kCapacity);
+  expect_header<V>(mem, 2, 1152 + kCapacity * kStride);
+  expect_initial_lists(mem, 1152);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(u64(mem, 128 + 64 * i), 0u) << "§7.3.2 elimination slot " << i;
+  ASSERT_TRUE(s.push(0xABCDEF));  // uncontended: straight onto the list, no slot touched
+  expect_after_one_push(mem, 1152, 0xABCDEF);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(u64(mem, 128 + 64 * i), 0u) << "§7.3.2 elimination slot " << i;
+}
+
+}  // namespace
