@@ -18,9 +18,12 @@ path works too) and writes PNG and PDF files into RESULTS_DIR/plots/ (or DIR):
                         median per transport as bars on a log axis, fastest first, one panel per
                         message size, with the cache-line floor as the first bar (and, when the run
                         has floor-futex, the futex wake round trip: the floor of sleeping in the kernel)
+  fanout_vs_subscribers fanout cases (zeroipc::Stream): messages emitted/s against the number of
+                        subscriber processes, one line per variant and message size
   transport_tables.md   (a table, not a figure) per message size: every transport's round trip and
                         streaming rate, its speed-up over the Unix socket (unix_stream), and how many
-                        times the best zeroipc queue and the floor it is
+                        times the best zeroipc queue and the floor it is (and, for round trips when
+                        the run has floor-futex, the futex wake round trip)
 Transport cases are left out of latency_percentiles (transport_latency shows them).
 A figure the data does not support is skipped. One line is printed per figure written or skipped.
 Only cases with status "ok" are drawn; the others are named in a note under the figure. Every
@@ -381,6 +384,38 @@ def throughput_vs_workers(run):
                   run.not_drawn("streaming"))
 
 
+# ---------------------------------------------------------------- stream fan-out (codata)
+
+
+def fanout_vs_subscribers(run):
+    cases = run.ok("fanout", "throughput_msgs_per_s")
+    if not cases:
+        raise Skip("no fanout case with status ok and a throughput_msgs_per_s median")
+    counts = sorted({c.get("consumers") for c in cases})
+    if len(counts) < 2:
+        raise Skip(f"only one subscriber count ({counts[0]}) in the fanout cases with status ok")
+    oversub = {c.get("consumers") for c in cases if c.get("oversubscribed")}
+    panels = group(cases, lambda c: (c.get("placement") or "",))
+    fig, axes = new_figure(len(panels))
+    for ax, ((placement,), cs) in zip(axes, panels.items()):
+        sizes = sorted({c.get("message_size") for c in cs})
+        for i, (size, series) in enumerate(group(cs, lambda c: (c.get("message_size"),)).items()):
+            pts = sorted((c.get("consumers"), zr.metric_summary(c, "throughput_msgs_per_s")) for c in series)
+            label = f"{run.label(series[0])}, {fmt_size(size[0])}" if len(sizes) > 1 else run.label(series[0])
+            ax.errorbar([p[0] for p in pts], [p[1].median for p in pts], yerr=error_bars([p[1] for p in pts]),
+                        marker="o", markersize=4, capsize=3, linewidth=1.4, label=label,
+                        linestyle=SERIES_STYLES[i % len(SERIES_STYLES)])
+        ax.set_xticks(counts, [f"{n}" + ("*" if n in oversub else "") for n in counts])
+        ax.set_yscale("log")
+        label_short_log_axis(ax)
+        ax.set_xlabel("subscriber processes" + ("  (* oversubscribed)" if oversub else ""))
+        ax.set_ylabel("messages emitted/s (each subscriber gets all)")
+        ax.set_title(placement, fontsize=10)
+        ax.grid(which="major", alpha=0.3)
+    return finish(fig, axes, run, "Stream fan-out: one producer, N subscribers (median of repetitions, CI)",
+                  run.not_drawn("fanout"))
+
+
 # ---------------------------------------------------------------- transports (baselines)
 
 REFERENCE_TRANSPORT = "unix_stream"
@@ -402,6 +437,13 @@ def transport_family(name):
 FAMILY_COLORS = {"zeroipc": "tab:blue", "kernel": "tab:gray", "middleware": "tab:orange", "floor": "black"}
 
 
+def futex_floor(run, placement):
+    """The floor-futex probe's round-trip summary for a placement (the floor of waking a process
+    asleep in the kernel), or None when the run has no such ok probe."""
+    futex = run.by_id.get(f"floor-futex/{placement}")
+    return zr.metric_summary(futex, "round_trip_ns_p50") if futex is not None and zr.is_ok(futex) else None
+
+
 def transport_latency(run):
     cases = run.ok("pingpong", "round_trip_ns_p50", is_transport)
     if not cases:
@@ -414,9 +456,9 @@ def transport_latency(run):
         floor = floor_line(run, panel)
         if floor:
             bars.append(("floor: cache line", zr.Summary(floor, floor, floor, "ns", "lower"), "floor"))
-        futex = run.by_id.get(f"floor-futex/{panel[0].get('placement')}")
-        if futex is not None and zr.is_ok(futex) and zr.metric_summary(futex, "round_trip_ns_p50"):
-            bars.append(("floor: futex wake", zr.metric_summary(futex, "round_trip_ns_p50"), "floor"))
+        futex = futex_floor(run, panel[0].get("placement"))
+        if futex:
+            bars.append(("floor: futex wake", futex, "floor"))
         bars.sort(key=lambda b: b[1].median)
         x = np.arange(len(bars))
         for family in FAMILY_COLORS:
@@ -454,17 +496,21 @@ def transport_tables(run):
            "Speed-up over the Unix socket (unix_stream) is how many times faster than it a transport is "
            "(round trip: its time / this one's; streaming: this rate / its rate). "
            "'x best zeroipc' and 'x floor' say how many times worse than the best zeroipc queue and than "
-           "the machine's floor (cache-line round trip; shared-memory read bandwidth) a transport is.", ""]
+           "the machine's floor (cache-line round trip; shared-memory read bandwidth) a transport is. "
+           "'x futex floor' (when the run has the floor-futex probe) is a round trip over the futex wake "
+           "round trip: the floor of a transport whose waiting side sleeps in the kernel.", ""]
     wrote = False
     for workload, metric, what, fmt, lower in specs:
         cases = run.ok(workload, metric, is_transport)
         for (size, placement, w), panel in group(cases, panel_key).items():
             ref = next((c for c in panel if c.get("variant") == REFERENCE_TRANSPORT), None)
             ref_v = zr.metric_summary(ref, metric).median if ref else None
+            futex = futex_floor(run, placement) if workload == "pingpong" else None
             rows = sorted(panel, key=lambda c: zr.metric_summary(c, metric).median * (1 if lower else -1))
             out += [f"## {workload}, {fmt_size(size)}, {placement}, {w}: {what}", "",
-                    "| transport | median | speed-up over unix_stream | x best zeroipc | x floor |",
-                    "|---|---:|---:|---:|---:|"]
+                    "| transport | median | speed-up over unix_stream | x best zeroipc | x floor |"
+                    + (" x futex floor |" if futex else ""),
+                    "|---|---:|---:|---:|---:|" + ("---:|" if futex else "")]
             for c in rows:
                 v = zr.metric_summary(c, metric).median
                 m = zr.metric(c, metric) or {}
@@ -474,7 +520,8 @@ def transport_tables(run):
                 if flo is None and not lower:
                     flo = (zr.metric(c, "throughput_bytes_per_s") or {}).get("floor_ratio")
                 out.append(f"| {c.get('variant')} | {fmt(v)} | {speedup} | "
-                           f"{'' if best is None else f'{best:.1f}x'} | {'' if flo is None else f'{flo:.1f}x'} |")
+                           f"{'' if best is None else f'{best:.1f}x'} | {'' if flo is None else f'{flo:.1f}x'} |"
+                           + (f" {v / futex.median:.2f}x |" if futex else ""))
             out.append("")
             wrote = True
     if not wrote:
@@ -484,7 +531,7 @@ def transport_tables(run):
 
 FIGURES = [("latency_percentiles", latency_percentiles), ("latency_cdf", latency_cdf),
            ("throughput_vs_size", throughput_vs_size), ("throughput_vs_workers", throughput_vs_workers),
-           ("transport_latency", transport_latency)]
+           ("transport_latency", transport_latency), ("fanout_vs_subscribers", fanout_vs_subscribers)]
 TABLES = [("transport_tables.md", transport_tables)]
 
 

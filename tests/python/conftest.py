@@ -183,6 +183,34 @@ TRANSPORTS = [("zeroipc_vyukov_bounded", 400.0), ("pipe", 11000.0), ("unix_strea
               ("redis_unix", 54000.0)]
 
 
+FUTEX_ROUND_TRIP = 15000.0
+
+
+def futex_floor_case(n):
+    """The floor-futex probe ([floor] futex = true): a FUTEX_WAIT/FUTEX_WAKE round trip."""
+    c = latency_case(f"floor-futex/{PLACEMENT}", "floor-futex", None, None, 4, FUTEX_ROUND_TRIP, n, 1.0, None,
+                     None)
+    del c["metrics"]["throughput_msgs_per_s"]
+    return c
+
+
+FANOUT_SIZES = [8, 64]
+FANOUT_SUBSCRIBERS = [1, 2, 4]
+
+
+def fanout_cases(n, floor_bytes):
+    """Stream fan-out cases (experiments/codata.toml): one producer, 1, 2 and 4 subscribers."""
+    out = []
+    for size in FANOUT_SIZES:
+        for subs in FANOUT_SUBSCRIBERS:
+            c = throughput_case(f"fanout/stream/block/{size}B/1p{subs}c/{PLACEMENT}", "stream", "block", size, 1,
+                                subs, 6.0e6 / subs / (1 + size / 256), n, 1.0, floor_bytes)
+            c["workload"] = "fanout"
+            c["oversubscribed"] = 1 + subs > 2
+            out.append(c)
+    return out
+
+
 def transport_cases(n, floor_rt):
     """Ping-pong cases of transports (structure "transport"), as experiments/ipc-baselines.toml makes."""
     out = []
@@ -201,7 +229,8 @@ def transport_cases(n, floor_rt):
     return out
 
 
-def build_results(n=7, streaming=True, failed=True, latency_scale=1.0, throughput_scale=1.0, transports=False):
+def build_results(n=7, streaming=True, failed=True, latency_scale=1.0, throughput_scale=1.0, transports=False,
+                  fanout=False):
     """A whole results.json document (see the module docstring)."""
     floors, floor_rt, floor_bytes = floor_cases(n)
     cases = list(floors)
@@ -218,6 +247,9 @@ def build_results(n=7, streaming=True, failed=True, latency_scale=1.0, throughpu
         cases.append(failed_case(n))
     if transports:
         cases += transport_cases(n, floor_rt)
+        cases.append(futex_floor_case(n))
+    if fanout:
+        cases += fanout_cases(n, floor_bytes)
     return {
         "schema": "zeroipc-results/1",
         "experiment": {"name": "synthetic", "file": "experiments/synthetic.toml", "overrides": [],

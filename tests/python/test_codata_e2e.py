@@ -5,9 +5,11 @@ subscriber checked to receive every message, intact and in order.
 The harness binary comes from $ZEROIPC_HARNESS (ctest sets it), else build/harness/zeroipc-harness.
 """
 
+import subprocess
+
 import pytest
 
-from conftest import HARNESS, ROOT, harness
+from conftest import HARNESS, PYTHON, ROOT, SCRIPTS, harness
 import zeroipc_results as zr
 
 pytestmark = pytest.mark.skipif(not HARNESS.exists(), reason=f"harness not built at {HARNESS}")
@@ -89,6 +91,17 @@ def test_channel_pingpong_and_stream_fanout_measured_and_verified(tmp_path):
     assert "skipped pingpong/stream/block/8B/1p1c/different-cores: a stream is measured by the fanout" in stdout
     assert "skipped fanout/transport/zeroipc_channel/8B/1p1c/different-cores: fanout measures" in stdout
     assert "pingpong/transport/zeroipc_channel/8B/1p2c/different-cores" not in cases
+
+    # The figures and tables of this run: the fan-out figure, and round trips against the futex floor.
+    folder = next(d for d in (tmp_path / "out").iterdir() if d.is_dir())
+    r = subprocess.run([PYTHON, str(SCRIPTS / "plot.py"), str(folder)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (folder / "plots" / "fanout_vs_subscribers.png").stat().st_size > 10000, r.stdout
+    assert (folder / "plots" / "transport_latency.png").stat().st_size > 10000, r.stdout
+    tables = (folder / "plots" / "transport_tables.md").read_text()
+    row = next(line for line in tables.split("## pingpong, 8 B")[1].splitlines() if "| zeroipc_channel |" in line)
+    rt = cases["pingpong/transport/zeroipc_channel/8B/1p1c/different-cores"]["metrics"]["round_trip_ns_p50"]["median"]
+    assert row.split("|")[6].strip() == f"{rt / futex['metrics']['round_trip_ns_p50']['median']:.2f}x", row
 
 
 def test_fanout_for_a_duration(tmp_path):

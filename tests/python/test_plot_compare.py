@@ -32,7 +32,8 @@ def test_plot_writes_every_figure(make_run):
             assert f.is_file() and f.stat().st_size > 1000, f
         assert f"wrote {run / 'plots' / name}.png and .pdf" in r.stdout
     skipped = [line for line in r.stdout.splitlines() if line.startswith("skipped")]
-    assert [line.split(":")[0] for line in skipped] == ["skipped transport_latency", "skipped transport_tables.md"]
+    assert [line.split(":")[0] for line in skipped] == [
+        "skipped transport_latency", "skipped fanout_vs_subscribers", "skipped transport_tables.md"]
 
 
 def test_plot_transport_run_draws_the_transport_figure_and_tables(tmp_path):
@@ -49,6 +50,25 @@ def test_plot_transport_run_draws_the_transport_figure_and_tables(tmp_path):
     assert "| 1.00x |" in unix                       # the reference is 1x itself
     pipe = next(row for row in rows if "| pipe |" in row)
     assert float(pipe.split("|")[3].strip().rstrip("x")) > 1.0  # a pipe is faster than the Unix socket here
+    # The run has floor-futex: each round trip over the futex wake round trip, from the run's medians.
+    assert "| x futex floor |" in section
+    doc = json.loads((run / "results.json").read_text())
+    by_id = {c["id"]: c for c in doc["cases"]}
+    futex = by_id["floor-futex/different-cores"]["metrics"]["round_trip_ns_p50"]["median"]
+    pipe_rt = by_id["pingpong/transport/pipe/8B/1p1c/different-cores"]["metrics"]["round_trip_ns_p50"]["median"]
+    assert pipe.split("|")[6].strip() == f"{pipe_rt / futex:.2f}x"
+
+
+def test_plot_fanout_run_draws_subscribers_figure(tmp_path):
+    run = write_results(tmp_path / "fanout", build_results(streaming=False, failed=False, fanout=True))
+    r = run_script("plot.py", run)
+    assert r.returncode == 0, r.stderr
+    assert f"wrote {run / 'plots' / 'fanout_vs_subscribers'}.png and .pdf" in r.stdout
+    assert (run / "plots" / "fanout_vs_subscribers.png").stat().st_size > 10000
+    one = build_results(streaming=False, failed=False, fanout=True)
+    one["cases"] = [c for c in one["cases"] if c["workload"] != "fanout" or c["consumers"] == 1]
+    r = run_script("plot.py", write_results(tmp_path / "one", one))
+    assert "skipped fanout_vs_subscribers: only one subscriber count (1)" in r.stdout, r.stdout
 
 
 def test_plot_only_pingpong_skips_throughput(make_run, tmp_path):
