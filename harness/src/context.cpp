@@ -138,7 +138,10 @@ nlohmann::json base_context(const std::string& source_dir) {
   const std::string hash = commit ? trim(*commit) : "";
   ctx["git_commit"] = is_short_hash(hash) ? hash : "unknown";
   // Untracked files count too: the build globs source folders, so a new file changes the binary.
-  const auto status = is_short_hash(hash) ? command_output(git + " status --porcelain") : std::nullopt;
+  // Except under results/: earlier runs' folders, waiting to be committed, change nothing built.
+  const auto status =
+      is_short_hash(hash) ? command_output(git + " status --porcelain -- . " + shell_quote(":(exclude)results"))
+                          : std::nullopt;
   ctx["git_dirty"] = status ? nlohmann::json(!trim(*status).empty()) : nlohmann::json(nullptr);
   ctx["counters"] = counters_status();
   return ctx;

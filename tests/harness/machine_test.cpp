@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <regex>
@@ -323,6 +325,27 @@ TEST(Context, OutsideARepositoryTheCommitIsUnknown) {
   std::filesystem::remove_all(dir);
   EXPECT_EQ(ctx.at("git_commit"), "unknown");
   EXPECT_TRUE(ctx.at("git_dirty").is_null());
+}
+
+TEST(Context, ResultsFoldersDoNotMakeTheTreeDirty) {
+  const auto dir = std::filesystem::temp_directory_path() / ("zeroipc-dirty-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "lib");
+  const std::string git = "git -C '" + dir.string() + "' -c user.name=zeroipc -c user.email=zeroipc@localhost ";
+  std::ofstream(dir / "lib" / "a.cpp") << "int a;\n";
+  ASSERT_EQ(std::system((git + "init -q && " + git + "add lib && " + git + "commit -qm first").c_str()), 0);
+  EXPECT_EQ(collect_context(dir.string(), Topology()).at("git_dirty"), false) << "a clean tree";
+
+  std::filesystem::create_directories(dir / "results" / "2026-11-23-quick-abc1234");
+  std::ofstream(dir / "results" / "2026-11-23-quick-abc1234" / "results.json") << "{}\n";
+  EXPECT_EQ(collect_context(dir.string(), Topology()).at("git_dirty"), false)
+      << "an earlier run's results folder, not yet committed, changes nothing that is built";
+
+  std::ofstream(dir / "lib" / "b.cpp") << "int b;\n";
+  EXPECT_EQ(collect_context(dir.string(), Topology()).at("git_dirty"), true) << "a new source file is";
+  std::filesystem::remove(dir / "lib" / "b.cpp");
+  std::ofstream(dir / "lib" / "a.cpp") << "int a2;\n";
+  EXPECT_EQ(collect_context(dir.string(), Topology()).at("git_dirty"), true) << "so is a changed one";
+  std::filesystem::remove_all(dir);
 }
 
 // ---- software facts --------------------------------------------------------------
