@@ -460,13 +460,14 @@ def transport_latency(run):
         if futex:
             bars.append(("floor: futex wake", futex, "floor"))
         bars.sort(key=lambda b: b[1].median)
+        floors_label = "floors: cache-line round trip, futex wake" if futex else FLOOR_LABEL
         x = np.arange(len(bars))
         for family in FAMILY_COLORS:
             idx = [i for i, b in enumerate(bars) if b[2] == family]
             if idx:
                 ax.bar(x[idx], [bars[i][1].median for i in idx], 0.75,
                        yerr=error_bars([bars[i][1] for i in idx]), capsize=2, color=FAMILY_COLORS[family],
-                       label=family if family != "floor" else FLOOR_LABEL, error_kw={"elinewidth": 0.8})
+                       label=family if family != "floor" else floors_label, error_kw={"elinewidth": 0.8})
         ax.set_yscale("log")
         ax.set_xticks(x, [b[0] for b in bars], rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
         ax.set_ylabel("round trip, median (ns)")
