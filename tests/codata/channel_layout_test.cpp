@@ -24,6 +24,7 @@ namespace {
 using zeroipc::test::le;
 using zeroipc::test::put_le;
 using zeroipc::test::bytes_of;
+using zeroipc::test::expect_common_header;
 using namespace std::chrono_literals;
 using channel_test::eventually;
 using zeroipc::Channel;
@@ -44,14 +45,8 @@ TEST(ChannelLayout, BufferedBytes) {
   Memory mem(name.str(), 1 << 20, 4);
   Channel<std::uint32_t> ch(mem, "c", 5);
   const std::byte* s = bytes_of(mem, "c");
-  EXPECT_EQ(std::memcmp(s, "ZIPS", 4), 0) << "§6 magic";
-  EXPECT_EQ(le(s, 4, 2), 11u) << "§6.1 kind channel";
-  EXPECT_EQ(le(s, 6, 2), 0u) << "§6 variant 0";
-  EXPECT_EQ(le(s, 8, 4), 4u) << "§6 element_size";
-  EXPECT_EQ(le(s, 12, 2), 1u) << "§6 layout_version";
-  EXPECT_EQ(le(s, 14, 1), 6u) << "§6.3 dtype u32";
-  EXPECT_EQ(le(s, 16, 8), 5u) << "§7.6 capacity = cells = the channel capacity";
-  EXPECT_EQ(le(s, 24, 8), 448u + 8 * 4) << "§7.6 total_size = 448 + bit_ceil(cells) * element_size";
+  // Kind 11, dtype u32; §7.6: capacity = cells = the channel capacity, total_size = 448 + bit_ceil(cells) * element_size.
+  expect_common_header(s, {11, 0, 4, 6, 5, 448u + 8 * 4});
   EXPECT_EQ(le(s, 32, 8), 5u) << "§7.6 channel_capacity in the kind-specific bytes";
   for (std::size_t i = 40; i < 64; ++i) EXPECT_EQ(le(s, i, 1), 0u) << "kind-specific byte " << i;
   for (std::size_t off : {64u, 68u, 72u, 80u, 84u, 128u, 192u, 256u, 264u, 320u, 328u, 384u, 392u, 400u}) {

@@ -24,6 +24,7 @@ namespace {
 
 using zeroipc::test::le;
 using zeroipc::test::bytes_of;
+using zeroipc::test::expect_common_header;
 using namespace std::chrono_literals;
 using zeroipc::Future;
 using zeroipc::Lazy;
@@ -36,16 +37,10 @@ unsigned phase_of(std::uint64_t w) { return static_cast<unsigned>(w & 0xF); }
 std::uint32_t seq_of(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 4) & 0x0FFFFFFF; }
 std::uint32_t owner_of(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
 
-void expect_common_header(const std::byte* s, std::uint16_t kind, std::uint32_t element_size,
-                          std::uint8_t dtype, std::uint64_t total) {
-  EXPECT_EQ(std::memcmp(s, "ZIPS", 4), 0) << "§6 magic";
-  EXPECT_EQ(le(s, 4, 2), kind) << "§6.1 kind";
-  EXPECT_EQ(le(s, 6, 2), 0u) << "§6 variant 0";
-  EXPECT_EQ(le(s, 8, 4), element_size) << "§6 element_size";
-  EXPECT_EQ(le(s, 12, 2), 1u) << "§6 layout_version 1";
-  EXPECT_EQ(le(s, 14, 1), dtype) << "§6.3 dtype";
-  EXPECT_EQ(le(s, 16, 8), 1u) << "§7.4 capacity 1";
-  EXPECT_EQ(le(s, 24, 8), total) << "§7.4 total_size = 384 + align8(element_size)";
+// §7.4: capacity 1, total_size = 384 + align8(element_size), variant 0, kind-specific bytes zero.
+void expect_codata_header(const std::byte* s, std::uint16_t kind, std::uint32_t element_size, std::uint8_t dtype,
+                          std::uint64_t total) {
+  expect_common_header(s, {kind, 0, element_size, dtype, 1, total});
   for (std::size_t i = 32; i < 64; ++i) EXPECT_EQ(le(s, i, 1), 0u) << "§6 kind-specific bytes zero, at " << i;
 }
 
@@ -55,7 +50,7 @@ TEST(CodataLayout, FutureBytes) {
   const auto me = static_cast<std::uint32_t>(::getpid());
   Future<double> f(mem, "f");
   const std::byte* s = bytes_of(mem, "f");
-  expect_common_header(s, 8, 8, 10, 392);
+  expect_codata_header(s, 8, 8, 10, 392);
 
   std::uint64_t w = state_of(s);
   EXPECT_EQ(phase_of(w), 0u) << "§7.4 pending";
@@ -79,7 +74,7 @@ TEST(CodataLayout, FutureBytes) {
   Future<std::int32_t> g(mem, "g");
   g.set_error("bad input");
   const std::byte* t = bytes_of(mem, "g");
-  expect_common_header(t, 8, 4, 5, 392);
+  expect_codata_header(t, 8, 4, 5, 392);
   EXPECT_EQ(phase_of(state_of(t)), 3u) << "§7.4 error";
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(t + 128)), "bad input") << "§7.4 message at 128";
 }
@@ -89,7 +84,7 @@ TEST(CodataLayout, LazyBytes) {
   Memory mem(name.str(), 1 << 20, 4);
   Lazy<std::uint16_t> l(mem, "l", [] { return std::uint16_t{0xBEEF}; });
   const std::byte* s = bytes_of(mem, "l");
-  expect_common_header(s, 9, 2, 4, 392);
+  expect_codata_header(s, 9, 2, 4, 392);
   EXPECT_EQ(state_of(s), 0u) << "§7.4 empty, no owner";
 
   EXPECT_EQ(l.get(), 0xBEEF);
@@ -111,11 +106,11 @@ TEST(CodataLayout, OddValueSizesArePaddedToEightBytes) {
   zeroipc::test::ScopedName name("clayout");
   Memory mem(name.str(), 1 << 20, 4);
   Future<std::array<char, 3>> f(mem, "f");
-  expect_common_header(bytes_of(mem, "f"), 8, 3, 0, 392);
+  expect_codata_header(bytes_of(mem, "f"), 8, 3, 0, 392);
   f.set_value({'a', 'b', 'c'});
   EXPECT_EQ(f.get(), (std::array<char, 3>{'a', 'b', 'c'}));
   Lazy<std::array<std::uint64_t, 5>> big(mem, "big", [] { return std::array<std::uint64_t, 5>{1, 2, 3, 4, 5}; });
-  expect_common_header(bytes_of(mem, "big"), 9, 40, 0, 424);
+  expect_codata_header(bytes_of(mem, "big"), 9, 40, 0, 424);
   EXPECT_EQ(big.get()[4], 5u);
 }
 

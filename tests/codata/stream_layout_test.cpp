@@ -23,6 +23,7 @@ namespace {
 using zeroipc::test::le;
 using zeroipc::test::put_le;
 using zeroipc::test::bytes_of;
+using zeroipc::test::expect_common_header;
 using zeroipc::CorruptSegment;
 using zeroipc::Memory;
 using zeroipc::Stream;
@@ -41,14 +42,8 @@ TEST_F(StreamLayout, HeaderProducerSlotsAndCells) {
   const auto me = static_cast<std::uint64_t>(::getpid());
   Stream<double> s(mem_, "s", 1000);
   const std::byte* b = bytes_of(mem_, "s");
-  EXPECT_EQ(std::memcmp(b, "ZIPS", 4), 0) << "§6 magic";
-  EXPECT_EQ(le(b, 4, 2), 10u) << "§6.1 kind stream";
-  EXPECT_EQ(le(b, 6, 2), 0u) << "variant";
-  EXPECT_EQ(le(b, 8, 4), 8u) << "element_size";
-  EXPECT_EQ(le(b, 12, 2), 1u) << "layout_version";
-  EXPECT_EQ(le(b, 14, 1), 10u) << "dtype f64";
-  EXPECT_EQ(le(b, 16, 8), 1024u) << "capacity rounded up to a power of two";
-  EXPECT_EQ(le(b, 24, 8), kRing + 1024u * 16u) << "total_size = 4352 + capacity * (8 + align8(element_size))";
+  // Kind 10, dtype f64; §7.5: capacity rounded up to a power of two, total_size = 4352 + capacity * (8 + align8(element_size)).
+  expect_common_header(b, {10, 0, 8, 10, 1024, kRing + 1024u * 16u});
   EXPECT_EQ(le(b, 32, 4), 64u) << "subscriber_slots";
   EXPECT_EQ(le(b, 36, 4), 0u) << "overflow block";
   EXPECT_EQ(le(b, 40, 4), 0u) << "origin emit";

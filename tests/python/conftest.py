@@ -30,6 +30,19 @@ def harness(*args, env=None, timeout=120):
     return subprocess.run([str(HARNESS), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
+
+def run_script(name, *args):
+    """Runs scripts/<name> (plot.py, compare.py) with Debian's Python, output captured as text."""
+    return subprocess.run([PYTHON, str(SCRIPTS / name), *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def results_dir(tmp_path):
+    """The one results folder a harness run with `--results tmp_path/out` wrote."""
+    dirs = [d for d in (tmp_path / "out").iterdir() if d.is_dir()]
+    assert len(dirs) == 1, dirs
+    return dirs[0]
+
 PLACEMENT = "different-cores"
 PINGPONG_VARIANTS = [("queue", "vyukov_bounded", 420.0), ("queue", "lcrq", 560.0),
                      ("queue", "locked_ring", 950.0), ("stack", "treiber_tagged", 610.0)]

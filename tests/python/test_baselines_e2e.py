@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HARNESS, PYTHON, ROOT, SCRIPTS, harness
+from conftest import HARNESS, ROOT, harness, results_dir, run_script
 import zeroipc_results as zr
 
 pytestmark = pytest.mark.skipif(not HARNESS.exists(), reason=f"harness not built at {HARNESS}")
@@ -64,12 +64,6 @@ def baselines_plan():
 def built(transport):
     """Whether this build has the transport: the baselines plan notes the ones that are off."""
     return f"transport {transport} is off" not in baselines_plan()
-
-
-def results_dir(tmp_path):
-    dirs = [d for d in (tmp_path / "out").iterdir() if d.is_dir()]
-    assert len(dirs) == 1, dirs
-    return dirs[0]
 
 
 def processes_mentioning(text):
@@ -135,7 +129,7 @@ def test_transports_measured_and_verified_like_the_queues(tmp_path):
     assert best["metrics"]["round_trip_ns_p50"]["best_zeroipc_ratio"] == 1.0
     assert "x best zeroipc" in (out / "summary.txt").read_text()
 
-    plots = subprocess.run([PYTHON, str(SCRIPTS / "plot.py"), str(out)], capture_output=True, text=True, timeout=300)
+    plots = run_script("plot.py", out)
     assert plots.returncode == 0, plots.stdout + plots.stderr
     assert (out / "plots" / "transport_latency.png").stat().st_size > 10000
     tables = (out / "plots" / "transport_tables.md").read_text()

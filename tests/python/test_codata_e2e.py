@@ -5,11 +5,9 @@ subscriber checked to receive every message, intact and in order.
 The harness binary comes from $ZEROIPC_HARNESS (ctest sets it), else build/harness/zeroipc-harness.
 """
 
-import subprocess
-
 import pytest
 
-from conftest import HARNESS, PYTHON, ROOT, SCRIPTS, harness
+from conftest import HARNESS, ROOT, harness, results_dir, run_script
 import zeroipc_results as zr
 
 pytestmark = pytest.mark.skipif(not HARNESS.exists(), reason=f"harness not built at {HARNESS}")
@@ -50,9 +48,7 @@ def run_tiny(tmp_path, *overrides):
     path.write_text(TINY)
     r = harness(path, *overrides, "--results", tmp_path / "out", timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    dirs = [d for d in (tmp_path / "out").iterdir() if d.is_dir()]
-    assert len(dirs) == 1, dirs
-    return zr.load_results(dirs[0]), r.stdout
+    return zr.load_results(results_dir(tmp_path)), r.stdout
 
 
 def test_channel_pingpong_and_stream_fanout_measured_and_verified(tmp_path):
@@ -93,8 +89,8 @@ def test_channel_pingpong_and_stream_fanout_measured_and_verified(tmp_path):
     assert "pingpong/transport/zeroipc_channel/8B/1p2c/different-cores" not in cases
 
     # The figures and tables of this run: the fan-out figure, and round trips against the futex floor.
-    folder = next(d for d in (tmp_path / "out").iterdir() if d.is_dir())
-    r = subprocess.run([PYTHON, str(SCRIPTS / "plot.py"), str(folder)], capture_output=True, text=True, timeout=300)
+    folder = results_dir(tmp_path)
+    r = run_script("plot.py", folder)
     assert r.returncode == 0, r.stderr
     assert (folder / "plots" / "fanout_vs_subscribers.png").stat().st_size > 10000, r.stdout
     assert (folder / "plots" / "transport_latency.png").stat().st_size > 10000, r.stdout

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HARNESS, PYTHON, ROOT, SCRIPTS, harness
+from conftest import HARNESS, ROOT, harness, results_dir, run_script
 import zeroipc_results as zr
 
 pytestmark = pytest.mark.skipif(not HARNESS.exists(), reason=f"harness not built at {HARNESS}")
@@ -47,12 +47,6 @@ def write_experiment(tmp_path, text=TINY, name="tiny.toml"):
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def results_dir(tmp_path):
-    dirs = [d for d in (tmp_path / "out").iterdir() if d.is_dir()]
-    assert len(dirs) == 1, dirs
-    return dirs[0]
 
 
 def leftovers(pid):
@@ -124,7 +118,7 @@ def test_tiny_experiment_end_to_end(tmp_path):
     assert all(case_id in table for case_id in cases) and "CI of median" in table
     assert table in r.stdout
 
-    p = subprocess.run([PYTHON, str(SCRIPTS / "plot.py"), str(out)], capture_output=True, text=True)
+    p = run_script("plot.py", out)
     assert p.returncode == 0, p.stdout + p.stderr
     for name in ("latency_percentiles", "latency_cdf", "throughput_vs_size"):
         assert (out / "plots" / f"{name}.png").stat().st_size > 10000

@@ -3,20 +3,14 @@ results folders (conftest.py builds them)."""
 
 import itertools
 import json
-import subprocess
 
 import numpy as np
 import pytest
 
 import zeroipc_results as zr
-from conftest import PYTHON, SCRIPTS, build_results, write_results
+from conftest import build_results, run_script, write_results
 
 FIGURES = ["latency_percentiles", "latency_cdf", "throughput_vs_size", "throughput_vs_workers"]
-
-
-def run_script(name, *args):
-    return subprocess.run([PYTHON, str(SCRIPTS / name), *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
 
 
 # ---------------------------------------------------------------- plot.py

@@ -28,6 +28,29 @@ inline void put_le(std::byte* p, std::size_t off, std::size_t width, std::uint64
   for (std::size_t i = 0; i < width; ++i) p[off + i] = static_cast<std::byte>((v >> (8 * i)) & 0xFF);
 }
 
+/// What a layout test expects in a structure's common header (SPECIFICATION.md §6).
+struct CommonHeader {
+  std::uint16_t kind;
+  std::uint16_t variant;
+  std::uint32_t element_size;
+  std::uint8_t dtype;
+  std::uint64_t capacity;
+  std::uint64_t total_size;
+};
+
+/// Checks bytes 0-31 of the structure at `s`, magic to total_size, against
+/// `h` and layout version 1. The kind-specific bytes 32-63 are each test's own.
+inline void expect_common_header(const std::byte* s, const CommonHeader& h) {
+  EXPECT_EQ(std::memcmp(s, "ZIPS", 4), 0) << "§6 magic";
+  EXPECT_EQ(le(s, 4, 2), h.kind) << "§6.1 kind";
+  EXPECT_EQ(le(s, 6, 2), h.variant) << "§6.2 variant";
+  EXPECT_EQ(le(s, 8, 4), h.element_size) << "§6 element_size";
+  EXPECT_EQ(le(s, 12, 2), 1u) << "§6 layout_version 1";
+  EXPECT_EQ(le(s, 14, 1), h.dtype) << "§6.3 dtype";
+  EXPECT_EQ(le(s, 16, 8), h.capacity) << "§6 capacity (the structure's section says what it counts)";
+  EXPECT_EQ(le(s, 24, 8), h.total_size) << "§6 total_size (the structure's section gives the rule)";
+}
+
 /// The bytes of structure `name` in `mem` (a failed expectation, and the
 /// segment's start, when there is no such entry).
 inline std::byte* bytes_of(const Memory& mem, const char* name) {

@@ -16,6 +16,7 @@
 
 namespace {
 
+using zeroipc::test::expect_common_header;
 using zeroipc::test::le;
 using zeroipc::Memory;
 using zeroipc::Stack;
@@ -28,7 +29,6 @@ constexpr std::uint64_t kStride = 16;  // align8(8 + sizeof(std::uint64_t))
 
 std::uint64_t u64(const Memory& m, std::size_t off) { return le(m.base(), kBody + off, 8); }
 std::uint32_t u32(const Memory& m, std::size_t off) { return static_cast<std::uint32_t>(le(m.base(), kBody + off, 4)); }
-std::uint64_t header(const Memory& m, std::size_t off, int n) { return le(m.base(), kStructure + off, n); }
 
 constexpr std::uint64_t word(std::uint64_t tag, std::uint64_t index_plus_one) { return tag << 32 | index_plus_one; }
 
@@ -50,15 +50,10 @@ void expect_after_one_push(const Memory& mem, std::size_t nodes, std::uint64_t v
   EXPECT_EQ(u64(mem, nodes + 8), value) << "§7.3.1 the element at +8 of its node";
 }
 
+// Kind 3, element u64 (dtype 8); §7.3: total_size = 64 + body_size.
 template <class V>
 void expect_header(const Memory& mem, std::uint16_t variant, std::uint64_t body_size) {
-  EXPECT_EQ(header(mem, 0, 4), 0x5350495Au) << "magic ZIPS";
-  EXPECT_EQ(header(mem, 4, 2), 3u) << "§6.1 kind 3 = stack";
-  EXPECT_EQ(header(mem, 6, 2), variant) << "§6.2 variant";
-  EXPECT_EQ(header(mem, 8, 4), 8u) << "element_size";
-  EXPECT_EQ(header(mem, 12, 2), 1u) << "layout_version 1";
-  EXPECT_EQ(header(mem, 16, 8), kCapacity) << "capacity";
-  EXPECT_EQ(header(mem, 24, 8), 64 + body_size) << "§7.3 total_size = 64 + body_size";
+  expect_common_header(mem.base() + kStructure, {3, variant, 8, 8, kCapacity, 64 + body_size});
   EXPECT_EQ(V::kId, variant);
 }
 
