@@ -272,10 +272,11 @@ def series_key(case):
     return case.get("placement") or ""
 
 
-def draw_series(ax, run, cases, x_of, metric, many_placements):
-    """One errorbar line per variant (and placement) of cases, at x_of(case)."""
-    by_series = group(cases, lambda c: (run.label(c), series_key(c)))
-    placements = sorted({series_key(c) for c in cases})
+def draw_series(ax, run, cases, x_of, metric, many_placements, split=series_key):
+    """One errorbar line per variant and split(case) (the placement, unless told otherwise) of
+    cases, at x_of(case); the split is named in the legend when many_placements."""
+    by_series = group(cases, lambda c: (run.label(c), split(c)))
+    placements = sorted({split(c) for c in cases})
     for (label, placement), cs in by_series.items():
         pts = sorted(((x_of(c), zr.metric_summary(c, metric)) for c in cs), key=lambda p: p[0])
         pts = [(x, s) for x, s in pts if s is not None and s.median > 0]
@@ -398,13 +399,8 @@ def fanout_vs_subscribers(run):
     panels = group(cases, lambda c: (c.get("placement") or "",))
     fig, axes = new_figure(len(panels))
     for ax, ((placement,), cs) in zip(axes, panels.items()):
-        sizes = sorted({c.get("message_size") for c in cs})
-        for i, (size, series) in enumerate(group(cs, lambda c: (c.get("message_size"),)).items()):
-            pts = sorted((c.get("consumers"), zr.metric_summary(c, "throughput_msgs_per_s")) for c in series)
-            label = f"{run.label(series[0])}, {fmt_size(size[0])}" if len(sizes) > 1 else run.label(series[0])
-            ax.errorbar([p[0] for p in pts], [p[1].median for p in pts], yerr=error_bars([p[1] for p in pts]),
-                        marker="o", markersize=4, capsize=3, linewidth=1.4, label=label,
-                        linestyle=SERIES_STYLES[i % len(SERIES_STYLES)])
+        draw_series(ax, run, cs, lambda c: c.get("consumers"), "throughput_msgs_per_s",
+                    len({c.get("message_size") for c in cs}) > 1, split=lambda c: fmt_size(c.get("message_size")))
         ax.set_xticks(counts, [f"{n}" + ("*" if n in oversub else "") for n in counts])
         ax.set_yscale("log")
         label_short_log_axis(ax)
