@@ -13,10 +13,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
+#include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc {
@@ -25,7 +27,12 @@ namespace {
 
 // glibc's shm_open() creates "/dev/shm/<name>"; creation links within it.
 constexpr const char* kShmDir = "/dev/shm";
-constexpr const char* kTempPrefix = ".zeroipc-tmp-";
+/// A creator holds an OFD write lock on this byte of its temporary file
+/// until it is published or given up (SPECIFICATION.md §1).
+constexpr off_t kCreationLockByte = kLivenessBase - 1;
+/// A temporary younger than this is never swept, locked or not: it covers
+/// the microseconds between its creation and its creator's lock.
+constexpr std::int64_t kTempGraceNs = 1'000'000'000;
 
 std::string quoted(std::string_view name) {
   // Built by append: g++ 12 at -O3 reports a false -Wrestrict for "'" + std::string (GCC PR 105329).
@@ -43,6 +50,8 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   [[nodiscard]] int get() const noexcept { return fd_; }
+  /// Gives the descriptor to a new owner (the Mapping).
+  int release() noexcept { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -52,10 +61,18 @@ std::uint64_t required_bytes(std::uint32_t table_capacity) noexcept {
   return align64(kDefaultTableOffset + std::uint64_t{table_capacity} * sizeof(TableEntry));
 }
 
-std::uint64_t file_size(int fd, const std::string& name) {
+struct FileInfo {
+  std::uint64_t size;
+  uid_t owner;
+};
+
+FileInfo file_info(int fd, const std::string& name) {
   struct stat st{};
   if (::fstat(fd, &st) != 0) throw SystemError("zeroipc: fstat of segment " + quoted(name), errno);
-  return static_cast<std::uint64_t>(st.st_size);
+  if (!S_ISREG(st.st_mode)) {
+    throw CorruptSegment("zeroipc: segment " + quoted(name) + ": not a regular file in " + kShmDir);
+  }
+  return {static_cast<std::uint64_t>(st.st_size), st.st_uid};
 }
 
 std::byte* map_fd(int fd, std::uint64_t size, const std::string& name) {
@@ -64,12 +81,11 @@ std::byte* map_fd(int fd, std::uint64_t size, const std::string& name) {
   return static_cast<std::byte*>(p);
 }
 
-// §5 items 1-4 (and 5, as read now). `h` is in the mapping of `size` bytes.
-Geometry validate_header(SegmentHeader& shared, std::uint64_t size, const std::string& name) {
-  // Validate a private copy of the write-once line, so that what is checked
-  // is what is used even if a hostile peer rewrites the bytes meanwhile.
-  SegmentHeader h{};
-  std::memcpy(&h, &shared, offsetof(SegmentHeader, table_lock));
+// §5 items 1-5, on a private copy of the header read from the file (pread,
+// not the mapping): what is checked is what is used, whatever a hostile peer
+// writes meanwhile, and a file truncated under us is an error here, not a
+// SIGBUS.
+Geometry validate_header(const SegmentHeader& h, std::uint64_t size, const std::string& name) {
   const std::string who = "zeroipc: segment " + quoted(name);
   auto corrupt = [&](const std::string& what) { throw CorruptSegment(who + ": " + what); };
   if (std::memcmp(h.magic, kSegmentMagic, 4) != 0) {
@@ -109,14 +125,12 @@ Geometry validate_header(SegmentHeader& shared, std::uint64_t size, const std::s
             " is not a multiple of 64 between the table end (" + std::to_string(table_end) +
             ") and the segment end (" + std::to_string(size) + ")");
   }
-  const std::uint32_t count = atomic_of(shared.table_count).load(std::memory_order_acquire);
-  if (count > h.table_capacity) {
-    corrupt("table_count " + std::to_string(count) + " exceeds table_capacity " +
+  if (h.table_count > h.table_capacity) {
+    corrupt("table_count " + std::to_string(h.table_count) + " exceeds table_capacity " +
             std::to_string(h.table_capacity));
   }
-  const std::uint64_t cursor = atomic_of(shared.alloc_cursor).load(std::memory_order_acquire);
-  if (cursor < h.data_offset || cursor > size) {
-    corrupt("alloc_cursor " + std::to_string(cursor) + " is outside the heap [" +
+  if (h.alloc_cursor < h.data_offset || h.alloc_cursor > size) {
+    corrupt("alloc_cursor " + std::to_string(h.alloc_cursor) + " is outside the heap [" +
             std::to_string(h.data_offset) + ", " + std::to_string(size) + "]");
   }
   return Geometry{h.table_offset, h.table_capacity, h.attach_capacity, h.data_offset};
@@ -125,48 +139,81 @@ Geometry validate_header(SegmentHeader& shared, std::uint64_t size, const std::s
 std::string temp_name() {
   static std::atomic<unsigned> counter{0};
   std::random_device rd;
-  return std::string("/") + kTempPrefix + std::to_string(::getpid()) + "-" +
+  return std::string("/") + std::string(kTempSegmentPrefix) + std::to_string(::getpid()) + "-" +
          std::to_string(counter.fetch_add(1)) + "-" + std::to_string(rd());
 }
 
+int lock_creation(int fd, short type, int cmd, flock* out = nullptr) noexcept {
+  flock fl{};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = kCreationLockByte;
+  fl.l_len = 1;
+  const int rc = ::fcntl(fd, cmd, &fl);
+  if (out != nullptr) *out = fl;
+  return rc;
+}
+
 // Temporary files of creators that died before publishing are garbage under
-// a name nobody opens; remove those whose pid is gone (best effort).
+// a name nobody opens. One is removed when its creator no longer holds its
+// creation lock (the kernel dropped it with the creator's descriptors; this
+// works across pid namespaces, where the pid in the name means nothing) and
+// it is older than kTempGraceNs. Best effort.
 void sweep_dead_temporaries() noexcept {
   DIR* dir = ::opendir(kShmDir);
   if (dir == nullptr) return;
-  const std::size_t prefix_len = std::strlen(kTempPrefix);
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
   while (dirent* e = ::readdir(dir)) {
-    if (std::strncmp(e->d_name, kTempPrefix, prefix_len) != 0) continue;
-    const long pid = std::strtol(e->d_name + prefix_len, nullptr, 10);
-    if (pid > 0 && !process_alive(static_cast<pid_t>(pid))) {
-      ::unlinkat(::dirfd(dir), e->d_name, 0);
+    if (std::string_view(e->d_name).substr(0, kTempSegmentPrefix.size()) != kTempSegmentPrefix) continue;
+    const int fd = ::openat(::dirfd(dir), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) continue;
+    bool orphan = false;
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      const std::int64_t age_ns = (std::int64_t{now.tv_sec} - st.st_ctim.tv_sec) * 1'000'000'000 +
+                                  (now.tv_nsec - st.st_ctim.tv_nsec);
+      flock fl{};
+      orphan = age_ns > kTempGraceNs && lock_creation(fd, F_WRLCK, F_OFD_GETLK, &fl) == 0 &&
+               fl.l_type == F_UNLCK;
     }
+    ::close(fd);
+    if (orphan) ::unlinkat(::dirfd(dir), e->d_name, 0);
   }
   ::closedir(dir);
 }
 
-struct Opened {
-  std::shared_ptr<Mapping> mapping;
-  bool created;
-};
-
-// Opens an existing segment; nullopt-like empty pointer when it does not exist.
-std::shared_ptr<Mapping> try_open(const std::string& name) {
+// Opens an existing segment; an empty pointer when it does not exist.
+std::shared_ptr<Mapping> try_open(const std::string& name, bool allow_foreign_owner) {
   int raw = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (raw < 0) {
     if (errno == ENOENT) return nullptr;
     throw SystemError("zeroipc: cannot open segment " + quoted(name), errno);
   }
   Fd fd(raw);
-  const std::uint64_t size = file_size(fd.get(), name);
-  if (size < sizeof(SegmentHeader)) {
+  const FileInfo info = file_info(fd.get(), name);
+  if (info.owner != ::geteuid() && !allow_foreign_owner) {
+    throw ForeignSegment("zeroipc: segment " + quoted(name) + " is owned by uid " +
+                         std::to_string(info.owner) + ", not by this process's uid " +
+                         std::to_string(::geteuid()) +
+                         "; its owner could rewrite or truncate it under this process "
+                         "(set allow_foreign_owner in MemoryOptions or OpenOptions to trust it)");
+  }
+  if (info.size < sizeof(SegmentHeader)) {
     throw CorruptSegment("zeroipc: segment " + quoted(name) + ": not a zeroipc segment (" +
-                         std::to_string(size) + " bytes, smaller than the " +
+                         std::to_string(info.size) + " bytes, smaller than the " +
                          std::to_string(sizeof(SegmentHeader)) + "-byte header)");
   }
-  std::byte* base = map_fd(fd.get(), size, name);
-  auto mapping = std::make_shared<Mapping>(name, base, size);  // unmaps on any throw below
-  mapping->set_geometry(validate_header(mapping->header(), size, name));
+  SegmentHeader h{};
+  const ssize_t n = ::pread(fd.get(), &h, sizeof h, 0);
+  if (n != static_cast<ssize_t>(sizeof h)) {
+    throw CorruptSegment("zeroipc: segment " + quoted(name) + ": could not read its " +
+                         std::to_string(sizeof h) + "-byte header (the file shrank while it was opened)");
+  }
+  const Geometry geometry = validate_header(h, info.size, name);
+  std::byte* base = map_fd(fd.get(), info.size, name);
+  auto mapping = std::make_shared<Mapping>(name, base, info.size, fd.release());  // unmaps on any throw below
+  mapping->set_geometry(geometry);
   mapping->attach();
   return mapping;
 }
@@ -184,6 +231,8 @@ std::shared_ptr<Mapping> try_create(const std::string& name, std::uint64_t size,
     const std::string& n;
     ~Unlinker() { ::shm_unlink(n.c_str()); }
   } unlink_tmp{tmp};  // the temporary name goes away on every path
+  // Marks the temporary as being built: the sweep of other creators leaves it alone.
+  lock_creation(fd.get(), F_WRLCK, F_OFD_SETLK);
 
   if (::fchmod(fd.get(), options.mode) != 0) {  // exactly the mode asked for, whatever the umask
     throw SystemError("zeroipc: cannot set mode of segment " + quoted(name), errno);
@@ -196,7 +245,8 @@ std::shared_ptr<Mapping> try_create(const std::string& name, std::uint64_t size,
                       err);
   }
   std::byte* base = map_fd(fd.get(), size, name);
-  auto mapping = std::make_shared<Mapping>(name, base, size);
+  const int file = fd.release();
+  auto mapping = std::make_shared<Mapping>(name, base, size, file);
 
   SegmentHeader& h = mapping->header();
   std::memcpy(h.magic, kSegmentMagic, 4);
@@ -224,6 +274,7 @@ std::shared_ptr<Mapping> try_create(const std::string& name, std::uint64_t size,
                           " -> " + to + ")",
                       errno);
   }
+  lock_creation(file, F_UNLCK, F_OFD_SETLK);
   mapping->attach();
   return mapping;
 }
@@ -233,28 +284,32 @@ std::shared_ptr<Mapping> try_create(const std::string& name, std::uint64_t size,
 // ------------------------------------------------------------------ Mapping
 Mapping::~Mapping() {
   detach();
+  if (registered_) unregister_segment(base_);
   ::munmap(base_, size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void Mapping::attach() noexcept {
+  if (!registered_) {
+    register_segment(base_, size_, fd_);  // the liveness lock (§4.1); owners need it
+    registered_ = true;
+  }
   if (attach_slot_ >= 0) return;
   SegmentHeader& h = header();
   AttachSlot* slots = attach_slots();
-  const auto me = static_cast<std::uint32_t>(::getpid());
-  const std::uint64_t my_start = self_start_time();
+  const std::uint32_t key = self_key();
+  const std::uint64_t me = std::uint64_t{static_cast<std::uint32_t>(current_pid())} | std::uint64_t{key} << 32;
   // Pass 1 claims a free slot; pass 2 reclaims the slot of a dead process.
   for (int pass = 0; pass < 2; ++pass) {
     for (std::uint32_t i = 0; i < geometry_.attach_capacity; ++i) {
-      auto pid = atomic_of(slots[i].pid);
-      std::uint32_t seen = pid.load(std::memory_order_relaxed);
+      auto owner = atomic_of(slots[i].owner);
+      std::uint64_t seen = owner.load(std::memory_order_relaxed);
       if (pass == 0 && seen != 0) continue;
-      if (pass == 1) {
-        const std::uint64_t start = atomic_of(slots[i].start_time).load(std::memory_order_relaxed);
-        if (seen == 0 || process_alive(static_cast<pid_t>(seen), start)) continue;
-      }
-      if (pid.compare_exchange_strong(seen, me, std::memory_order_acq_rel)) {
-        atomic_of(slots[i].start_time).store(my_start, std::memory_order_release);
+      if (pass == 1 && (seen == 0 || owner_alive(&slots[i], attach_key(seen)))) continue;
+      if (owner.compare_exchange_strong(seen, me, std::memory_order_acq_rel)) {
+        atomic_of(slots[i].start_time).store(self_start_time(), std::memory_order_release);
         attach_slot_ = static_cast<int>(i);
+        attach_owner_ = me;
         return;
       }
     }
@@ -265,12 +320,12 @@ void Mapping::attach() noexcept {
 void Mapping::detach() noexcept {
   if (attach_slot_ < 0) return;
   AttachSlot& slot = attach_slots()[attach_slot_];
-  // A forked child inherits this object but not the slot: only the pid that
-  // claimed it clears it.
-  std::uint32_t me = static_cast<std::uint32_t>(::getpid());
-  if (atomic_of(slot.pid).load(std::memory_order_relaxed) == me) {
+  // A forked child inherits this object but not the slot (its key differs):
+  // only the process that claimed the slot clears it.
+  std::uint64_t mine = attach_owner_;
+  if (attach_key(mine) == self_key() && atomic_of(slot.owner).load(std::memory_order_relaxed) == mine) {
     atomic_of(slot.start_time).store(0, std::memory_order_relaxed);
-    atomic_of(slot.pid).compare_exchange_strong(me, 0, std::memory_order_acq_rel);
+    atomic_of(slot.owner).compare_exchange_strong(mine, 0, std::memory_order_acq_rel);
   }
   attach_slot_ = -1;
 }
@@ -302,7 +357,7 @@ Memory::Memory(std::string_view name_view, std::size_t size, const MemoryOptions
   }
   // Open if it exists; else create; if someone else created it meanwhile, open theirs.
   for (int attempt = 0; attempt < 3 && !mapping_; ++attempt) {
-    mapping_ = detail::try_open(name);
+    mapping_ = detail::try_open(name, options.allow_foreign_owner);
     if (!mapping_) {
       const std::uint64_t minimum = detail::required_bytes(options.table_capacity);
       if (size < minimum) {
@@ -327,10 +382,12 @@ Memory::Memory(std::string_view name_view, std::size_t size, const MemoryOptions
   }
 }
 
-Memory::Memory(std::string_view name_view) {
+Memory::Memory(std::string_view name_view) : Memory(name_view, OpenOptions{}) {}
+
+Memory::Memory(std::string_view name_view, const OpenOptions& options) {
   detail::check_segment_name(name_view);
   const std::string name(name_view);
-  mapping_ = detail::try_open(name);
+  mapping_ = detail::try_open(name, options.allow_foreign_owner);
   if (!mapping_) {
     throw NotFound("zeroipc: segment " + detail::quoted(name) +
                    " does not exist (expected a shared-memory object /dev/shm" + name + ")");
@@ -366,11 +423,12 @@ std::vector<AttachedProcess> Memory::attached() const {
   std::vector<AttachedProcess> out;
   detail::AttachSlot* slots = mapping_->attach_slots();
   for (std::uint32_t i = 0; i < mapping_->geometry().attach_capacity; ++i) {
-    const std::uint32_t pid = detail::atomic_of(slots[i].pid).load(std::memory_order_acquire);
-    if (pid == 0) continue;
+    const std::uint64_t owner = detail::atomic_of(slots[i].owner).load(std::memory_order_acquire);
+    if (owner == 0) continue;
     const std::uint64_t start = detail::atomic_of(slots[i].start_time).load(std::memory_order_acquire);
-    out.push_back({static_cast<pid_t>(pid), start,
-                   detail::process_alive(static_cast<pid_t>(pid), start)});
+    const std::uint32_t key = detail::attach_key(owner);
+    out.push_back({static_cast<pid_t>(detail::attach_pid(owner)), start,
+                   detail::owner_alive(&slots[i], key), key});
   }
   return out;
 }

@@ -38,6 +38,9 @@ void check_segment_name(std::string_view name) {
     if (c == '/') fail("it contains a second '/'");
     if (c == '\0') fail("it contains a NUL byte");
   }
+  if (name.substr(1).starts_with(kTempSegmentPrefix)) {
+    fail("names starting with '/.zeroipc-tmp-' are the temporaries of segments being created");
+  }
 }
 
 void check_structure_name(std::string_view name) {

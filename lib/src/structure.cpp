@@ -62,7 +62,7 @@ OpenedStructure check(const Mapping& m, const TableEntryInfo& entry, const Struc
                          std::to_string(expected) + " bytes and the entry holds " +
                          std::to_string(entry.size));
   }
-  return {base, h.capacity, false};
+  return {base, h.capacity, false, h};
 }
 
 }  // namespace

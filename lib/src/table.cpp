@@ -20,7 +20,7 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
-#include "zeroipc/variants/detail/pid_lock.h"
+#include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/error.h"
 
 namespace zeroipc {
@@ -57,9 +57,23 @@ EntryState load_state(TableEntry& e, std::memory_order order) {
   return static_cast<EntryState>(atomic_of(e.state).load(order));
 }
 
-// Copies entry `i` out of the segment and checks it (spec §5 item 6).
-TableEntryInfo read_entry(const Mapping& m, std::uint32_t i) {
-  const TableEntry& e = m.table_entries()[i];
+// A private copy of entry `i` if it is READY: every field read once, after
+// the acquire load of its state (2), so that what is checked is what is used
+// (spec §5). READY entries never change: a hostile peer is the only writer.
+std::optional<TableEntry> copy_ready_entry(const Mapping& m, std::uint32_t i) {
+  TableEntry& shared = m.table_entries()[i];
+  TableEntry e{};
+  e.state = atomic_of(shared.state).load(std::memory_order_acquire);  // (2)
+  if (static_cast<EntryState>(e.state) != EntryState::kReady) return std::nullopt;
+  std::memcpy(e.name, shared.name, sizeof e.name);
+  e.offset = shared.offset;
+  e.size = shared.size;
+  e.creator_pid = shared.creator_pid;
+  return e;
+}
+
+// Checks the copy `e` of entry `i` (spec §5 item 6).
+TableEntryInfo check_entry(const Mapping& m, std::uint32_t i, const TableEntry& e) {
   const std::size_t len = strnlen(e.name, sizeof e.name);
   const std::string bad = where(m) + ": table entry " + std::to_string(i) + " ";
   if (len == sizeof e.name) throw CorruptSegment(bad + "has a name without a terminating NUL");
@@ -92,41 +106,41 @@ bool name_is(const TableEntry& e, std::string_view name) {
          e.name[name.size()] == '\0';
 }
 
-// Lock-free lookup of a READY entry.
+// Lock-free lookup of a READY entry: the entry is copied once, and the copy
+// is both matched against `name` and checked.
 std::optional<TableEntryInfo> lookup(const Mapping& m, std::string_view name) {
   const std::uint32_t count = load_count(m, std::memory_order_acquire);  // (4)
-  TableEntry* entries = m.table_entries();
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (load_state(entries[i], std::memory_order_acquire) != EntryState::kReady) continue;  // (2)
-    if (name_is(entries[i], name)) return read_entry(m, i);
+    const std::optional<TableEntry> e = copy_ready_entry(m, i);  // (2)
+    if (e && name_is(*e, name)) return check_entry(m, i, *e);
   }
   return std::nullopt;
 }
 
-// The table lock is a pid lock (zeroipc/variants/detail/pid_lock.h) on the
-// header's table_lock and lock_holder_start words (spec §3.2).
+// The table lock is an owner lock (zeroipc/variants/detail/owner_lock.h) on
+// the header's table_lock and lock_holder_pid words (spec §3.2).
 class TableLock {
  public:
   TableLock(Mapping& m, std::chrono::milliseconds patience) : m_(m) {
-    const auto r = detail::pid_lock_acquire(m.header().table_lock, m.header().lock_holder_start,
-                                            patience);  // (5)
-    if (r.outcome == detail::PidLockResult::kTimedOut) {
+    const auto r = detail::owner_lock_acquire(m.header().table_lock, m.header().lock_holder_pid,
+                                              patience);  // (5)
+    if (r.outcome == detail::OwnerLockResult::kTimedOut) {
       throw Timeout(where(m) + ": the table lock is held by live process " +
-                    std::to_string(r.other) + " for longer than " +
-                    std::to_string(patience.count()) + " ms");
+                    (r.other != 0 ? std::to_string(r.other) : std::string("(pid not recorded)")) +
+                    " for longer than " + std::to_string(patience.count()) + " ms");
     }
-    if (r.outcome == detail::PidLockResult::kTakenOver) stolen_from_ = r.other;
+    if (r.outcome == detail::OwnerLockResult::kTakenOver) stolen_ = true;
   }
-  ~TableLock() { detail::pid_lock_release(m_.header().table_lock, m_.header().lock_holder_start); }  // (6)
+  ~TableLock() { detail::owner_lock_release(m_.header().table_lock, m_.header().lock_holder_pid); }  // (6)
   TableLock(const TableLock&) = delete;
   TableLock& operator=(const TableLock&) = delete;
 
-  /// Nonzero when the lock was taken over from this dead pid.
-  [[nodiscard]] pid_t stolen_from() const noexcept { return stolen_from_; }
+  /// True when the lock was taken over from a dead holder.
+  [[nodiscard]] bool stolen() const noexcept { return stolen_; }
 
  private:
   Mapping& m_;
-  pid_t stolen_from_ = 0;
+  bool stolen_ = false;
 };
 
 // Spec §3.3: undo the one creation a dead lock holder may have interrupted.
@@ -174,9 +188,7 @@ std::vector<TableEntryInfo> Table::entries() const {
   const std::uint32_t count = load_count(m, std::memory_order_acquire);  // (4)
   std::vector<TableEntryInfo> out;
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (load_state(m.table_entries()[i], std::memory_order_acquire) == EntryState::kReady) {  // (2)
-      out.push_back(read_entry(m, i));
-    }
+    if (const std::optional<TableEntry> e = copy_ready_entry(m, i)) out.push_back(check_entry(m, i, *e));  // (2)
   }
   return out;
 }
@@ -199,7 +211,7 @@ Table::Created Table::find_or_create(std::string_view name, std::uint64_t size,
 
   TableLock lock(m, patience);
   detail::crash_point(detail::CrashPoint::kTableLocked);
-  if (lock.stolen_from() != 0) recover(m);
+  if (lock.stolen()) recover(m);
   if (auto found = lookup(m, name)) return {*found, false};  // created while we waited
 
   TableEntry* entries = m.table_entries();

@@ -13,7 +13,7 @@
 
 #include <zeroipc/channel.h>
 #include <zeroipc/memory.h>
-#include <zeroipc/variants/detail/process.h>
+#include <zeroipc/variants/detail/liveness.h>
 
 #include "channel_test_support.h"
 #include "raw_bytes.h"
@@ -64,7 +64,7 @@ TEST(ChannelLayout, BufferedBytes) {
   EXPECT_EQ(le(s, 128, 8), 1u) << "§7.6 head";
   EXPECT_EQ(le(s, 320, 8), 1u) << "§7.6 space_epoch: one bump per receive";
   EXPECT_EQ(le(s, 64, 4), 0u) << "§7.6 lock free after each operation";
-  EXPECT_EQ(le(s, 72, 8), 0u) << "§7.6 lock_start cleared on unlock";
+  EXPECT_EQ(le(s, 72, 8), 0u) << "§7.6 lock_pid cleared on unlock";
 
   for (std::uint32_t i = 0; i < 8; ++i) {  // positions 2..9: slot = position & 7
     ch.send(0x100 + i);
@@ -89,18 +89,26 @@ TEST(ChannelLayout, RendezvousBytes) {
   EXPECT_EQ(le(s, 24, 8), 456u) << "§7.6 total_size = 448 + 8";
   EXPECT_EQ(le(s, 32, 8), 0u) << "§7.6 channel_capacity 0 = rendezvous";
 
+  int key_pipe[2];
+  ASSERT_EQ(::pipe(key_pipe), 0);
   const pid_t sender = spawn([&] {
     Memory peer(name.str());
     Channel<std::uint64_t> c(peer, "rv");
+    const std::uint32_t key = zeroipc::detail::self_key();
+    if (::write(key_pipe[1], &key, sizeof key) != static_cast<ssize_t>(sizeof key)) return 1;
     c.send(0x1122334455667788u);
     return 0;
   });
+  std::uint32_t sender_key = 0;
+  ASSERT_EQ(::read(key_pipe[0], &sender_key, sizeof sender_key), static_cast<ssize_t>(sizeof sender_key));
+  ::close(key_pipe[0]);
+  ::close(key_pipe[1]);
   ASSERT_TRUE(eventually([&] { return phase_of(le(s, 384, 8)) == 1; }));
   const std::uint64_t w = le(s, 384, 8);
   EXPECT_EQ(seq_of(w), 1u) << "§7.6 sequence 0 -> 1";
-  EXPECT_EQ(owner_of(w), static_cast<std::uint32_t>(sender)) << "§7.6 owner = the offering sender";
-  EXPECT_EQ(le(s, 400, 4), static_cast<std::uint32_t>(w)) << "§7.6 handoff_tag = low half of handoff";
-  EXPECT_EQ(le(s, 392, 8), zeroipc::detail::process_start_time(sender)) << "§7.6 handoff_start";
+  EXPECT_EQ(owner_of(w), sender_key) << "§7.6 owner = the offering sender's owner key (§4.1)";
+  EXPECT_EQ(le(s, 400, 4), sender_key) << "§7.6 handoff_tag = the key handoff_pid was written for";
+  EXPECT_EQ(le(s, 392, 8), static_cast<std::uint64_t>(sender)) << "§7.6 handoff_pid";
   EXPECT_EQ(le(s, 448, 8), 0x1122334455667788u) << "§7.6 the offered value in cell 0";
   EXPECT_EQ(le(s, 256, 8), 1u) << "posting an offer bumps data_epoch";
 

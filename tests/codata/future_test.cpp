@@ -257,14 +257,18 @@ TEST(Future, ASetterThatDiedWhileSettingCountsAsADeadProducerAndCanBeTakenOver) 
   ScopedName name;
   Memory mem(name, kSegmentSize);
   Future<double> f(mem, "half");
-  const pid_t dead = spawn([] { return 0; });
-  ASSERT_EQ(wait_for(dead), 0);  // reaped: the pid names no process now
+  zeroipc::test::LiveOwner setter;
+  const pid_t dead = setter.pid();
+  setter.kill();  // reaped: its key is no live owner's now
   // Forge what a setter killed between its claim and its publish leaves.
   auto entry = mem.table().find("half");
   ASSERT_TRUE(entry.has_value());
-  std::atomic_ref<std::uint64_t> state(*reinterpret_cast<std::uint64_t*>(mem.base() + entry->offset + 64));
+  std::byte* base = mem.base() + entry->offset;
+  std::atomic_ref<std::uint64_t> state(*reinterpret_cast<std::uint64_t*>(base + 64));
   const std::uint64_t w = state.load();
-  state.store(zeroipc::detail::codata::next(w, Future<double>::kSetting, static_cast<std::uint32_t>(dead)));
+  std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base + 72)).store(static_cast<std::uint64_t>(dead));
+  std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(base + 80)).store(setter.key());
+  state.store(zeroipc::detail::codata::next(w, Future<double>::kSetting, setter.key()));
 
   const std::string e = error_of([&] { (void)f.get_for(5s); });
   EXPECT_TRUE(contains(e, died_text(dead) + " (it died while setting it)")) << e;

@@ -13,6 +13,7 @@
 
 #include <zeroipc/memory.h>
 #include <zeroipc/stream.h>
+#include <zeroipc/variants/detail/liveness.h>
 #include <zeroipc/variants/detail/process.h>
 
 #include "raw_bytes.h"
@@ -50,6 +51,7 @@ TEST_F(StreamLayout, HeaderProducerSlotsAndCells) {
   for (std::size_t i = 44; i < 64; ++i) EXPECT_EQ(le(b, i, 1), 0u) << "reserved, at " << i;
 
   EXPECT_EQ(le(b, 64, 4), me) << "producer_pid";
+  EXPECT_EQ(le(b, 68, 4), zeroipc::detail::self_key()) << "producer_key (§4.1)";
   EXPECT_EQ(le(b, 72, 8), zeroipc::detail::process_start_time(::getpid())) << "producer_start";
   EXPECT_EQ(le(b, 80, 4), 0u) << "end_reason open";
   EXPECT_EQ(le(b, 84, 4), 0u) << "high_water: no slot used yet";
@@ -61,8 +63,8 @@ TEST_F(StreamLayout, HeaderProducerSlotsAndCells) {
   EXPECT_EQ(le(b, 84, 4), 2u) << "high_water";
   const std::uint64_t st = le(b, 256, 8);
   EXPECT_EQ(st & 3, 2u) << "slot 0 active";
-  EXPECT_EQ(st >> 32, me) << "slot 0 owner pid";
-  EXPECT_EQ(le(b, 256 + 8, 8), zeroipc::detail::process_start_time(::getpid())) << "slot start_time";
+  EXPECT_EQ(st >> 32, zeroipc::detail::self_key()) << "slot 0 owner key (§4.1)";
+  EXPECT_EQ(le(b, 256 + 8, 8), me) << "slot pid";
   EXPECT_EQ(le(b, 256 + 16, 8), 0u) << "slot cursor";
   EXPECT_EQ(le(b, 320, 8) & 3, 2u) << "slot 1 (offset 320) active";
 
@@ -116,10 +118,11 @@ TEST_F(StreamLayout, ACorruptHeaderIsACorruptSegmentError) {
   put_le(b, 36, 4, 7);
   EXPECT_THROW(Stream<int>(mem_, "slots"), CorruptSegment);
   put_le(b, 36, 4, 0);
-  put_le(b, 64, 4, 0);
+  const std::uint64_t key = le(b, 68, 4);
+  put_le(b, 68, 4, 0);
   e = error_of([&] { Stream<int> x(mem_, "slots"); });
-  EXPECT_TRUE(contains(e, "producer pid 0 is not a pid")) << e;
-  put_le(b, 64, 4, static_cast<std::uint64_t>(::getpid()));
+  EXPECT_TRUE(contains(e, "producer key 0 is not an owner key")) << e;
+  put_le(b, 68, 4, key);
   put_le(b, 16, 8, 6);  // not a power of two
   e = error_of([&] { Stream<int> x(mem_, "slots"); });
   EXPECT_TRUE(contains(e, "the layout needs 0 bytes")) << e;

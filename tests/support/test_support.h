@@ -3,6 +3,7 @@
 // the message of the zeroipc::Error a call throws.
 #pragma once
 
+#include <fcntl.h>
 #include <poll.h>
 
 #include <atomic>
@@ -11,13 +12,18 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdint>
+
 #include <zeroipc/error.h>
 #include <zeroipc/memory.h>
+#include <zeroipc/variants/detail/liveness.h>
 
 namespace zeroipc::test {
 
@@ -110,6 +116,74 @@ inline int wait_for(pid_t pid) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
+}
+
+/// A forked child that stays alive until killed: it has every segment this
+/// process had mapped when it was made (fork gives it its own owner key and
+/// liveness locks in them), so its key is a live owner there. For forging
+/// owner records: "held by a live process" / "by a dead one" (kill()).
+class LiveOwner {
+ public:
+  LiveOwner() {
+    int fds[2];
+    if (::pipe(fds) != 0) std::abort();
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) std::abort();
+    if (pid_ == 0) {
+      ::close(fds[0]);
+      const std::uint32_t key = zeroipc::detail::self_key();
+      if (::write(fds[1], &key, sizeof key) != static_cast<ssize_t>(sizeof key)) ::_exit(98);
+      for (;;) ::pause();
+    }
+    ::close(fds[1]);
+    if (::read(fds[0], &key_, sizeof key_) != static_cast<ssize_t>(sizeof key_)) std::abort();
+    ::close(fds[0]);
+  }
+  ~LiveOwner() { kill(); }
+  LiveOwner(const LiveOwner&) = delete;
+  LiveOwner& operator=(const LiveOwner&) = delete;
+
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] std::uint32_t key() const noexcept { return key_; }
+  /// SIGKILLs and reaps it: from now on its key is a dead owner's.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0) {
+    }
+    pid_ = -pid_;
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::uint32_t key_ = 0;
+};
+
+/// The key of a process that has exited: a dead owner's key.
+inline std::uint32_t dead_owner_key() {
+  LiveOwner owner;
+  owner.kill();
+  return owner.key();
+}
+
+/// SPECIFICATION.md §4.1 from the document, not from the library: is some
+/// open file description holding a lock on byte 2^62 + key of segment
+/// `name`'s file? (Asked through a description of its own, which every such
+/// lock conflicts with.) nullopt if the question could not be asked.
+inline std::optional<bool> liveness_lock_held(const std::string& name, std::uint32_t key) {
+  const int fd = ::open(("/dev/shm" + name).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  flock probe{};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = (off_t{1} << 62) + static_cast<off_t>(key & 0x7fffffffu);
+  probe.l_len = 1;
+  const int rc = ::fcntl(fd, F_OFD_GETLK, &probe);
+  ::close(fd);
+  if (rc != 0) return std::nullopt;
+  return probe.l_type != F_UNLCK;
 }
 
 /// The message of the zeroipc::Error that fn throws, or "<no exception>".

@@ -149,7 +149,7 @@ TEST(Layout, SegmentHeaderTableAndFloatArrayBytes) {
   EXPECT_EQ(u64(p, 72), 1408u + align64(64 + 3 * 4))
       << "§2 alloc_cursor at 72 = data_offset + align64(total_size of the array)";
   EXPECT_EQ(u64(p, 72) % 64, 0u) << "§2 alloc_cursor is a multiple of 64";
-  EXPECT_EQ(u64(p, 80), 0u) << "§2/§3.2 lock_holder_start at 80 is 0 when the lock is free";
+  EXPECT_EQ(u64(p, 80), 0u) << "§2/§3.2 lock_holder_pid at 80 is 0 when the lock is free";
   EXPECT_GE(u64(p, 88), 1u) << "§2 table_generation at 88 counted the READY entry";
   EXPECT_EQ(u32(p, 96), 0u) << "§2 attach_overflow at 96";
   EXPECT_TRUE(all_zero(p, 100, 128)) << "§2 reserved bytes 100..127 are zero";
@@ -165,13 +165,21 @@ TEST(Layout, SegmentHeaderTableAndFloatArrayBytes) {
       EXPECT_EQ(u64(p, slot + 8), 0u) << "§4 a free slot (pid 0) has start_time 0, slot " << i;
       continue;
     }
-    EXPECT_EQ(u32(p, slot + 4), 0u) << "§4 reserved bytes +4..+7 of slot " << i;
+    EXPECT_NE(u32(p, slot + 4), 0u) << "§4 an owner key at +4 of every used slot " << i;
     if (slot_pid == pid && mine < 0) mine = static_cast<int>(i);
   }
   ASSERT_GE(mine, 0) << "§4: some attach slot at 128+16*i holds getpid()";
   const std::size_t my_slot = 128 + 16 * static_cast<std::size_t>(mine);
   EXPECT_NE(u64(p, my_slot + 8), 0u) << "§4 start_time at +8 is written after the pid";
   EXPECT_EQ(u64(p, my_slot + 8), start) << "§4 start_time = field 22 of /proc/<pid>/stat";
+  // §4.1: the key at +4 is this process's, and the kernel holds a read lock
+  // for it on byte 2^62 + key of the segment's file (asked through a new
+  // open file description, which the lock conflicts with).
+  const std::uint32_t key = u32(p, my_slot + 4);
+  EXPECT_EQ(key & 0x80000000u, 0u) << "§4.1 keys are 31 bits";
+  EXPECT_EQ(zeroipc::test::liveness_lock_held(name.str(), key), true)
+      << "§4.1 the liveness lock of this process's key is held";
+  EXPECT_EQ(zeroipc::test::liveness_lock_held(name.str(), key ^ 1u), false) << "§4.1 no lock for a key nobody has";
   EXPECT_TRUE(all_zero(p, 128 + 16 * kAttachCapacity, 1152))
       << "§1 nothing between the attach slots and the table";
 

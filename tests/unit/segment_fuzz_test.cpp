@@ -43,6 +43,7 @@
 #include <zeroipc/error.h>
 #include <zeroipc/memory.h>
 #include <zeroipc/table.h>
+#include <zeroipc/variants/detail/liveness.h>
 
 #include "test_support.h"
 
@@ -416,24 +417,41 @@ ArrayVerdict model_open_array(const Bytes& b, const Geo& g, const std::string& n
   return v;
 }
 
-// §4: alive = /proc/<pid>/stat exists, state not Z/X, start time (field 22) matches if known.
-bool model_alive(std::uint32_t pid, std::uint64_t start) {
-  if (pid == 0 || pid > 0x7fffffffu) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  if (!in.is_open() && stat.empty()) return false;
-  if (close == std::string::npos || close + 2 >= stat.size()) return false;
-  const char state = stat[close + 2];
-  if (state == 'Z' || state == 'X') return false;
-  std::size_t pos = close + 2;
-  for (int field = 3; field < 22; ++field) {
-    pos = stat.find(' ', pos);
-    if (pos == std::string::npos) return false;
-    ++pos;
-  }
-  return start == 0 || std::stoull(stat.substr(pos)) == start;
+// §4.1: the owner with key k (31 bits, nonzero) is alive when some open file
+// description of the segment's file holds a lock on byte 2^62 + k.
+bool model_alive(const std::string& name, std::uint32_t key) {
+  key &= 0x7fffffffu;
+  return key != 0 && zeroipc::test::liveness_lock_held(name, key).value_or(false);
 }
+
+// Keeps a read lock on byte 2^62 + key of segment `name` (a live owner with
+// that key, as far as the kernel can tell) until destroyed.
+class HeldKeys {
+ public:
+  HeldKeys(const std::string& name, const std::vector<std::uint32_t>& keys) {
+    if (keys.empty()) return;
+    fd_ = ::open(("/dev/shm" + name).c_str(), O_RDWR | O_CLOEXEC);
+    for (std::uint32_t key : keys) {
+      flock l{};
+      l.l_type = F_RDLCK;
+      l.l_whence = SEEK_SET;
+      l.l_start = (off_t{1} << 62) + static_cast<off_t>(key & 0x7fffffffu);
+      l.l_len = 1;
+      if (fd_ >= 0) (void)::fcntl(fd_, F_OFD_SETLK, &l);
+    }
+  }
+  ~HeldKeys() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  HeldKeys(const HeldKeys&) = delete;
+  HeldKeys& operator=(const HeldKeys&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+/// A key some other "process" holds in every case that lists it (HeldKeys).
+constexpr std::uint32_t kLiveKey = 0x1234567u;
 
 // True when the regions of every used entry (FREE with a region, RESERVED, READY; and a
 // RESERVED entry at table_count, §3.3) are aligned heap ranges that do not overlap and
@@ -464,19 +482,6 @@ bool regions_consistent(const Bytes& b, const Geo& g) {
   return true;
 }
 
-std::uint64_t start_time_of(std::uint32_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto pos = stat.rfind(')');
-  if (pos == std::string::npos) return 0;
-  pos += 2;
-  for (int field = 3; field < 22; ++field) {
-    pos = stat.find(' ', pos);
-    if (pos == std::string::npos) return 0;
-    ++pos;
-  }
-  return std::stoull(stat.substr(pos));
-}
 
 // ------------------------------------------------------------ the exercise
 struct Expect {
@@ -520,6 +525,7 @@ void exercise(const std::string& name, const Bytes& img, const std::string& labe
   CrashContext::set(label, name);
   ++stats.cases;
   write_segment(name, img);
+  const HeldKeys held(name, {kLiveKey});
   const HeaderVerdict hv = model_header(img);
   const Geo& g = hv.g;
 
@@ -611,13 +617,12 @@ void exercise(const std::string& name, const Bytes& img, const std::string& labe
   // naming a live process must give Timeout, never a hang.
   {
     const auto lock_word = static_cast<std::uint32_t>(get(img, 64, 4));
-    const std::uint64_t holder_start = get(img, 80, 8);
     const LookupVerdict pre = model_lookup(img, g, "fresh");
     std::optional<Out> want;
     if (pre.out != Out::kOk) want = pre.out;
     else if (pre.entry) want = Out::kOk;
     const bool lock_matters = pre.out == Out::kOk && !pre.entry && lock_word != 0;
-    const bool holder_alive = lock_matters && model_alive(lock_word & 0x7fffffffu, holder_start);
+    const bool holder_alive = lock_matters && model_alive(name, lock_word);
     if (holder_alive) want = Out::kTimeout;
 
     std::byte* init_region = nullptr;
@@ -640,10 +645,9 @@ void exercise(const std::string& name, const Bytes& img, const std::string& labe
     });
     const auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_LT(took, std::chrono::seconds(2)) << "find_or_create with 50 ms patience must not hang";
-    // A pid that named no process may have been handed to a new one meanwhile
-    // (or the other way round): the holder's liveness after the call also counts.
-    const bool holder_flipped =
-        lock_matters && holder_alive != model_alive(lock_word & 0x7fffffffu, holder_start);
+    // Keys are random per process: a dead key does not come back to life, but
+    // the holder's liveness after the call is what the library saw last.
+    const bool holder_flipped = lock_matters && holder_alive != model_alive(name, lock_word);
     if (holder_flipped && (r.out == Out::kTimeout || holder_alive)) {
       // either outcome is right
     } else if (want) {
@@ -713,11 +717,11 @@ void exercise(const std::string& name, const Bytes& img, const std::string& labe
     EXPECT_EQ(r.out, Out::kOk) << r.what;
     std::size_t nonzero = 0;
     for (std::uint32_t i = 0; i < g.A; ++i) {
-      std::uint32_t pid = 0;
-      std::memcpy(&pid, base + 128 + 16 * std::uint64_t{i}, 4);
-      if (pid != 0) ++nonzero;
+      std::uint64_t owner = 0;
+      std::memcpy(&owner, base + 128 + 16 * std::uint64_t{i}, 8);
+      if (owner != 0) ++nonzero;
     }
-    EXPECT_EQ(procs.size(), nonzero) << "§4 attached() lists every slot with a pid";
+    EXPECT_EQ(procs.size(), nonzero) << "§4 attached() lists every slot whose owner word (pid | key << 32) is set";
     const auto me = ::getpid();
     const bool listed_me = std::any_of(procs.begin(), procs.end(), [&](const zeroipc::AttachedProcess& p) {
       return p.pid == me && p.alive;  // a forged slot with our pid and another start time is dead
@@ -772,7 +776,7 @@ std::vector<Field> header_fields() {
           {64, 4, "table_lock"},
           {68, 4, "table_count"},
           {72, 8, "alloc_cursor"},
-          {80, 8, "lock_holder_start"},
+          {80, 8, "lock_holder_pid"},
           {88, 8, "table_generation"},
           {96, 4, "attach_overflow"},
           {100, 8, "reserved@100"}};
@@ -862,7 +866,7 @@ TEST_F(SegmentFuzz, AdversarialFieldValuesAreDetected) {
   CrashContext crash;
   Stats stats;
   const std::string name = scratch_.str();
-  const auto me = static_cast<std::uint32_t>(::getpid());
+  const std::uint32_t my_key = zeroipc::detail::self_key();
   const std::uint64_t S = kSize;
   const std::uint64_t D = 1664;
   const std::uint64_t cursor = get(base_, 72, 8);
@@ -950,14 +954,15 @@ TEST_F(SegmentFuzz, AdversarialFieldValuesAreDetected) {
   run("alloc_cursor = segment_size (heap full)", set(72, 8, S), Expect{Out::kOk, Out::kOk, Out::kOk, Out::kSegmentFull});
   run("alloc_cursor = data_offset (would overlap every entry)", set(72, 8, D));
   // The lock word (§3.2): a live holder is a Timeout, a dead one is taken over.
-  run("table_lock held by live pid 1", set(64, 4, 1), Expect{Out::kOk, Out::kOk, Out::kOk, Out::kTimeout});
-  run("table_lock held by this process", set(64, 4, me), Expect{Out::kOk, Out::kOk, Out::kOk, Out::kTimeout});
-  run("table_lock held by pid 1 | waiters", set(64, 4, 0x80000001u),
+  run("table_lock held by a live key", set(64, 4, kLiveKey), Expect{Out::kOk, Out::kOk, Out::kOk, Out::kTimeout});
+  run("table_lock held by this process's key", set(64, 4, my_key),
       Expect{Out::kOk, Out::kOk, Out::kOk, Out::kTimeout});
-  run("table_lock: pid 1 with another start time (pid reused: dead)",
-      [&](Bytes& b) { put(b, 64, 4, 1); put(b, 80, 8, start_time_of(1) + 12345); },
+  run("table_lock held by a live key | waiters", set(64, 4, 0x80000000u | kLiveKey),
+      Expect{Out::kOk, Out::kOk, Out::kOk, Out::kTimeout});
+  run("table_lock: a live process's pid, no live key (a pid is no identity)",
+      [&](Bytes& b) { put(b, 64, 4, 1); put(b, 80, 8, 1); },
       Expect{Out::kOk, Out::kOk, Out::kOk, Out::kOk});
-  run("table_lock held by a pid that cannot exist", set(64, 4, 0x7FFFFFFFu),
+  run("table_lock held by a key nobody holds", set(64, 4, 0x7FFFFFFFu),
       Expect{Out::kOk, Out::kOk, Out::kOk, Out::kOk});
   run("table_lock = waiters bit only", set(64, 4, 0x80000000u), Expect{Out::kOk, Out::kOk, Out::kOk, Out::kOk});
   run("table_lock = 0xFFFFFFFF", set(64, 4, 0xFFFFFFFFu), Expect{Out::kOk, Out::kOk, Out::kOk, Out::kOk});
@@ -1099,7 +1104,10 @@ TEST_F(SegmentFuzz, AdversarialFieldValuesAreDetected) {
     const std::uint64_t orig = get(base_, f.offset, f.width);
     for (std::uint64_t v : interesting_values(orig, f.width)) {
       // A lock word naming a live process costs the full patience: a few suffice (above).
-      if (f.offset == 64 && v != 0 && v != orig && model_alive(static_cast<std::uint32_t>(v & 0x7fffffffu), 0)) continue;
+      if (f.offset == 64 && v != 0 && v != orig &&
+          ((v & 0x7fffffffu) == my_key || (v & 0x7fffffffu) == kLiveKey)) {
+        continue;
+      }
       run(f.label + " = " + std::to_string(v), set(f.offset, f.width, v));
     }
   }
@@ -1125,6 +1133,7 @@ TEST_F(SegmentFuzz, RandomMutationsNeverCrash) {
   }
   const std::uint64_t meta_end = get(base_, 72, 8);  // header, slots, table and structures
   const auto me = static_cast<std::uint32_t>(::getpid());
+  const std::uint32_t my_key = zeroipc::detail::self_key();
 
   auto random_bytes = [&](Bytes& b, std::uint64_t lo, std::uint64_t hi, std::string& what) {
     if (b.empty()) return;
@@ -1153,9 +1162,10 @@ TEST_F(SegmentFuzz, RandomMutationsNeverCrash) {
             const std::uint64_t slot = 128 + 16 * rng.in(0, 63);
             const std::uint32_t pids[] = {1, me, 0x7FFFFFF0u, 0xFFFFFFFFu, 0,
                                           static_cast<std::uint32_t>(rng.next())};
-            const std::uint32_t pid = pids[rng.in(0, 5)];
-            put(b, slot, 4, pid);
-            put(b, slot + 8, 8, rng.coin() ? 0 : (rng.coin() ? start_time_of(pid) : rng.next()));
+            const std::uint32_t keys[] = {my_key, kLiveKey, 0, 0x7FFFFFFFu, static_cast<std::uint32_t>(rng.next())};
+            put(b, slot, 4, pids[rng.in(0, 5)]);
+            put(b, slot + 4, 4, keys[rng.in(0, 4)]);
+            put(b, slot + 8, 8, rng.coin() ? 0 : rng.next());
           }
           what += " " + std::to_string(n) + " attach slots";
         }

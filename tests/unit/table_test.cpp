@@ -1,4 +1,4 @@
-// Table: lock-free lookup, creation under the pid lock, dead-holder takeover.
+// Table: lock-free lookup, creation under the owner lock, dead-holder takeover.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -22,6 +22,9 @@ using zeroipc::test::ScopedName;
 
 std::uint32_t& lock_word(Memory& mem) {
   return reinterpret_cast<zeroipc::detail::SegmentHeader*>(mem.base())->table_lock;
+}
+std::uint64_t& holder_pid(Memory& mem) {
+  return reinterpret_cast<zeroipc::detail::SegmentHeader*>(mem.base())->lock_holder_pid;
 }
 
 TEST(Table, FindsOnlyWhatWasCreated) {
@@ -68,9 +71,7 @@ TEST(Table, AnInitializerThatThrowsLeavesNoEntryAndItsRegionIsReused) {
 TEST(Table, ALockHeldByADeadProcessIsTakenOver) {
   ScopedName name;
   Memory mem(name, 1 << 20);
-  const pid_t dead = zeroipc::test::spawn([] { return 0; });
-  ASSERT_EQ(zeroipc::test::wait_for(dead), 0);
-  lock_word(mem) = static_cast<std::uint32_t>(dead);  // as if it died holding the lock
+  lock_word(mem) = zeroipc::test::dead_owner_key();  // as if it died holding the lock
   const auto t0 = std::chrono::steady_clock::now();
   zeroipc::Array<int> a(mem, "after", 4);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
@@ -80,34 +81,40 @@ TEST(Table, ALockHeldByADeadProcessIsTakenOver) {
 TEST(Table, ALockHeldByALiveProcessTimesOutWithItsPid) {
   ScopedName name;
   Memory mem(name, 1 << 20);
-  const pid_t holder = zeroipc::test::spawn([] {
-    ::pause();
-    return 0;
-  });
-  lock_word(mem) = static_cast<std::uint32_t>(holder);
+  zeroipc::test::LiveOwner holder;
+  lock_word(mem) = holder.key();
+  holder_pid(mem) = static_cast<std::uint64_t>(holder.pid());
   try {
     mem.table().find_or_create("x", 64, [](std::byte*, std::uint64_t) {}, 200ms);
-    FAIL() << "created under a lock held by a live process";
+    ADD_FAILURE() << "created under a lock held by a live process";
   } catch (const zeroipc::Timeout& e) {
-    EXPECT_NE(std::string(e.what()).find("live process " + std::to_string(holder)),
+    EXPECT_NE(std::string(e.what()).find("live process " + std::to_string(holder.pid())),
               std::string::npos)
         << e.what();
   }
-  ::kill(holder, SIGKILL);
-  zeroipc::test::wait_for(holder);
+  holder.kill();
   EXPECT_NO_THROW(mem.table().find_or_create("x", 64, [](std::byte*, std::uint64_t) {}, 2000ms));
 }
 
 TEST(Table, AZombieHolderCountsAsDead) {
   ScopedName name;
   Memory mem(name, 1 << 20);
-  const pid_t zombie = zeroipc::test::spawn([] { return 0; });
+  std::uint32_t key = 0;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t zombie = zeroipc::test::spawn([&] {
+    key = zeroipc::detail::self_key();
+    return ::write(fds[1], &key, sizeof key) == static_cast<ssize_t>(sizeof key) ? 0 : 1;
+  });
+  ASSERT_EQ(::read(fds[0], &key, sizeof key), static_cast<ssize_t>(sizeof key));
+  ::close(fds[0]);
+  ::close(fds[1]);
   // Not reaped yet: kill(pid, 0) would still succeed, /proc says 'Z'.
   for (int i = 0; i < 200; ++i) {
     siginfo_t info{};
     if (::waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT) == 0) break;
   }
-  lock_word(mem) = static_cast<std::uint32_t>(zombie) | zeroipc::detail::kLockWaitersBit;
+  lock_word(mem) = key | zeroipc::detail::kLockWaitersBit;
   EXPECT_NO_THROW(mem.table().find_or_create("z", 64, [](std::byte*, std::uint64_t) {}, 2000ms));
   zeroipc::test::wait_for(zombie);
 }

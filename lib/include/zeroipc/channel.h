@@ -26,9 +26,9 @@
 //   never both, never lost. Receivers keep receiving what was sent before
 //   the close, then get nullopt.
 //
-// Design. Lock-based: every change happens under a pid lock in the segment
-// (variants/detail/pid_lock.h, the lock of SPECIFICATION.md §3.2) whose
-// word holds the holder's pid, so a holder that dies is detected within one
+// Design. Lock-based: every change happens under an owner lock in the segment
+// (variants/detail/owner_lock.h, the lock of SPECIFICATION.md §3.2) whose
+// word holds the holder's owner key, so a holder that dies is detected within one
 // 20 ms slice and its lock taken over. Each change is committed by one store
 // (tail, head, or the handoff word), so whatever instruction a holder dies
 // at, the channel is consistent: nothing to repair, only to wake. Chosen
@@ -72,7 +72,7 @@
 //   (C4) the release store of `handoff` (offer posted, taken, withdrawn)
 //        pairs with (C5) the offering sender's acquire load: it sees the
 //        take; and with the acquire loads of the owner check (future.h
-//        (O3)-(O5), on handoff_tag (O2) and handoff_start (O1), both written
+//        (O3)-(O5), on handoff_tag (O2) and handoff_pid (O1), both written
 //        before the offer is posted).
 //   (C6) the release store of `closed` pairs with (C7) the acquire load of
 //        is_closed().

@@ -75,6 +75,14 @@ class RoleTaken : public Error {
   using Error::Error;
 };
 
+/// The segment's file belongs to another user, and the caller did not opt
+/// in to trusting it (MemoryOptions / OpenOptions::allow_foreign_owner):
+/// its owner could rewrite or truncate it under this process.
+class ForeignSegment : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A bounded wait ran out (a lock held by a live process for too long, ...).
 class Timeout : public Error {
  public:

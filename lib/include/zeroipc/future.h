@@ -11,7 +11,7 @@
 //   auto [i, first] = zeroipc::Future<double>::any(futures);   // the first value set
 //   auto y = r.map([](double x) { return 2 * x; });            // f(get()), run here
 //
-// The producer. A pending Future records the pid (and start time) of its
+// The producer. A pending Future records the owner key (liveness.h) of its
 // producer: the process that created it, or the last one that called
 // claim_producer(). Readers wait as long as the producer lives; when it dies
 // before a value or error is set, every reader throws FutureError
@@ -25,9 +25,9 @@
 // Layout (SPECIFICATION.md §7.4; shared with Lazy, kind 9):
 //
 //   0    common header (§6), kind 8, capacity 1, element_size = sizeof(T)
-//   64   u64 state        phase (bits 0-3) | sequence (bits 4-31) << 4 | owner pid << 32
-//   72   u64 owner_start  start time of the owner (§4)
-//   80   u32 owner_tag    low half of `state` for which owner_start was written
+//   64   u64 state        phase (bits 0-3) | sequence (bits 4-31) << 4 | owner key << 32
+//   72   u64 owner_pid    pid of the owner, for messages (§4.1: the key judges liveness)
+//   80   u32 owner_tag    owner key for which owner_pid was written
 //   84   u32 sleepers     processes that may sleep on `state` (wait.h)
 //   88   u32 generation   Lazy: invalidations; Future: 0
 //   128  char error[256]  NUL-terminated message of set_error()
@@ -50,12 +50,17 @@
 //        release half pairs with (F4) the acquire load of `state` in get():
 //        a reader that sees ready sees the whole value. No one writes the
 //        value after ready, so readers copy it with a plain memcpy.
-//   (O1) owner_start and (O2) owner_tag are stored with release after a
-//        claim; (O3) the acquire load of owner_tag pairs with (O2), so a tag
-//        that matches the claim vouches for the start time read after it;
-//        (O4) the acquire load of owner_start pairs with (O1) of any later
-//        claim, so (O5) the re-load of `state` before declaring an owner dead
-//        sees that later claim (no false alarm after a takeover).
+//   The owner's identity is its key, inside `state`: every claim publishes
+//   owner and phase with one CAS, so nobody ever sees an owner without its
+//   identity. Its pid is written next to it for messages only:
+//   (O1) owner_pid and (O2) owner_tag (the owner's key) are stored with
+//        release after a claim; (O3) the acquire load of owner_tag pairs
+//        with (O2), so a tag equal to the key in the state vouches for the
+//        pid read after it, through every later transition by that owner;
+//        (O4) the acquire load of owner_pid pairs with (O1) of any later
+//        claim, so (O5) a re-load of `state` that still finds the claim
+//        proves the pid is that claim's (and, before declaring an owner
+//        dead, that no later claim took over meanwhile).
 //   (N1)/(N2)/(W1)-(W3): the waking protocol of wait.h.
 //
 // What a crash costs:
@@ -94,6 +99,7 @@
 #include "zeroipc/detail/wait.h"
 #include "zeroipc/error.h"
 #include "zeroipc/memory.h"
+#include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc {
@@ -108,7 +114,7 @@ inline constexpr std::size_t kCodataValueOffset = 384;
 struct CodataLayout {
   StructHeader header;        // 0: common header (§6); kind_specific zero
   std::uint64_t state;        // 64: atomic
-  std::uint64_t owner_start;  // 72: atomic
+  std::uint64_t owner_pid;    // 72: atomic, for messages
   std::uint32_t owner_tag;    // 80: atomic
   std::uint32_t sleepers;     // 84: atomic
   std::uint32_t generation;   // 88: atomic
@@ -118,7 +124,7 @@ struct CodataLayout {
 static_assert(sizeof(CodataLayout) == kCodataValueOffset, "the value starts at 384 (spec §7.4)");
 static_assert(offsetof(CodataLayout, state) == 64,
               "the state word starts its own cache line, after the common header (spec §7.4)");
-static_assert(offsetof(CodataLayout, owner_start) == 72, "spec §7.4");
+static_assert(offsetof(CodataLayout, owner_pid) == 72, "spec §7.4");
 static_assert(offsetof(CodataLayout, owner_tag) == 80, "spec §7.4");
 static_assert(offsetof(CodataLayout, sleepers) == 84, "spec §7.4");
 static_assert(offsetof(CodataLayout, generation) == 88, "spec §7.4");
@@ -130,7 +136,7 @@ static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free &&
                   std::atomic_ref<std::uint32_t>::is_always_lock_free,
               "state, owner and sleeper words are shared between processes: they must be lock-free");
 
-/// The state word: phase | sequence << 4 | owner pid << 32.
+/// The state word: phase | sequence << 4 | owner key << 32.
 namespace codata {
 inline constexpr std::uint64_t kPhaseMask = 0xF;
 inline constexpr unsigned kSequenceShift = 4;
@@ -199,22 +205,31 @@ class CodataCell {
   [[nodiscard]] WaitWord wait_word() const noexcept { return {layout_->state, layout_->sleepers}; }
   [[nodiscard]] bool owned(std::uint64_t w) const noexcept { return ((owned_ >> codata::phase(w)) & 1u) != 0; }
 
-  /// Records this process's start time for the claim that made `state` == claim.
+  /// Records this process's pid (for messages) for the claim that made `state` == claim.
   void record_owner(std::uint64_t claim) const noexcept {
-    atomic_of(layout_->owner_start).store(self_start_time(), std::memory_order_release);  // (O1)
-    atomic_of(layout_->owner_tag).store(static_cast<std::uint32_t>(claim), std::memory_order_release);  // (O2)
+    record_owner(layout_, claim);
+  }
+  /// The same on a layout not yet published (creation).
+  static void record_owner(CodataLayout* l, std::uint64_t claim) noexcept {
+    atomic_of(l->owner_pid).store(static_cast<std::uint64_t>(current_pid()), std::memory_order_release);  // (O1)
+    atomic_of(l->owner_tag).store(codata::owner(claim), std::memory_order_release);  // (O2)
   }
 
-  /// True (and the owner's pid in *who) when the owner named by state `w` is
-  /// dead — gone, a zombie, or its pid reused — and `state` still is `w`.
-  /// An owner pid of 0 or above INT_MAX (a corrupt segment) counts as dead.
-  bool owner_dead(std::uint64_t w, pid_t* who) const noexcept {
-    const std::uint32_t pid = codata::owner(w);
-    *who = pid <= INT_MAX ? static_cast<pid_t>(pid) : -1;
+  /// The pid recorded for the claim that made state `w`; 0 if it is not
+  /// (yet) known, or `state` moved on meanwhile.
+  [[nodiscard]] pid_t owner_pid(std::uint64_t w) const noexcept {
     const std::uint32_t tag = atomic_of(layout_->owner_tag).load(std::memory_order_acquire);  // (O3)
-    std::uint64_t start = atomic_of(layout_->owner_start).load(std::memory_order_acquire);    // (O4)
-    if (tag != static_cast<std::uint32_t>(w)) start = 0;  // not yet written for this claim: pid alone
-    if (pid != 0 && pid <= INT_MAX && process_alive(static_cast<pid_t>(pid), start)) return false;
+    const std::uint64_t pid = atomic_of(layout_->owner_pid).load(std::memory_order_acquire);  // (O4)
+    if (tag != codata::owner(w) || pid == 0 || pid > INT_MAX) return 0;
+    return state().load(std::memory_order_acquire) == w ? static_cast<pid_t>(pid) : 0;  // (O5)
+  }
+
+  /// True (and the owner's pid in *who, 0 if not recorded) when the owner
+  /// named by state `w` is dead and `state` still is `w`. A key of 0 (a
+  /// corrupt segment) counts as dead.
+  bool owner_dead(std::uint64_t w, pid_t* who) const noexcept {
+    *who = owner_pid(w);
+    if (owner_alive(base_, codata::owner(w))) return false;
     return state().load(std::memory_order_acquire) == w;  // (O5)
   }
 
@@ -324,7 +339,7 @@ class Future {
   /// Throws FutureError (kAlreadySet) once a value or error is set.
   void claim_producer() {
     using namespace detail::codata;
-    const auto me = static_cast<std::uint32_t>(detail::current_pid());
+    const std::uint32_t me = detail::self_key();
     for (;;) {
       std::uint64_t w = cell_.state().load(std::memory_order_acquire);
       if (phase(w) != kPending) {
@@ -372,9 +387,10 @@ class Future {
   [[nodiscard]] bool has_error() const noexcept {
     return detail::codata::phase(cell_.state().load(std::memory_order_acquire)) == kError;
   }
-  /// The pid recorded in the state: the producer while pending, the setter after.
+  /// The pid of the owner recorded in the state: the producer while pending,
+  /// the setter after (0 if not recorded).
   [[nodiscard]] pid_t producer() const noexcept {
-    return static_cast<pid_t>(detail::codata::owner(cell_.state().load(std::memory_order_acquire)));
+    return cell_.owner_pid(cell_.state().load(std::memory_order_acquire));
   }
 
   /// Every value, in order; blocks until all are set; throws the first failure met.
@@ -421,11 +437,9 @@ class Future {
   // The creator is the producer (runs under the table lock, before publication).
   static void init(std::byte* base) {
     detail::CodataLayout& l = *reinterpret_cast<detail::CodataLayout*>(base);
-    const std::uint64_t w =
-        detail::codata::make(0, kPending, static_cast<std::uint32_t>(detail::current_pid()));
-    detail::atomic_of(l.owner_start).store(detail::self_start_time(), std::memory_order_relaxed);
-    detail::atomic_of(l.owner_tag).store(static_cast<std::uint32_t>(w), std::memory_order_relaxed);
+    const std::uint64_t w = detail::codata::make(0, kPending, detail::self_key());
     detail::atomic_of(l.state).store(w, std::memory_order_relaxed);
+    detail::CodataCell::record_owner(&l, w);
   }
 
   T read_value() const noexcept {
@@ -444,23 +458,23 @@ class Future {
   }
 
   std::string settled_text(std::uint64_t w) const {
-    const std::string by = std::to_string(detail::codata::owner(w));
+    const std::string by = detail::process_text(cell_.owner_pid(w));
     switch (detail::codata::phase(w)) {
-      case kReady: return "it already has a value (set by process " + by + ")";
-      case kError: return "it already has an error (set by process " + by + "): " + cell_.read_error();
-      default: return "process " + by + " is setting it now";
+      case kReady: return "it already has a value (set by " + by + ")";
+      case kError: return "it already has an error (set by " + by + "): " + cell_.read_error();
+      default: return by + " is setting it now";
     }
   }
 
   [[noreturn]] void throw_error(std::uint64_t w) const {
     throw FutureError(FutureError::Reason::kErrorSet,
-                      where() + ": error set by process " + std::to_string(detail::codata::owner(w)) +
-                          ": " + cell_.read_error());
+                      where() + ": error set by " + detail::process_text(cell_.owner_pid(w)) + ": " +
+                          cell_.read_error());
   }
 
   [[noreturn]] void throw_dead(std::uint64_t w, pid_t who) const {
     throw FutureError(FutureError::Reason::kProducerDied,
-                      where() + ": producer process " + std::to_string(who) +
+                      where() + ": producer " + detail::process_text(who) +
                           " died before setting a value" +
                           (detail::codata::phase(w) == kSetting ? " (it died while setting it)" : ""));
   }
@@ -469,7 +483,7 @@ class Future {
   template <class Write>
   void settle(unsigned final_phase, Write&& write) {
     using namespace detail::codata;
-    const auto me = static_cast<std::uint32_t>(detail::current_pid());
+    const std::uint32_t me = detail::self_key();
     std::uint64_t claim = 0;
     for (;;) {
       std::uint64_t w = cell_.state().load(std::memory_order_acquire);

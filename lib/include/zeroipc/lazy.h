@@ -13,7 +13,7 @@
 // (empty -> computing, with this process's pid in the state word), so of N
 // processes racing, one computes and the others wait on the futex.
 //
-// Crashes. The computing process is the owner (pid + start time). A waiter
+// Crashes. The computing process is the owner (its key: liveness.h). A waiter
 // notices it died within one 20 ms wait slice (wait.h). A waiter that has a
 // computation takes the claim over with one CAS (computing(dead) ->
 // computing(me)) and computes; one without keeps waiting for somebody who
@@ -185,8 +185,8 @@ class Lazy {
       if (phase(w) == kEmpty) return false;
       pid_t who = 0;
       if (phase(w) == kComputing && !cell_.owner_dead(w, &who)) {
-        throw LazyError(LazyError::Reason::kBusy, where() + ": cannot invalidate while process " +
-                                                      std::to_string(owner(w)) + " computes it");
+        throw LazyError(LazyError::Reason::kBusy, where() + ": cannot invalidate while " +
+                                                      detail::process_text(cell_.owner_pid(w)) + " computes it");
       }
       if (cell_.state().compare_exchange_strong(w, next(w, kEmpty, 0), std::memory_order_seq_cst)) {  // (N1)
         cell_.generation().fetch_add(1, std::memory_order_relaxed);
@@ -207,7 +207,7 @@ class Lazy {
   /// The process computing it now, 0 if none.
   [[nodiscard]] pid_t computing_process() const noexcept {
     const std::uint64_t w = cell_.state().load(std::memory_order_acquire);
-    return detail::codata::phase(w) == kComputing ? static_cast<pid_t>(detail::codata::owner(w)) : 0;
+    return detail::codata::phase(w) == kComputing ? cell_.owner_pid(w) : 0;
   }
   /// Number of invalidate() calls that reset it, by any process.
   [[nodiscard]] std::uint32_t generation() const noexcept {
@@ -295,15 +295,15 @@ class Lazy {
 
   [[noreturn]] void throw_failed(std::uint64_t w, const std::string& message) const {
     throw LazyError(LazyError::Reason::kComputationFailed,
-                    where() + ": the computation failed in process " +
-                        std::to_string(detail::codata::owner(w)) + ": " + message);
+                    where() + ": the computation failed in " + detail::process_text(cell_.owner_pid(w)) +
+                        ": " + message);
   }
 
   // Nobody live is computing it and the time ran out.
   [[noreturn]] void throw_orphaned(bool owner_died, pid_t dead_pid, std::chrono::nanoseconds waited) const {
     if (owner_died) {
       throw LazyError(LazyError::Reason::kOwnerDied,
-                      where() + ": the computing process " + std::to_string(dead_pid) +
+                      where() + ": the computing " + detail::process_text(dead_pid) +
                           " died and no waiting process has the computation (none took over within " +
                           duration_text(waited) + "; give one a computation, or invalidate())");
     }
@@ -320,7 +320,7 @@ class Lazy {
     using namespace detail::codata;
     using Clock = detail::Deadline::Clock;
     const Clock::time_point started = Clock::now();
-    const auto me = static_cast<std::uint32_t>(detail::current_pid());
+    const std::uint32_t me = detail::self_key();
     const detail::OwnerCheck check = cell_.owner_check();
     std::optional<detail::Deadline> orphan;  // set while nobody live computes it
     std::uint64_t dead_state = kNoState;     // a computing state whose owner was found dead

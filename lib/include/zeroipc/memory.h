@@ -30,19 +30,30 @@ namespace detail {
 class Mapping;
 }
 
-/// Options for creating a segment.
+/// Options for creating a segment (or opening it, when the name exists).
 struct MemoryOptions {
   /// Number of name-table entries (structures the segment can hold), 1..65536.
   std::uint32_t table_capacity = 64;
   /// Permission bits of the shared-memory object (exactly these; umask is not applied).
   mode_t mode = 0600;
+  /// Open an existing segment whose file another user owns. Off by default:
+  /// that user can rewrite or truncate it (a truncated mapping raises SIGBUS
+  /// on access), so it is a ForeignSegment error unless trusted here.
+  bool allow_foreign_owner = false;
+};
+
+/// Options for opening an existing segment.
+struct OpenOptions {
+  /// As MemoryOptions::allow_foreign_owner.
+  bool allow_foreign_owner = false;
 };
 
 /// A process that has the segment mapped, as recorded in its attach slots.
 struct AttachedProcess {
-  pid_t pid;
-  std::uint64_t start_time;  // clock ticks since boot, 0 = not yet recorded
-  bool alive;                // false: it died without detaching (or the pid was reused)
+  pid_t pid;                 // in the attaching process's pid namespace
+  std::uint64_t start_time;  // clock ticks since boot, 0 = not yet recorded (for tools)
+  bool alive;                // false: it died (or let go of the segment) without detaching
+  std::uint32_t key = 0;     // its owner key (SPECIFICATION.md §4.1)
 };
 
 class Memory {
@@ -55,6 +66,7 @@ class Memory {
 
   /// Opens the existing segment `name`; throws NotFound if there is none.
   explicit Memory(std::string_view name);
+  Memory(std::string_view name, const OpenOptions& options);
 
   Memory(Memory&&) noexcept = default;
   Memory& operator=(Memory&&) noexcept = default;

@@ -101,8 +101,8 @@ class Queue {
         capacity_(other.capacity_),
         name_(std::move(other.name_)),
         created_(other.created_),
-        producer_(std::exchange(other.producer_, false)),
-        consumer_(std::exchange(other.consumer_, false)) {}
+        producer_key_(std::exchange(other.producer_key_, 0)),
+        consumer_key_(std::exchange(other.consumer_key_, 0)) {}
   Queue& operator=(Queue&& other) noexcept {
     if (this != &other) {
       this->~Queue();
@@ -114,15 +114,17 @@ class Queue {
   Queue& operator=(const Queue&) = delete;
   ~Queue() {
     if constexpr (kHasRoles) {
-      if (producer_) release(variants::detail::Role::kProducer);
-      if (consumer_) release(variants::detail::Role::kConsumer);
+      if (producer_key_ != 0) release(variants::detail::Role::kProducer, producer_key_);
+      if (consumer_key_ != 0) release(variants::detail::Role::kConsumer, consumer_key_);
     }
   }
 
   /// Appends `value`; false when the queue is full.
   bool push(const T& value) {
     if constexpr (kHasRoles) {
-      if (!producer_) claim(variants::detail::Role::kProducer);
+      // The role belongs to the process that claimed it: a handle inherited
+      // across fork() holds its parent's key, not this process's, and claims anew.
+      if (producer_key_ != detail::self_key()) claim(variants::detail::Role::kProducer);
     }
     return impl_->push(value);
   }
@@ -138,7 +140,7 @@ class Queue {
   /// (`out` may then have been written). Copies T once, from the slot to `out`.
   bool pop(T& out) {
     if constexpr (kHasRoles) {
-      if (!consumer_) claim(variants::detail::Role::kConsumer);
+      if (consumer_key_ != detail::self_key()) claim(variants::detail::Role::kConsumer);
     }
     return impl_->pop(out);
   }
@@ -190,9 +192,11 @@ class Queue {
     return capacity;
   }
 
-  // A role belongs to the process (its pid is in the segment), and several
-  // handles of one process may use it: it is released in the segment when
-  // the last handle of this process that claimed it goes away.
+  // A role belongs to the process (its owner key is in the segment), and
+  // several handles of one process may use it: it is released in the segment
+  // when the last handle of this process that claimed it goes away. The
+  // count is per owner key, so a forked child's counts (a copy of its
+  // parent's map) never mix with its own claims.
   static int& role_users(const std::string& key) {
     static std::map<std::string, int> users;
     return users[key];
@@ -201,12 +205,19 @@ class Queue {
     static std::mutex m;
     return m;
   }
-  std::string role_key(variants::detail::Role role) const {
-    return segment_ + '\0' + name_ + (role == variants::detail::Role::kProducer ? "\0p" : "\0c");
+  std::string role_key(variants::detail::Role role, std::uint32_t owner) const {
+    std::string k = segment_;
+    k += '\0';
+    k += name_;
+    k += '\0';
+    k += role == variants::detail::Role::kProducer ? 'p' : 'c';
+    k += std::to_string(owner);
+    return k;
   }
-  void release(variants::detail::Role role) {
+  void release(variants::detail::Role role, std::uint32_t owner) {
+    if (owner != detail::self_key()) return;  // inherited across fork(): the parent's claim
     std::lock_guard lock(role_mutex());
-    if (--role_users(role_key(role)) == 0) impl_->release_role(role);
+    if (--role_users(role_key(role, owner)) == 0) impl_->release_role(role);
   }
 
   void claim(variants::detail::Role role) {
@@ -215,12 +226,12 @@ class Queue {
     const char* what = producer ? "producer" : "consumer";
     if (!c.ok) {
       throw RoleTaken("zeroipc: queue '" + name_ + "' (" + std::string(V::kName) + "): the " +
-                      what + " role is held by live process " + std::to_string(c.holder) +
+                      what + " role is held by live " + detail::process_text(c.holder) +
                       "; a " + std::string(V::kName) + " allows one " + what);
     }
     std::lock_guard lock(role_mutex());
-    ++role_users(role_key(role));
-    (producer ? producer_ : consumer_) = true;
+    ++role_users(role_key(role, c.key));
+    (producer ? producer_key_ : consumer_key_) = c.key;
   }
 
   std::shared_ptr<detail::Mapping> mapping_;
@@ -229,8 +240,8 @@ class Queue {
   std::size_t capacity_;
   std::string name_;
   bool created_;
-  bool producer_ = false;
-  bool consumer_ = false;
+  std::uint32_t producer_key_ = 0;  // the owner key this handle claimed the role under (0: none)
+  std::uint32_t consumer_key_ = 0;
 };
 
 }  // namespace zeroipc

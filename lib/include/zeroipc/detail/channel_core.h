@@ -31,7 +31,8 @@
 #include "zeroipc/detail/wait.h"
 #include "zeroipc/error.h"
 #include "zeroipc/future.h"  // the §7.4 state-word encoding (detail::codata), deadline_after, codata_where
-#include "zeroipc/variants/detail/pid_lock.h"
+#include "zeroipc/variants/detail/liveness.h"
+#include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc {
@@ -70,16 +71,12 @@ class ChannelCore {
         layout_(reinterpret_cast<ChannelLayout*>(opened.base)),
         cells_(opened.base + kChannelCellsOffset),
         created_(opened.created) {
-    StructHeader h{};
-    std::memcpy(&h, opened.base, sizeof h);  // a private copy: the segment is untrusted (spec §5)
+    // open_structure() checked kind, element size, and total_size against
+    // capacity on this private copy; everything below comes from it too.
+    const StructHeader& h = opened.header;
     std::uint64_t declared = 0;
     std::memcpy(&declared, h.kind_specific + (kChannelCapacityField - offsetof(StructHeader, kind_specific)),
-                sizeof declared);  // from the same snapshot
-    // open_structure() checked kind, element size, and total_size against h.capacity.
-    if (h.element_size != element_size) {  // checked by open_structure(), but re-read here
-      throw CorruptSegment(where() + ": element size changed from " + std::to_string(element_size) + " to " +
-                           std::to_string(h.element_size) + " while it was being opened");
-    }
+                sizeof declared);
     if (opened.capacity != h.capacity || (declared == 0 ? h.capacity != 1 : declared != h.capacity)) {
       throw CorruptSegment(where() + ": header says " + std::to_string(h.capacity) +
                            " cells and channel capacity " + std::to_string(declared) +
@@ -146,7 +143,7 @@ class ChannelCore {
   /// Rendezvous: the process whose offer is posted now, 0 if none.
   [[nodiscard]] pid_t offer_owner() const noexcept {
     const std::uint64_t w = atomic_of(layout_->handoff).load(std::memory_order_acquire);
-    return codata::phase(w) == channel::kOffered ? static_cast<pid_t>(codata::owner(w)) : 0;
+    return codata::phase(w) == channel::kOffered ? offer_pid(w) : 0;
   }
   /// Rendezvous: receivers (and selects) blocked for an offer, as counted in the segment.
   [[nodiscard]] std::uint32_t receivers_waiting() const noexcept {
@@ -199,13 +196,13 @@ class ChannelCore {
         const std::chrono::nanoseconds patience =
             deadline.is_forever() ? std::chrono::nanoseconds(std::chrono::hours(1))
                                   : deadline.remaining() + std::chrono::nanoseconds(kLockSlack);
-        const PidLockResult r = pid_lock_acquire(l.lock, l.lock_start, patience);  // (C1)
-        if (r.outcome == PidLockResult::kTimedOut) {
+        const OwnerLockResult r = owner_lock_acquire(l.lock, l.lock_pid, patience);  // (C1)
+        if (r.outcome == OwnerLockResult::kTimedOut) {
           if (deadline.is_forever()) continue;
           return false;
         }
         held_ = true;
-        if (r.outcome == PidLockResult::kTakenOver) {
+        if (r.outcome == OwnerLockResult::kTakenOver) {
           // The dead holder may have stopped between any two steps; every
           // state it can leave is consistent (one commit store per change),
           // but its wake never came: make every sleeper look again.
@@ -220,7 +217,7 @@ class ChannelCore {
     void release() noexcept {
       if (held_) {
         held_ = false;
-        pid_lock_release(c_.layout_->lock, c_.layout_->lock_start);  // (C2)
+        owner_lock_release(c_.layout_->lock, c_.layout_->lock_pid);  // (C2)
       }
       if (wake_data_) wake_all(c_.data_word());    // (N2)
       if (wake_space_) wake_all(c_.space_word());  // (N2)
@@ -325,15 +322,18 @@ class ChannelCore {
     if (const std::uint32_t v = n.load(std::memory_order_relaxed); v != 0) n.store(v - 1, std::memory_order_relaxed);
   }
 
+  // The pid recorded for offer `w` (0 if not known; future.h (O3)-(O5), on handoff_tag/pid).
+  pid_t offer_pid(std::uint64_t w) const noexcept {
+    const std::uint32_t tag = atomic_of(layout_->handoff_tag).load(std::memory_order_acquire);  // (O3)
+    const std::uint64_t pid = atomic_of(layout_->handoff_pid).load(std::memory_order_acquire);  // (O4)
+    if (tag != codata::owner(w) || pid == 0 || pid > INT_MAX) return 0;
+    return atomic_of(layout_->handoff).load(std::memory_order_acquire) == w ? static_cast<pid_t>(pid) : 0;  // (O5)
+  }
   // True (and the pid in *who) when the sender that posted offer `w` is dead
-  // and `w` is still posted (future.h (O3)-(O5), on handoff_tag/start).
+  // and `w` is still posted. Its identity is its key, inside `w`.
   bool offer_dead(std::uint64_t w, pid_t* who) const noexcept {
-    const std::uint32_t pid = codata::owner(w);
-    *who = pid <= INT_MAX ? static_cast<pid_t>(pid) : -1;
-    const std::uint32_t tag = atomic_of(layout_->handoff_tag).load(std::memory_order_acquire);   // (O3)
-    std::uint64_t start = atomic_of(layout_->handoff_start).load(std::memory_order_acquire);     // (O4)
-    if (tag != static_cast<std::uint32_t>(w)) start = 0;
-    if (pid != 0 && pid <= INT_MAX && process_alive(static_cast<pid_t>(pid), start)) return false;
+    *who = offer_pid(w);
+    if (owner_alive(layout_, codata::owner(w))) return false;
     return atomic_of(layout_->handoff).load(std::memory_order_acquire) == w;  // (O5)
   }
   static bool probe_offer(const void* self, pid_t* who) noexcept {
@@ -405,7 +405,7 @@ class ChannelCore {
   // ---- rendezvous: one offer at a time in cell 0, taken by one receiver
 
   SendStatus send_rendezvous(const void* value, const Deadline& deadline, bool try_only) {
-    const auto me = static_cast<std::uint32_t>(current_pid());
+    const std::uint32_t me = self_key();
     const OwnerCheck check{&probe_offer, this};
     std::uint64_t offer = 0;
     std::uint64_t seen = 0;
@@ -418,8 +418,8 @@ class ChannelCore {
         std::memcpy(cell(0), value, element_size_);
         channel_crash_point(ChannelCrashPoint::kWritten);
         offer = codata::next(w, channel::kOffered, me);
-        atomic_of(layout_->handoff_start).store(self_start_time(), std::memory_order_release);        // (O1)
-        atomic_of(layout_->handoff_tag).store(static_cast<std::uint32_t>(offer), std::memory_order_release);  // (O2)
+        atomic_of(layout_->handoff_pid).store(static_cast<std::uint64_t>(current_pid()), std::memory_order_release);  // (O1)
+        atomic_of(layout_->handoff_tag).store(me, std::memory_order_release);  // (O2)
         bump(layout_->data_epoch);  // (C3) before the commit
         g.wake_data();
         atomic_of(layout_->handoff).store(offer, std::memory_order_release);  // (C4) the commit

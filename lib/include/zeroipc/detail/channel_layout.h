@@ -4,12 +4,12 @@
 //
 //   0    common header (§6), kind 11; `capacity` = cells = max(channel capacity, 1);
 //        kind-specific bytes 32..39: u64 channel_capacity (0 = rendezvous)
-//   64   u32 lock  u32 closed  u64 lock_start  u32 receivers_waiting  u32 closed_by    (control line)
+//   64   u32 lock  u32 closed  u64 lock_pid  u32 receivers_waiting  u32 closed_by    (control line)
 //   128  u64 head          next position to receive           } own cache lines: written
 //   192  u64 tail          next position to send              } under the lock
 //   256  u64 data_epoch    u32 data_sleepers    bumped when there may be something to receive
 //   320  u64 space_epoch   u32 space_sleepers   bumped when there may be room (or a taker)
-//   384  u64 handoff  u64 handoff_start  u32 handoff_tag        the rendezvous offer
+//   384  u64 handoff  u64 handoff_pid  u32 handoff_tag          the rendezvous offer
 //   448  cells: bit_ceil(cells) slots of element_size bytes; slot = position & (slots - 1)
 //
 // Every field the specification marks atomic is touched through atomic_of().
@@ -33,9 +33,9 @@ inline constexpr std::size_t kChannelCapacityField = 32;
 
 struct ChannelLayout {
   StructHeader header;               // 0: §6
-  std::uint32_t lock;                // 64: atomic, pid lock (§3.2)
+  std::uint32_t lock;                // 64: atomic, owner lock (§3.2): holder key | waiters
   std::uint32_t closed;              // 68: atomic, 0 open, 1 closed
-  std::uint64_t lock_start;          // 72: atomic, start time of the lock holder
+  std::uint64_t lock_pid;            // 72: atomic, pid of the lock holder (messages)
   std::uint32_t receivers_waiting;   // 80: atomic, rendezvous: receivers blocked for an offer
   std::uint32_t closed_by;           // 84: atomic, pid of the process that closed it
   std::uint8_t reserved0[40];        // 88
@@ -49,16 +49,16 @@ struct ChannelLayout {
   std::uint64_t space_epoch;         // 320: atomic
   std::uint32_t space_sleepers;      // 328: atomic
   std::uint8_t reserved4[52];        // 332
-  std::uint64_t handoff;             // 384: atomic, phase | sequence << 4 | owner << 32 (§7.4 encoding)
-  std::uint64_t handoff_start;       // 392: atomic, start time of the offering process
-  std::uint32_t handoff_tag;         // 400: atomic, low half of `handoff` for which handoff_start was written
+  std::uint64_t handoff;             // 384: atomic, phase | sequence << 4 | owner key << 32 (§7.4 encoding)
+  std::uint64_t handoff_pid;         // 392: atomic, pid of the offering process (messages)
+  std::uint32_t handoff_tag;         // 400: atomic, owner key for which handoff_pid was written
   std::uint8_t reserved5[44];        // 404
 };
 static_assert(sizeof(ChannelLayout) == kChannelCellsOffset, "the cells start at 448 (spec §7.6)");
 static_assert(offsetof(ChannelLayout, lock) == 64,
               "the control line starts after the common header (spec §7.6)");
 static_assert(offsetof(ChannelLayout, closed) == 68, "spec §7.6");
-static_assert(offsetof(ChannelLayout, lock_start) == 72, "spec §7.6");
+static_assert(offsetof(ChannelLayout, lock_pid) == 72, "spec §7.6");
 static_assert(offsetof(ChannelLayout, receivers_waiting) == 80, "spec §7.6");
 static_assert(offsetof(ChannelLayout, closed_by) == 84, "spec §7.6");
 static_assert(offsetof(ChannelLayout, head) == 128 && offsetof(ChannelLayout, tail) == 192,
@@ -70,7 +70,7 @@ static_assert(offsetof(ChannelLayout, data_epoch) == 256 && offsetof(ChannelLayo
 static_assert(offsetof(ChannelLayout, space_epoch) == 320 && offsetof(ChannelLayout, space_sleepers) == 328,
               "spec §7.6");
 static_assert(offsetof(ChannelLayout, handoff) == 384, "spec §7.6");
-static_assert(offsetof(ChannelLayout, handoff_start) == 392, "spec §7.6");
+static_assert(offsetof(ChannelLayout, handoff_pid) == 392, "spec §7.6");
 static_assert(offsetof(ChannelLayout, handoff_tag) == 400, "spec §7.6");
 static_assert(offsetof(ChannelLayout, data_epoch) % 8 == 0 && offsetof(ChannelLayout, space_epoch) % 8 == 0 &&
                   offsetof(ChannelLayout, handoff) % 8 == 0,

@@ -47,10 +47,10 @@ struct SegmentHeader {
   std::uint32_t creator_pid;
   std::uint8_t reserved0[12];
   // Mutable bookkeeping, atomic (cache line 1).
-  std::uint32_t table_lock;
+  std::uint32_t table_lock;  // owner lock word (§3.2): holder key | waiters bit
   std::uint32_t table_count;
   std::uint64_t alloc_cursor;
-  std::uint64_t lock_holder_start;
+  std::uint64_t lock_holder_pid;  // pid of the table lock's holder, for messages
   std::uint64_t table_generation;
   std::uint32_t attach_overflow;
   std::uint8_t reserved1[28];
@@ -70,20 +70,23 @@ static_assert(offsetof(SegmentHeader, table_lock) == 64,
               "read-only fields do not share a line with the lock (spec §2)");
 static_assert(offsetof(SegmentHeader, table_count) == 68, "spec §2");
 static_assert(offsetof(SegmentHeader, alloc_cursor) == 72, "spec §2");
-static_assert(offsetof(SegmentHeader, lock_holder_start) == 80, "spec §2");
+static_assert(offsetof(SegmentHeader, lock_holder_pid) == 80, "spec §2");
 static_assert(offsetof(SegmentHeader, table_generation) == 88, "spec §2");
 static_assert(offsetof(SegmentHeader, attach_overflow) == 96, "spec §2");
 
 // ---------------------------------------------------------------- §4 attach slots
 inline constexpr std::size_t kAttachOffset = sizeof(SegmentHeader);
 
+/// owner = pid | key << 32, claimed with one 64-bit CAS, so a slot never
+/// names a pid without the key that judges its liveness (§4.1).
 struct AttachSlot {
-  std::uint32_t pid;  // atomic
-  std::uint32_t reserved;
-  std::uint64_t start_time;  // atomic
+  std::uint64_t owner;       // atomic: pid (low half) | owner key << 32; 0 = free
+  std::uint64_t start_time;  // atomic: /proc start time of that pid, for tools (0 = not written)
 };
 static_assert(sizeof(AttachSlot) == 16, "spec §4");
 static_assert(offsetof(AttachSlot, start_time) == 8, "spec §4");
+constexpr std::uint32_t attach_pid(std::uint64_t owner) noexcept { return static_cast<std::uint32_t>(owner); }
+constexpr std::uint32_t attach_key(std::uint64_t owner) noexcept { return static_cast<std::uint32_t>(owner >> 32); }
 
 // ---------------------------------------------------------------- §3 name table
 enum class EntryState : std::uint32_t { kFree = 0, kReserved = 1, kReady = 2 };

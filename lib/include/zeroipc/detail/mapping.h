@@ -26,8 +26,11 @@ struct Geometry {
 
 class Mapping {
  public:
-  Mapping(std::string name, std::byte* base, std::uint64_t size) noexcept
-      : name_(std::move(name)), base_(base), size_(size) {}
+  /// Takes ownership of the mapping [base, base + size) and of `fd`, the
+  /// segment's file, which stays open while the mapping lives: this
+  /// process's liveness lock is held through it (liveness.h).
+  Mapping(std::string name, std::byte* base, std::uint64_t size, int fd) noexcept
+      : name_(std::move(name)), base_(base), size_(size), fd_(fd) {}
   ~Mapping();
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
@@ -35,6 +38,8 @@ class Mapping {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] std::byte* base() const noexcept { return base_; }
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+  /// The segment's file (open while the mapping lives).
+  [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] SegmentHeader& header() const noexcept {
     return *reinterpret_cast<SegmentHeader*>(base_);
   }
@@ -53,7 +58,8 @@ class Mapping {
     return offset <= size_ && length <= size_ - offset;
   }
 
-  /// Claims an attach slot for this process (spec §4); idempotent.
+  /// Takes this process's liveness lock (spec §4.1) and claims an attach
+  /// slot (§4); idempotent.
   void attach() noexcept;
 
  private:
@@ -62,8 +68,11 @@ class Mapping {
   std::string name_;
   std::byte* base_;
   std::uint64_t size_;
+  int fd_;
   Geometry geometry_;
   int attach_slot_ = -1;
+  std::uint64_t attach_owner_ = 0;  // what this process wrote into its attach slot
+  bool registered_ = false;
 };
 
 }  // namespace zeroipc::detail

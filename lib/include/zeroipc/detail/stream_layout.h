@@ -3,7 +3,7 @@
 //
 //   0     common header (§6), kind 10; kind-specific bytes: subscriber_slots,
 //         overflow, origin (StreamConfig below)
-//   64    line 1, written once at creation: the producer (pid, start time);
+//   64    line 1, written once at creation: the producer (pid, owner key, start time);
 //         then end_reason and high_water, written rarely
 //   128   line 2, the producer's hot word: published = count << 1 | closed,
 //         the number of readers asleep on it, and sleep_at (the newest
@@ -55,8 +55,8 @@ struct StreamConfig {
 static_assert(sizeof(StreamConfig) == 32, "the config fills the 32 kind-specific bytes of §6");
 
 struct SubscriberSlot {
-  std::uint64_t state;       // +0 atomic: pid << 32 | sequence << 2 | phase
-  std::uint64_t start_time;  // +8 atomic: the owner's start time, written before it goes active
+  std::uint64_t state;       // +0 atomic: owner key << 32 | sequence << 2 | phase
+  std::uint64_t pid;         // +8 atomic: the owner's pid (messages, tools), written before it goes active
   std::uint64_t cursor;      // +16 atomic: next position the owner reads
   std::uint64_t missed;      // +24 atomic: items the owner lost to drop_oldest
   std::uint8_t reserved[32];
@@ -68,8 +68,8 @@ struct StreamLayout {
   StructHeader header;               // 0
   // line 1: written once at creation (producer), then rarely
   std::uint32_t producer_pid;        // 64: the one process that emits (creator / operator's process)
-  std::uint32_t reserved0;           // 68
-  std::uint64_t producer_start;      // 72: its start time (§4)
+  std::uint32_t producer_key;        // 68: its owner key (§4.1): what judges it alive
+  std::uint64_t producer_start;      // 72: its start time (§4), for tools
   std::uint32_t end_reason;          // 80 atomic: EndReason; set once, before `closed`
   std::uint32_t high_water;          // 84 atomic: slots [0, high_water) have been used
   std::uint8_t reserved1[40];        // 88
@@ -89,7 +89,7 @@ struct StreamLayout {
 static_assert(sizeof(StreamLayout) == kRingOffset, "the ring starts at 4352 (spec §7.5)");
 static_assert(offsetof(StreamLayout, producer_pid) == kProducerOffset,
               "the producer line starts after the common header (spec §7.5)");
-static_assert(offsetof(StreamLayout, producer_start) == 72, "spec §7.5");
+static_assert(offsetof(StreamLayout, producer_key) == 68 && offsetof(StreamLayout, producer_start) == 72, "spec §7.5");
 static_assert(offsetof(StreamLayout, end_reason) == 80, "spec §7.5");
 static_assert(offsetof(StreamLayout, high_water) == 84, "spec §7.5");
 static_assert(offsetof(StreamLayout, published) == kPublishedOffset,
@@ -101,7 +101,7 @@ static_assert(offsetof(StreamLayout, resume_at) == kBackpressureOffset,
 static_assert(offsetof(StreamLayout, epoch) == 200, "spec §7.5");
 static_assert(offsetof(StreamLayout, producer_sleepers) == 204, "spec §7.5");
 static_assert(offsetof(StreamLayout, slots) == kSlotsOffset, "spec §7.5");
-static_assert(offsetof(SubscriberSlot, start_time) == 8 && offsetof(SubscriberSlot, cursor) == 16 &&
+static_assert(offsetof(SubscriberSlot, pid) == 8 && offsetof(SubscriberSlot, cursor) == 16 &&
                   offsetof(SubscriberSlot, missed) == 24,
               "spec §7.5 subscriber slot");
 static_assert(kIsLayout<StreamLayout> && kIsLayout<StreamConfig>,
@@ -135,15 +135,15 @@ constexpr bool closed_in(std::uint64_t published) noexcept { return (published &
 constexpr std::uint64_t writing(std::uint64_t position) noexcept { return 2 * position + 1; }
 constexpr std::uint64_t holding(std::uint64_t position) noexcept { return 2 * position + 2; }
 
-// Subscriber slot state: pid << 32 | sequence (30 bits) << 2 | phase.
+// Subscriber slot state: owner key << 32 | sequence (30 bits) << 2 | phase.
 namespace slot {
 inline constexpr unsigned kFree = 0, kJoining = 1, kActive = 2;  // phase 3 is never written
 constexpr unsigned phase(std::uint64_t s) noexcept { return static_cast<unsigned>(s & 3u); }
 constexpr std::uint32_t owner(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s >> 32); }
 /// The state after a transition from `s`: sequence + 1, so every change differs.
-constexpr std::uint64_t next(std::uint64_t s, unsigned ph, std::uint32_t pid) noexcept {
+constexpr std::uint64_t next(std::uint64_t s, unsigned ph, std::uint32_t key) noexcept {
   const std::uint64_t seq = ((s >> 2) + 1) & 0x3FFFFFFFu;
-  return std::uint64_t{pid} << 32 | seq << 2 | ph;
+  return std::uint64_t{key} << 32 | seq << 2 | ph;
 }
 }  // namespace slot
 

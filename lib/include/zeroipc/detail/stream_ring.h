@@ -68,6 +68,7 @@
 #include "zeroipc/detail/wait.h"
 #include "zeroipc/error.h"
 #include "zeroipc/future.h"  // store_words, load_words, codata_where
+#include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc {
@@ -130,8 +131,7 @@ class StreamCore {
       : mapping_(std::move(mapping)), base_(opened.base), l_(reinterpret_cast<StreamLayout*>(base_)),
         name_(name), where_(codata_where(*mapping_, "stream", name_)), created_(opened.created),
         capacity_(opened.capacity), slots_(l_, capacity_, &where_) {
-    StructHeader h{};
-    std::memcpy(&h, base_, sizeof h);  // a private copy: checked once, then trusted
+    const StructHeader& h = opened.header;  // the copy open_structure() checked: never re-read
     StreamConfig c{};
     std::memcpy(&c, h.kind_specific, sizeof c);
     element_size_ = h.element_size;
@@ -144,10 +144,12 @@ class StreamCore {
     }
     overflow_ = static_cast<Overflow>(c.overflow);
     origin_ = static_cast<Origin>(c.origin);
-    producer_pid_ = l_->producer_pid;
-    producer_start_ = l_->producer_start;
-    if (producer_pid_ == 0 || producer_pid_ > INT_MAX) {
-      throw CorruptSegment(where() + ": producer pid " + std::to_string(producer_pid_) + " is not a pid");
+    // Written once before the stream was published; copied once here.
+    producer_pid_ = atomic_of(l_->producer_pid).load(std::memory_order_relaxed);
+    producer_key_ = atomic_of(l_->producer_key).load(std::memory_order_relaxed);
+    if (producer_key_ == 0 || producer_key_ > kOwnerKeyMask) {
+      throw CorruptSegment(where() + ": producer key " + std::to_string(producer_key_) +
+                           " is not an owner key (expected 1..2^31 - 1)");
     }
     if (overflow_ == Overflow::drop_oldest) limit_ = ~std::uint64_t{0};
   }
@@ -163,6 +165,7 @@ class StreamCore {
     std::memcpy(base + offsetof(StructHeader, kind_specific), &c, sizeof c);
     auto* l = reinterpret_cast<StreamLayout*>(base);
     l->producer_pid = static_cast<std::uint32_t>(current_pid());
+    l->producer_key = self_key();
     l->producer_start = self_start_time();
   }
 
@@ -192,7 +195,7 @@ class StreamCore {
     return static_cast<EndReason>(r);
   }
   [[nodiscard]] bool is_producer() const noexcept {
-    return producer_pid_ == static_cast<std::uint32_t>(current_pid()) && producer_start_ == self_start_time();
+    return producer_key_ == self_key();
   }
 
   // ------------------------------------------------------------------ producer
@@ -258,7 +261,7 @@ class StreamCore {
 
   /// Claims a slot and starts reading at the current count (new items only).
   Reader join() {
-    const auto me = static_cast<std::uint32_t>(current_pid());
+    const std::uint32_t me = self_key();
     for (;;) {
       Reader r;
       std::uint64_t joining = 0;
@@ -268,7 +271,7 @@ class StreamCore {
       }
       SubscriberSlot& s = l_->slots[r.index];
       slots_.raise_high_water(r.index);  // (J1)
-      atomic_of(s.start_time).store(self_start_time(), std::memory_order_release);
+      atomic_of(s.pid).store(static_cast<std::uint64_t>(current_pid()), std::memory_order_release);
       atomic_of(s.missed).store(0, std::memory_order_relaxed);
       atomic_of(s.cursor).store(count_of(atomic_of(l_->published).load(std::memory_order_seq_cst)),
                                 std::memory_order_seq_cst);
@@ -290,7 +293,7 @@ class StreamCore {
   void leave(Reader& r) noexcept {
     if (!r.joined) return;
     r.joined = false;
-    if (slot::owner(r.claim) != static_cast<std::uint32_t>(current_pid())) return;  // a forked copy
+    if (slot::owner(r.claim) != self_key()) return;  // a forked copy
     std::uint64_t expected = r.claim;
     atomic_of(l_->slots[r.index].state)
         .compare_exchange_strong(expected, slot::next(r.claim, slot::kFree, 0), std::memory_order_seq_cst);
@@ -454,8 +457,8 @@ class StreamCore {
 
   static bool probe_producer(const void* self, pid_t* who) noexcept {
     const auto* core = static_cast<const StreamCore*>(self);
-    *who = static_cast<pid_t>(core->producer_pid_);
-    return !process_alive(static_cast<pid_t>(core->producer_pid_), core->producer_start_) && !core->ended();
+    *who = static_cast<pid_t>(core->producer_pid_ <= INT_MAX ? core->producer_pid_ : 0);
+    return !owner_alive(core->base_, core->producer_key_) && !core->ended();
   }
 
   [[noreturn]] void throw_closed() const {
@@ -481,8 +484,8 @@ class StreamCore {
   std::uint64_t stride_ = 0;
   Overflow overflow_ = Overflow::block;
   Origin origin_ = Origin::emit;
-  std::uint32_t producer_pid_ = 0;
-  std::uint64_t producer_start_ = 0;
+  std::uint32_t producer_pid_ = 0;  // for messages
+  std::uint32_t producer_key_ = 0;  // what judges the producer alive
   std::uint64_t limit_ = 0;    // producer: positions below this need no scan (stream_layout.h)
   std::uint64_t woke_at_ = 0;  // producer: `published` after which it last woke the readers (A2)
 };

@@ -4,8 +4,9 @@
 // release of dead subscribers that hold it back. Used by stream_ring.h,
 // which numbers the memory-ordering pairs ((S1), (B4), (J1)).
 //
-// Slot state: pid << 32 | sequence << 2 | phase (0 free, 1 joining,
-// 2 active). Every change is a CAS that adds 1 to the sequence.
+// Slot state: owner key << 32 | sequence << 2 | phase (0 free, 1 joining,
+// 2 active). Every change is a CAS that adds 1 to the sequence; the key is
+// the claimant's identity (liveness.h), published by the claim itself.
 //   free(s)                 --join: CAS-->  joining(s+1, me)
 //   joining|active(s, dead)  --join finding no free slot: CAS--> joining(s+1, me)
 //   joining(s, me)          --CAS-->        active(s+1, me)   (after start_time, cursor)
@@ -23,7 +24,7 @@
 #include "zeroipc/detail/stream_layout.h"
 #include "zeroipc/detail/wait.h"
 #include "zeroipc/error.h"
-#include "zeroipc/variants/detail/process.h"
+#include "zeroipc/variants/detail/liveness.h"
 
 namespace zeroipc::detail::stream {
 
@@ -47,15 +48,14 @@ class SlotTable {
     }
     return s;
   }
-  /// Is the owner of slot state `s` dead? Active: pid + start time; joining: pid alone
-  /// (its start time may still be the previous owner's).
+  /// Is the owner of slot state `s` dead?
   [[nodiscard]] bool owner_dead(std::uint32_t i, std::uint64_t s) const noexcept {
-    const std::uint32_t pid = slot::owner(s);
-    if (pid == 0 || pid > INT_MAX) return true;
-    const std::uint64_t start = slot::phase(s) == slot::kActive
-                                    ? atomic_of(l_->slots[i].start_time).load(std::memory_order_acquire)
-                                    : 0;
-    return !process_alive(static_cast<pid_t>(pid), start);
+    return !owner_alive(&l_->slots[i], slot::owner(s));
+  }
+  /// The pid slot `i`'s owner recorded (0 if not yet written).
+  [[nodiscard]] pid_t owner_pid(std::uint32_t i) const noexcept {
+    const std::uint64_t pid = atomic_of(l_->slots[i].pid).load(std::memory_order_acquire);
+    return pid <= INT_MAX ? static_cast<pid_t>(pid) : 0;
   }
 
   /// Takes a free slot (or, when none is free, a dead subscriber's) for
@@ -118,7 +118,7 @@ class SlotTable {
       const std::uint64_t c = atomic_of(l_->slots[i].cursor).load(std::memory_order_seq_cst);
       if (w - std::min(c, w) < capacity_ || !owner_dead(i, s)) continue;
       found = true;
-      *who = static_cast<pid_t>(slot::owner(s));
+      *who = owner_pid(i);
       if (release) {
         atomic_of(l_->slots[i].state).compare_exchange_strong(s, slot::next(s, slot::kFree, 0),
                                                               std::memory_order_seq_cst);

@@ -36,6 +36,11 @@ struct OpenedStructure {
   std::byte* base = nullptr;  // the structure's common header
   std::uint64_t capacity = 0;
   bool created = false;
+  /// The private copy of the common header that was checked. Code that needs
+  /// a header field (element size, kind-specific bytes) reads it here, never
+  /// again from the segment: a peer may rewrite the shared bytes after the
+  /// check (SPECIFICATION.md §5: read once, check, use the copy).
+  StructHeader header{};
 };
 
 /// Creates `name` with `capacity` elements (calling `init_body` on the zeroed

@@ -20,8 +20,8 @@
 //   A thread publishes the ring index it is about to use, then re-reads the
 //   head (or tail) to validate. The process that moves `head_ring` past a
 //   drained ring marks it RETIRED and recycles it (back to the free list)
-//   once no live thread's hazard names it. A slot's owner is (pid, process
-//   start time, tid), so a killed process's hazards are recognised as dead
+//   once no live thread's hazard names it. A slot's owner is (owner key of
+//   the process, tid) (detail/liveness.h), so a killed process's hazards are recognised as dead
 //   and never block recycling for good.
 //
 // Progress: lock-free. A ring index is always obtained without waiting; an
@@ -37,10 +37,10 @@
 //   128  u64 ring_pool    free rings: tag << 32 | (ring index + 1)
 //   192  u64 node_pool    free data nodes: tag << 32 | node id
 //   256  u64 start        first position of every ring (initial_position mod 2^62)
-//   320  slots[kSlots], 64 bytes each: u32 pid, u32 tid, u64 start_time, u64 hazard (ring + 1)
+//   320  slots[kSlots], 64 bytes each: u32 owner key, u32 tid, u64 pid (messages), u64 hazard (ring + 1)
 //   kRingsOffset: rings[ring_count], ring_bytes(capacity) each:
 //          0   u32 pool_next (free list link), 4 u32 state, 8 u32 next (ring + 1, 0 = none),
-//          12  u32 owner_pid, 16 u64 owner_start      (state ALLOC only)
+//          12  u32 owner key, 16 u64 owner pid (messages)   (state ALLOC only)
 //          64  u64 head
 //          128 u64 tail        bit 63: closed
 //          192 cells[R]: u64 word (bit 63: unsafe, bits 0..62: index), u64 value (node id, 0 = empty)
@@ -74,9 +74,9 @@
 //     until the ring is recycled.
 //   pop, after the CAS2, before freeing the node: the element dies with the
 //     consumer (in flight); the node is leaked.
-//   any, holding a hazard: that ring is recycled once the pid is seen dead.
+//   any, holding a hazard: that ring is recycled once the process is seen dead.
 //   between taking a fresh ring and linking it: the ring is recycled once
-//     the owner is seen dead (state ALLOC + owner pid); between marking it
+//     the owner is seen dead (state ALLOC + owner key); between marking it
 //     LINKED and the linking CAS (two instructions): one ring leaked.
 // Nobody waits for another process at any step: the survivors never wedge.
 #pragma once
@@ -100,6 +100,7 @@
 #include <utility>
 
 #include "zeroipc/variants/detail/cpu_relax.h"
+#include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/detail/tagged_list.h"
@@ -147,7 +148,7 @@ inline std::uint64_t next_handle_id() noexcept {
 
 struct SlotCacheEntry {
   std::uint64_t handle = 0;
-  pid_t pid = 0;
+  std::uint32_t key = 0;
   std::uint32_t slot = 0;
 };
 /// The hazard slots this thread holds, for the last few queue handles it used.
@@ -203,8 +204,8 @@ struct lcrq {
 
     std::atomic_ref<std::uint32_t> state() const noexcept { return u32(4); }
     std::atomic_ref<std::uint32_t> next() const noexcept { return u32(8); }
-    std::atomic_ref<std::uint32_t> owner_pid() const noexcept { return u32(12); }
-    std::atomic_ref<std::uint64_t> owner_start() const noexcept { return u64(16); }
+    std::atomic_ref<std::uint32_t> owner_key() const noexcept { return u32(12); }
+    std::atomic_ref<std::uint64_t> owner_pid() const noexcept { return u64(16); }
     std::atomic_ref<std::uint64_t> head() const noexcept { return u64(64); }
     std::atomic_ref<std::uint64_t> tail() const noexcept { return u64(128); }
 
@@ -386,12 +387,12 @@ struct lcrq {
 
     /// Gives back the hazard slots this handle's threads hold in this process.
     ~queue() {
-      const pid_t me = zeroipc::detail::current_pid();
+      const std::uint32_t me = zeroipc::detail::self_key();
       std::lock_guard lock(mutex_);
       for (const auto& [owner, slot] : claimed_) {
         if (owner.first != me) continue;  // inherited across fork(): the parent's
         slot_hazard(slot).store(0, std::memory_order_release);
-        slot_pid(slot).store(0, std::memory_order_release);
+        slot_key(slot).store(0, std::memory_order_release);
       }
       for (auto& e : lcrq_detail::slot_cache()) {
         if (e.handle == handle_) e = {};
@@ -435,7 +436,7 @@ struct lcrq {
     }
 
    private:
-    using Owner = std::pair<pid_t, pid_t>;  // (pid, tid)
+    using Owner = std::pair<std::uint32_t, pid_t>;  // (owner key, tid)
 
     bool enqueue(std::uint64_t node, std::uint32_t slot) {
       for (;;) {
@@ -514,8 +515,8 @@ struct lcrq {
         const std::uint32_t id = ring_pool_.take();
         if (id != 0 && id <= rings_) {
           Ring ring = ring_at(id - 1);
-          ring.owner_pid().store(static_cast<std::uint32_t>(zeroipc::detail::current_pid()), std::memory_order_relaxed);
-          ring.owner_start().store(zeroipc::detail::self_start_time(), std::memory_order_relaxed);
+          ring.owner_key().store(zeroipc::detail::self_key(), std::memory_order_relaxed);
+          ring.owner_pid().store(static_cast<std::uint64_t>(zeroipc::detail::current_pid()), std::memory_order_relaxed);
           ring.state().store(lcrq_detail::kAlloc, std::memory_order_seq_cst);
           ring.init(start_, node);
           return id;
@@ -532,8 +533,7 @@ struct lcrq {
         Ring ring = ring_at(r);
         std::uint32_t state = ring.state().load(std::memory_order_seq_cst);
         if (state == lcrq_detail::kAlloc &&
-            !zeroipc::detail::process_alive(static_cast<pid_t>(ring.owner_pid().load(std::memory_order_relaxed)),
-                                            ring.owner_start().load(std::memory_order_relaxed))) {
+            !zeroipc::detail::owner_alive(body_, ring.owner_key().load(std::memory_order_relaxed))) {
           ring.state().compare_exchange_strong(state, lcrq_detail::kRetired, std::memory_order_seq_cst);
         }
         try_recycle(r);
@@ -557,21 +557,21 @@ struct lcrq {
     // ---- hazard slots ----------------------------------------------------
 
     std::uint32_t my_slot() {
-      const pid_t me = zeroipc::detail::current_pid();
+      const std::uint32_t me = zeroipc::detail::self_key();
       for (const auto& e : lcrq_detail::slot_cache()) {
-        if (e.handle == handle_ && e.pid == me) return e.slot;
+        if (e.handle == handle_ && e.key == me) return e.slot;
       }
       return claim_slot(me);
     }
 
-    std::uint32_t claim_slot(pid_t me) {
+    std::uint32_t claim_slot(std::uint32_t me) {
       const pid_t tid = lcrq_detail::current_tid();
       std::lock_guard lock(mutex_);
       std::uint32_t slot = 0;
       // A thread that exited left its slot claimed under its tid; a new
       // thread with the same tid reuses it, unless it was taken over.
       if (auto it = claimed_.find(Owner{me, tid});
-          it != claimed_.end() && slot_pid(it->second).load(std::memory_order_seq_cst) == static_cast<std::uint32_t>(me) &&
+          it != claimed_.end() && slot_key(it->second).load(std::memory_order_seq_cst) == me &&
           slot_tid(it->second).load(std::memory_order_relaxed) == static_cast<std::uint32_t>(tid)) {
         slot = it->second;
       } else {
@@ -584,14 +584,14 @@ struct lcrq {
       return slot;
     }
 
-    std::uint32_t take_free_slot(pid_t me, pid_t tid) {
+    std::uint32_t take_free_slot(std::uint32_t me, pid_t tid) {
       for (int pass = 0; pass < 2; ++pass) {
         for (std::uint32_t s = 0; s < kSlots; ++s) {
-          std::uint32_t holder = slot_pid(s).load(std::memory_order_seq_cst);
+          std::uint32_t holder = slot_key(s).load(std::memory_order_seq_cst);
           if (holder != 0 && (pass == 0 || slot_owner_alive(s))) continue;
-          if (slot_pid(s).compare_exchange_strong(holder, static_cast<std::uint32_t>(me), std::memory_order_seq_cst)) {
+          if (slot_key(s).compare_exchange_strong(holder, me, std::memory_order_seq_cst)) {
             slot_tid(s).store(static_cast<std::uint32_t>(tid), std::memory_order_relaxed);
-            slot_start(s).store(zeroipc::detail::self_start_time(), std::memory_order_relaxed);
+            slot_pid(s).store(static_cast<std::uint64_t>(zeroipc::detail::current_pid()), std::memory_order_relaxed);
             slot_hazard(s).store(0, std::memory_order_seq_cst);
             return s;
           }
@@ -602,21 +602,20 @@ struct lcrq {
     }
 
     // Whether the thread that holds slot `s` still exists. A slot being
-    // claimed (tid or start time not yet written) counts as alive.
+    // claimed (tid not yet written) counts as alive.
     bool slot_owner_alive(std::uint32_t s) const noexcept {
-      const auto pid = static_cast<pid_t>(slot_pid(s).load(std::memory_order_seq_cst));
-      if (pid == 0) return false;
-      const auto tid = static_cast<pid_t>(slot_tid(s).load(std::memory_order_relaxed));
-      const std::uint64_t start = slot_start(s).load(std::memory_order_relaxed);
-      if (pid == zeroipc::detail::current_pid()) {
-        return tid == 0 || ::syscall(SYS_tgkill, pid, tid, 0) == 0;
+      const std::uint32_t key = slot_key(s).load(std::memory_order_seq_cst);
+      if (key == 0) return false;
+      if (key == zeroipc::detail::self_key()) {
+        const auto tid = static_cast<pid_t>(slot_tid(s).load(std::memory_order_relaxed));
+        return tid == 0 || ::syscall(SYS_tgkill, zeroipc::detail::current_pid(), tid, 0) == 0;
       }
-      return start == 0 || zeroipc::detail::process_alive(pid, start);
+      return zeroipc::detail::owner_alive(body_, key);
     }
 
-    std::atomic_ref<std::uint32_t> slot_pid(std::uint32_t s) const noexcept { return slot_u32(s, 0); }
+    std::atomic_ref<std::uint32_t> slot_key(std::uint32_t s) const noexcept { return slot_u32(s, 0); }
     std::atomic_ref<std::uint32_t> slot_tid(std::uint32_t s) const noexcept { return slot_u32(s, 4); }
-    std::atomic_ref<std::uint64_t> slot_start(std::uint32_t s) const noexcept { return slot_u64(s, 8); }
+    std::atomic_ref<std::uint64_t> slot_pid(std::uint32_t s) const noexcept { return slot_u64(s, 8); }
     std::atomic_ref<std::uint64_t> slot_hazard(std::uint32_t s) const noexcept { return slot_u64(s, 16); }
     std::atomic_ref<std::uint32_t> slot_u32(std::uint32_t s, std::size_t off) const noexcept {
       return std::atomic_ref<std::uint32_t>(

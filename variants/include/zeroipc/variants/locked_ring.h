@@ -3,17 +3,17 @@
 //
 // Progress: blocking. A process preempted while holding the lock stops
 // everyone until it runs again. A process killed holding it is detected (the
-// lock word holds its pid; see detail/pid_lock.h) and the lock taken over.
+// lock word holds its owner key; see detail/owner_lock.h) and the lock taken over.
 //
 // Layout (offsets from the start of the body; SPECIFICATION.md §7.2.5):
 //
-//   0    u32 lock            0 free, else holder pid | 0x80000000 if waiters
-//   8    u64 holder_start    start time of the holder
+//   0    u32 lock            0 free, else holder key | 0x80000000 if waiters
+//   8    u64 holder_pid      pid of the holder (messages and tools only)
 //   64   u64 head            next position to pop   } written only under
 //   72   u64 tail            next position to push  } the lock
 //   128  slots[capacity], element_size bytes each, slot = pos & (capacity - 1)
 //
-// Memory ordering: the lock's acquire/release (pid_lock.h (L1)/(L2)) orders
+// Memory ordering: the lock's acquire/release (owner_lock.h (L1)/(L2)) orders
 // everything; head and tail are atomic only so that size_approx() can read
 // them without the lock.
 //
@@ -22,7 +22,7 @@
 // the operation did not happen (a popped element was not yet returned, so
 // the next consumer gets it). Killed after it: the operation is complete
 // (a popped element dies with the consumer: the in-flight element). Either
-// way the next process takes the lock over after at most one 20 ms slice.
+// way the next process takes the lock over after at most one 20 ms check.
 #pragma once
 
 #include <atomic>
@@ -33,7 +33,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "zeroipc/variants/detail/pid_lock.h"
+#include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
 namespace zeroipc::variants {
@@ -63,7 +63,7 @@ struct locked_ring {
    public:
     queue(std::byte* body, std::uint64_t capacity) noexcept
         : lock_(*reinterpret_cast<std::uint32_t*>(body)),
-          holder_start_(*reinterpret_cast<std::uint64_t*>(body + 8)),
+          holder_pid_(*reinterpret_cast<std::uint64_t*>(body + 8)),
           head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
           tail_(*reinterpret_cast<std::uint64_t*>(body + 72)),
           slots_(body + 128),
@@ -101,16 +101,16 @@ struct locked_ring {
       explicit Guard(queue& q) noexcept : q_(q) {
         // A live holder is waited for however long it takes (this is the
         // blocking baseline); a dead one is taken over.
-        while (zeroipc::detail::pid_lock_acquire(q_.lock_, q_.holder_start_, std::chrono::hours(1))
-                   .outcome == zeroipc::detail::PidLockResult::kTimedOut) {
+        while (zeroipc::detail::owner_lock_acquire(q_.lock_, q_.holder_pid_, std::chrono::hours(1))
+                   .outcome == zeroipc::detail::OwnerLockResult::kTimedOut) {
         }
       }
-      ~Guard() { zeroipc::detail::pid_lock_release(q_.lock_, q_.holder_start_); }
+      ~Guard() { zeroipc::detail::owner_lock_release(q_.lock_, q_.holder_pid_); }
       queue& q_;
     };
 
     std::uint32_t& lock_;
-    std::uint64_t& holder_start_;
+    std::uint64_t& holder_pid_;
     std::atomic_ref<std::uint64_t> head_;
     std::atomic_ref<std::uint64_t> tail_;
     std::byte* slots_;

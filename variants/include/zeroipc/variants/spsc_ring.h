@@ -5,14 +5,17 @@
 // Progress: wait-free for both sides (no loops, no CAS). Exactly one
 // producer process and one consumer process: the roles are claimed in the
 // segment on first use and a second live process claiming one is refused
-// (the Queue wrapper throws). A dead holder's role is taken over.
+// (the Queue wrapper throws). A dead holder's role is taken over. A role is
+// held by the process's owner key: a child forked with a handle in hand has
+// a new key, and its first push (or pop) claims the role anew: refused while
+// the parent holds it.
 //
 // Layout (offsets from the start of the body; SPECIFICATION.md §7.2.4):
 //
 //   0    u64 tail            (own cache line) written by the producer only
 //   64   u64 head            (own cache line) written by the consumer only
-//   128  producer role: u32 pid, u32 reserved, u64 start time
-//   144  consumer role: u32 pid, u32 reserved, u64 start time
+//   128  producer role: u32 owner key, u32 pid, u64 reserved (detail/role.h)
+//   144  consumer role: u32 owner key, u32 pid, u64 reserved
 //   192  slots[capacity], element_size bytes each, slot = pos & (capacity - 1)
 //
 // Each side keeps a private copy of the other side's index and reads the

@@ -1,9 +1,10 @@
-// zeroipc/variants/detail/process.h — is a process alive, and which process is it.
+// zeroipc/variants/detail/process.h — this process's pid (cached) and start
+// time, for the informational fields of owner records (messages, tools).
 //
-// A pid alone is not an identity: pids are reused, and a killed child stays a
-// zombie (kill(pid, 0) succeeds) until its parent reaps it. We identify a
-// process by (pid, start time), the start time being field 22 of
-// /proc/<pid>/stat (clock ticks since boot), and treat zombies as dead.
+// Neither judges whether an owner lives: pids are reused and mean nothing in
+// another pid namespace, and /proc shows a live process whose main thread
+// called pthread_exit as a zombie. Liveness is the kernel's answer to a file
+// lock: see liveness.h.
 #pragma once
 
 #include <atomic>
@@ -95,20 +96,6 @@ inline std::uint64_t self_start_time() noexcept {
     cached_pid.store(me, std::memory_order_release);
   }
   return cached.load(std::memory_order_relaxed);
-}
-
-inline bool process_alive(pid_t pid, std::uint64_t start_time = 0) noexcept {
-  if (pid <= 0) return false;
-  process_detail::ProcStat st;
-  if (!process_detail::read_proc_stat(pid, st)) {
-    // No /proc entry: gone (ESRCH). If /proc is unreadable for another reason,
-    // fall back to kill(pid, 0), which cannot see zombies but is never wrong
-    // about a process that exists.
-    if (::kill(pid, 0) == 0) return true;
-    return errno == EPERM;
-  }
-  if (st.state == 'Z' || st.state == 'X') return false;
-  return start_time == 0 || st.start_time == start_time;
 }
 
 }  // namespace zeroipc::detail

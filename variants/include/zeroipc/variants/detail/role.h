@@ -1,17 +1,21 @@
 // zeroipc/variants/detail/role.h — a role (producer, consumer) that one
-// process at a time may hold, recorded as (pid, start time) in shared memory.
+// process at a time may hold, recorded in shared memory by its owner key
+// (liveness.h).
 //
-//   +0 u32 pid (0 = nobody)   +4 u32 reserved   +8 u64 start time of that pid
+//   +0 u32 key (atomic; 0 = nobody)   +4 u32 pid (for messages)   +8 u64 reserved (0)
 //
-// Claiming: CAS 0 -> pid; a role held by a dead process (gone, zombie, or a
-// reused pid) is taken over with CAS dead_pid -> pid. Several handles in one
-// process share the role (the pid is the same).
+// Claiming: CAS 0 -> key; a role whose holder is dead is taken over with
+// CAS dead_key -> key. The role belongs to the process, not to a handle:
+// every handle of that process shares it. A forked child has a new key, so
+// it does not inherit its parent's role: it must claim it, and is refused
+// while the parent lives.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <unistd.h>
 
+#include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc::variants::detail {
@@ -20,34 +24,33 @@ enum class Role { kProducer, kConsumer };
 
 struct RoleClaim {
   bool ok;
-  pid_t holder;  // when !ok: the live process holding the role
+  pid_t holder;  // when !ok: the pid of the live process holding the role (0 if not recorded)
+  std::uint32_t key;  // when ok: the key the role is held under (this process's)
 };
 
 inline RoleClaim claim_role(std::byte* role) noexcept {
-  std::atomic_ref<std::uint32_t> pid(*reinterpret_cast<std::uint32_t*>(role));
-  std::atomic_ref<std::uint64_t> start(*reinterpret_cast<std::uint64_t*>(role + 8));
-  const auto me = static_cast<std::uint32_t>(zeroipc::detail::current_pid());
+  std::atomic_ref<std::uint32_t> key(*reinterpret_cast<std::uint32_t*>(role));
+  std::atomic_ref<std::uint32_t> pid(*reinterpret_cast<std::uint32_t*>(role + 4));
+  const std::uint32_t me = zeroipc::detail::self_key();
   for (;;) {
-    std::uint32_t seen = pid.load(std::memory_order_acquire);
-    if (seen == me) return {true, 0};
-    if (seen != 0 && zeroipc::detail::process_alive(static_cast<pid_t>(seen),
-                                                    start.load(std::memory_order_relaxed))) {
-      return {false, static_cast<pid_t>(seen)};
+    std::uint32_t seen = key.load(std::memory_order_acquire);
+    if (seen == me) return {true, 0, me};
+    if (seen != 0 && zeroipc::detail::owner_alive(role, seen)) {
+      return {false, static_cast<pid_t>(pid.load(std::memory_order_relaxed)), 0};
     }
-    if (pid.compare_exchange_strong(seen, me, std::memory_order_acq_rel)) {
-      start.store(zeroipc::detail::self_start_time(), std::memory_order_relaxed);
-      return {true, 0};
+    if (key.compare_exchange_strong(seen, me, std::memory_order_acq_rel)) {
+      pid.store(static_cast<std::uint32_t>(zeroipc::detail::current_pid()), std::memory_order_relaxed);
+      return {true, 0, me};
     }
   }
 }
 
 inline void release_role(std::byte* role) noexcept {
-  std::atomic_ref<std::uint32_t> pid(*reinterpret_cast<std::uint32_t*>(role));
-  auto me = static_cast<std::uint32_t>(zeroipc::detail::current_pid());
-  if (pid.load(std::memory_order_relaxed) == me) {
-    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(role + 8))
-        .store(0, std::memory_order_relaxed);
-    pid.compare_exchange_strong(me, 0, std::memory_order_release);
+  std::atomic_ref<std::uint32_t> key(*reinterpret_cast<std::uint32_t*>(role));
+  std::uint32_t me = zeroipc::detail::self_key();
+  if (key.load(std::memory_order_relaxed) == me) {
+    std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(role + 4)).store(0, std::memory_order_relaxed);
+    key.compare_exchange_strong(me, 0, std::memory_order_release);
   }
 }
 
