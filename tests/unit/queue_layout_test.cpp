@@ -9,6 +9,8 @@
 
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
+#include <zeroipc/variants/detail/liveness.h>
+#include <unistd.h>
 
 #include "raw_bytes.h"
 #include "test_support.h"
@@ -27,6 +29,9 @@ std::uint64_t u64(const Memory& m, std::size_t off) { return le(m.base(), kBody 
 std::uint32_t u32(const Memory& m, std::size_t off) { return static_cast<std::uint32_t>(le(m.base(), kBody + off, 4)); }
 
 constexpr std::uint64_t kStart = 1000;
+constexpr std::size_t kOpArea = 8256;  // §7.7: control line + 128 slots of 64 bytes
+
+std::uint32_t my_tid() { return static_cast<std::uint32_t>(::gettid()); }
 
 TEST(QueueLayout, VyukovBoundedPositionsAndSequences) {
   zeroipc::test::ScopedName name("qlayout");
@@ -43,27 +48,33 @@ TEST(QueueLayout, ScqRingsAndDataIndices) {
   zeroipc::test::ScopedName name("qlayout");
   Memory mem(name.str(), 1 << 20, 4);
   constexpr std::uint64_t n = 8, two_n = 16, ring = 192 + 16 * n;
+  constexpr std::size_t aq = kOpArea, fq = kOpArea + ring;
   Queue<std::uint64_t, zeroipc::variants::scq> q(mem, "q", n, QueueOptions{.initial_position = kStart});
-  EXPECT_EQ(static_cast<std::int64_t>(u64(mem, 0)), -1) << "§7.2.3 aq threshold -1 (empty)";
-  EXPECT_EQ(u64(mem, 64), kStart + two_n) << "§7.2.3 aq tail = s + 2n";
-  EXPECT_EQ(u64(mem, 128), kStart + two_n) << "§7.2.3 aq head = s + 2n";
-  EXPECT_EQ(u64(mem, ring + 0), 3 * n - 1) << "§7.2.3 fq threshold 3n - 1";
-  EXPECT_EQ(u64(mem, ring + 64), kStart + two_n + n) << "§7.2.3 fq tail = s + 2n + capacity";
-  EXPECT_EQ(u64(mem, ring + 128), kStart + two_n) << "§7.2.3 fq head = s + 2n";
+  EXPECT_EQ(static_cast<std::int64_t>(u64(mem, aq + 0)), -1) << "§7.2.3 aq threshold -1 (empty)";
+  EXPECT_EQ(u64(mem, aq + 64), kStart + two_n) << "§7.2.3 aq tail = s + 2n";
+  EXPECT_EQ(u64(mem, aq + 128), kStart + two_n) << "§7.2.3 aq head = s + 2n";
+  EXPECT_EQ(u64(mem, fq + 0), 3 * n - 1) << "§7.2.3 fq threshold 3n - 1";
+  EXPECT_EQ(u64(mem, fq + 64), kStart + two_n + n) << "§7.2.3 fq tail = s + 2n + capacity";
+  EXPECT_EQ(u64(mem, fq + 128), kStart + two_n) << "§7.2.3 fq head = s + 2n";
   // k + 1 = log2(2n) = 4: entry = cycle << 5 | safe << 4 | index; remap(i) = (i % 8) * 2 + i / 8.
   auto remap = [](std::uint64_t p) { const std::uint64_t i = p % 16; return (i % 8) * 2 + i / 8; };
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::uint64_t p = kStart + two_n + i;
-    EXPECT_EQ(u64(mem, ring + 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | i)
+    EXPECT_EQ(u64(mem, fq + 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | i)
         << "§7.2.3 fq holds free index " << i << " at position " << p;
   }
   const std::uint64_t p = kStart + two_n;
-  EXPECT_EQ(u64(mem, 192 + 8 * remap(p)), ((p / two_n - 1) << 5) | 1u << 4 | (two_n - 1))
+  EXPECT_EQ(u64(mem, aq + 192 + 8 * remap(p)), ((p / two_n - 1) << 5) | 1u << 4 | (two_n - 1))
       << "§7.2.3 an empty aq entry: previous lap's cycle, safe, index 2n - 1";
+  for (std::size_t off = 0; off < kOpArea; off += 8) {
+    EXPECT_EQ(u64(mem, off), 0u) << "§7.7 the thread slots and recovery control start zero, at " << off;
+  }
 
   ASSERT_TRUE(q.push(0xABCDEF));
-  EXPECT_EQ(u64(mem, 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | 0) << "aq now holds data index 0";
-  EXPECT_EQ(u64(mem, 2 * ring + 0), 0xABCDEFu) << "§7.2.3 data[0] at 2 * ring_bytes";
+  EXPECT_EQ(u64(mem, aq + 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | 0) << "aq now holds data index 0";
+  EXPECT_EQ(u64(mem, kOpArea + 2 * ring + 0), 0xABCDEFu) << "§7.2.3 data[0] at kOpArea + 2 * ring_bytes";
+  zeroipc::test::expect_op_area_after_my_operations(mem.base() + kBody, zeroipc::detail::self_key(), my_tid(),
+                                                    static_cast<std::uint32_t>(::getpid()));
 }
 
 TEST(QueueLayout, LcrqRingsNodesAndPools) {
@@ -71,7 +82,7 @@ TEST(QueueLayout, LcrqRingsNodesAndPools) {
   Memory mem(name.str(), 1 << 20, 4);
   using V = zeroipc::variants::lcrq;
   constexpr std::uint64_t n = 8, R = 8, K = n / R + 3, ring_bytes = 192 + 16 * R;
-  constexpr std::uint64_t rings_at = 320 + 64 * 128, nodes_at = rings_at + K * ring_bytes;
+  constexpr std::uint64_t rings_at = 320 + kOpArea, nodes_at = rings_at + K * ring_bytes;
   static_assert(V::kRingsOffset == rings_at && V::nodes_offset(n) == nodes_at && V::ring_count(n) == K);
   Queue<std::uint64_t, V> q(mem, "q", n, QueueOptions{.initial_position = kStart});
   EXPECT_EQ(u64(mem, 0), 0u) << "§7.2.2 head_ring = 0";
@@ -97,9 +108,8 @@ TEST(QueueLayout, LcrqRingsNodesAndPools) {
   EXPECT_EQ(u64(mem, nodes_at + 8), 0x1234567u) << "§7.2.2 node 1's element at nodes_at + 8";
   EXPECT_EQ(u64(mem, rings_at + 128), kStart + 1) << "ring 0 tail advanced";
   EXPECT_EQ(u64(mem, rings_at + 192 + 16 * (kStart % R) + 8), 1u) << "cell of position s holds node id 1";
-  for (std::uint32_t s = 0; s < 128; ++s) {
-    EXPECT_EQ(u64(mem, 320 + 64 * s + 16), 0u) << "no hazard left published after push, slot " << s;
-  }
+  zeroipc::test::expect_op_area_after_my_operations(mem.base() + kBody + 320, zeroipc::detail::self_key(), my_tid(),
+                                                    static_cast<std::uint32_t>(::getpid()));
 }
 
 TEST(QueueLayout, SpscAndLockedRingPositions) {

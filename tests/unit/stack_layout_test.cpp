@@ -10,6 +10,8 @@
 
 #include <zeroipc/memory.h>
 #include <zeroipc/stack.h>
+#include <zeroipc/variants/detail/liveness.h>
+#include <unistd.h>
 
 #include "raw_bytes.h"
 #include "test_support.h"
@@ -31,6 +33,14 @@ std::uint64_t u64(const Memory& m, std::size_t off) { return le(m.base(), kBody 
 std::uint32_t u32(const Memory& m, std::size_t off) { return static_cast<std::uint32_t>(le(m.base(), kBody + off, 4)); }
 
 constexpr std::uint64_t word(std::uint64_t tag, std::uint64_t index_plus_one) { return tag << 32 | index_plus_one; }
+
+constexpr std::size_t kOpArea = 8256;  // §7.7: control line + 128 slots of 64 bytes
+
+void expect_my_op_area(const Memory& mem, std::size_t at) {
+  zeroipc::test::expect_op_area_after_my_operations(mem.base() + kBody + at, zeroipc::detail::self_key(),
+                                                    static_cast<std::uint32_t>(::gettid()),
+                                                    static_cast<std::uint32_t>(::getpid()));
+}
 
 // §7.3.1's initial state of the lists and nodes starting at `nodes`.
 void expect_initial_lists(const Memory& mem, std::size_t nodes) {
@@ -62,10 +72,12 @@ TEST(StackLayout, TreiberTaggedListsNodesAndTags) {
   Memory mem(name.str(), 1 << 20, 4);
   using V = zeroipc::variants::treiber_tagged;
   Stack<std::uint64_t, V> s(mem, "s", kCapacity);
-  expect_header<V>(mem, 1, 128 + kCapacity * kStride);
-  expect_initial_lists(mem, 128);
+  constexpr std::size_t nodes = 128 + kOpArea;  // §7.3.1: the §7.7 area at 128, nodes after it
+  expect_header<V>(mem, 1, nodes + kCapacity * kStride);
+  expect_initial_lists(mem, nodes);
   ASSERT_TRUE(s.push(0xABCDEF));
-  expect_after_one_push(mem, 128, 0xABCDEF);
+  expect_after_one_push(mem, nodes, 0xABCDEF);
+  expect_my_op_area(mem, 128);
 }
 
 TEST(StackLayout, EliminationBackoffSlotsThenNodes) {
@@ -73,12 +85,14 @@ TEST(StackLayout, EliminationBackoffSlotsThenNodes) {
   Memory mem(name.str(), 1 << 20, 4);
   using V = zeroipc::variants::elimination_backoff;
   Stack<std::uint64_t, V> s(mem, "s", kCapacity);
-  expect_header<V>(mem, 2, 1152 + kCapacity * kStride);
-  expect_initial_lists(mem, 1152);
+  constexpr std::size_t nodes = 1152 + kOpArea;  // §7.3.2: the §7.7 area at 1152, nodes after it
+  expect_header<V>(mem, 2, nodes + kCapacity * kStride);
+  expect_initial_lists(mem, nodes);
   for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(u64(mem, 128 + 64 * i), 0u) << "§7.3.2 elimination slot " << i;
   ASSERT_TRUE(s.push(0xABCDEF));  // uncontended: straight onto the list, no slot touched
-  expect_after_one_push(mem, 1152, 0xABCDEF);
+  expect_after_one_push(mem, nodes, 0xABCDEF);
   for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(u64(mem, 128 + 64 * i), 0u) << "§7.3.2 elimination slot " << i;
+  expect_my_op_area(mem, 1152);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ class Array {
   static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>, "use Array<T>, not Array<const T>");
   static_assert(alignof(T) <= detail::kCacheLine,
                 "elements start on a 64-byte boundary (spec §7.1): alignof(T) must be <= 64");
+  static_assert(sizeof(T) <= 0xFFFFFFF0u, "element_size is a u32 in the common header (spec §6)");
 
  public:
   using value_type = T;
@@ -78,7 +79,7 @@ class Array {
   static detail::StructSpec spec() noexcept {
     detail::StructSpec s{};
     s.kind = detail::Kind::kArray;
-    s.element_size = sizeof(T);
+    s.element_size = static_cast<std::uint32_t>(sizeof(T));
     s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
     s.total_size = &total_size;
     s.type_name = "Array";

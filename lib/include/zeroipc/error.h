@@ -83,6 +83,13 @@ class ForeignSegment : public Error {
   using Error::Error;
 };
 
+/// A fixed limit of a structure is reached: a lock-free queue's or stack's
+/// 128 thread slots are all held by live threads.
+class LimitReached : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A bounded wait ran out (a lock held by a live process for too long, ...).
 class Timeout : public Error {
  public:

@@ -47,6 +47,7 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
+#include "zeroipc/detail/variant_errors.h"
 #include "zeroipc/memory.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/lcrq.h"
@@ -71,8 +72,10 @@ template <class T, class V = variants::default_queue>
 class Queue {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Queue<T> copies T's bytes between processes: T must be trivially copyable");
+  static_assert(sizeof(T) <= 0xFFFFFFF0u, "element_size is a u32 in the common header (spec §6)");
   using Impl = typename V::template queue<T>;
   static constexpr bool kHasRoles = requires(Impl& i) { i.claim_producer(); };
+  static constexpr bool kRecovers = requires(Impl& i) { i.recover(); };
 
  public:
   using value_type = T;
@@ -126,7 +129,7 @@ class Queue {
       // across fork() holds its parent's key, not this process's, and claims anew.
       if (producer_key_ != detail::self_key()) claim(variants::detail::Role::kProducer);
     }
-    return impl_->push(value);
+    return detail::translating_variant_errors(where(), [&] { return impl_->push(value); });
   }
 
   /// Removes the oldest element; nullopt when the queue is empty.
@@ -142,7 +145,22 @@ class Queue {
     if constexpr (kHasRoles) {
       if (consumer_key_ != detail::self_key()) claim(variants::detail::Role::kConsumer);
     }
-    return impl_->pop(out);
+    return detail::translating_variant_errors(where(), [&] { return impl_->pop(out); });
+  }
+
+  /// Gives back the capacity that killed processes held: the nodes or
+  /// indices a process took into an operation and never returned
+  /// (variants/detail/op_slots.h). Returns how many; 0 for the variants that
+  /// leak nothing (spsc_ring, locked_ring) or cannot be recovered
+  /// (vyukov_bounded wedges instead: see its header). A push that finds the
+  /// queue full while a dead process was in flight does this by itself.
+  /// Throws Timeout if live operations kept it from running for 5 s.
+  std::size_t recover() {
+    if constexpr (kRecovers) {
+      return static_cast<std::size_t>(detail::translating_variant_errors(where(), [&] { return impl_->recover(); }));
+    } else {
+      return 0;
+    }
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
@@ -157,7 +175,7 @@ class Queue {
     detail::StructSpec s{};
     s.kind = detail::Kind::kQueue;
     s.variant = V::kId;
-    s.element_size = sizeof(T);
+    s.element_size = static_cast<std::uint32_t>(sizeof(T));
     s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
     s.total_size = &total_size;
     s.type_name = "Queue";
@@ -175,6 +193,11 @@ class Queue {
         capacity_(static_cast<std::size_t>(opened.capacity)),
         name_(name),
         created_(opened.created) {}
+
+  std::string where() const {
+    return "zeroipc: segment '" + detail::printable(segment_) + "', queue '" + detail::printable(name_) + "' (" +
+           std::string(V::kName) + ")";
+  }
 
   static std::string max_capacity_text() {
     std::uint64_t max = variants::detail::kMaxRingCapacity;

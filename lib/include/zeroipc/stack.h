@@ -17,7 +17,9 @@
 #include "zeroipc/detail/dtype.h"
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/names.h"
+#include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/structure.h"
+#include "zeroipc/detail/variant_errors.h"
 #include "zeroipc/memory.h"
 #include "zeroipc/variants/elimination_backoff.h"
 #include "zeroipc/variants/treiber_tagged.h"
@@ -32,6 +34,7 @@ template <class T, class V = variants::default_stack>
 class Stack {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Stack<T> copies T's bytes between processes: T must be trivially copyable");
+  static_assert(sizeof(T) <= 0xFFFFFFF0u, "element_size is a u32 in the common header (spec §6)");
   using Impl = typename V::template stack<T>;
 
  public:
@@ -53,12 +56,23 @@ class Stack {
       : Stack(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
 
   /// Pushes `value`; false when the stack is full.
-  bool push(const T& value) { return impl_->push(value); }
+  bool push(const T& value) {
+    return detail::translating_variant_errors(where(), [&] { return impl_->push(value); });
+  }
   /// Pops the newest element; nullopt when the stack is empty.
   std::optional<T> pop() {
-    T out;
-    if (impl_->pop(out)) return out;
-    return std::nullopt;
+    T out{};
+    if (!detail::translating_variant_errors(where(), [&] { return impl_->pop(out); })) return std::nullopt;
+    return out;
+  }
+
+  /// Gives back the nodes that killed processes held (taken off one list,
+  /// never linked into the other: variants/detail/op_slots.h). Returns how
+  /// many. A push that finds the stack full while a dead process was in
+  /// flight does this by itself. Throws Timeout if live operations kept it
+  /// from running for 5 s.
+  std::size_t recover() {
+    return static_cast<std::size_t>(detail::translating_variant_errors(where(), [&] { return impl_->recover(); }));
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
@@ -69,7 +83,7 @@ class Stack {
     detail::StructSpec s{};
     s.kind = detail::Kind::kStack;
     s.variant = V::kId;
-    s.element_size = sizeof(T);
+    s.element_size = static_cast<std::uint32_t>(sizeof(T));
     s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
     s.total_size = &total_size;
     s.type_name = "Stack";
@@ -88,6 +102,11 @@ class Stack {
         name_(name),
         created_(opened.created) {}
 
+  std::string where() const {
+    return "zeroipc: segment '" + detail::printable(segment_) + "', stack '" + detail::printable(name_) + "' (" +
+           std::string(V::kName) + ")";
+  }
+
   static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
     if (V::body_size(capacity, sizeof(T)) == 0) {
       throw InvalidArgument("zeroipc: segment '" + detail::printable(mem.name()) + "', stack '" +
@@ -99,6 +118,7 @@ class Stack {
   }
 
   std::shared_ptr<detail::Mapping> mapping_;
+  std::string segment_ = mapping_ ? mapping_->name() : std::string();
   std::unique_ptr<Impl> impl_;
   std::size_t capacity_;
   std::string name_;

@@ -20,7 +20,8 @@
 //   128   slots[16], one u64 per cache line (slot i at 128 + 64 i):
 //           bits 63..34 tag, bits 33..32 state (0 EMPTY, 1 WAITING, 2 BUSY),
 //           bits 31..0 offer: node index + 1 for a push, 0xFFFFFFFF for a pop
-//   1152  nodes[capacity], stride align8(8 + element_size), as treiber_tagged
+//   1152  thread slots and recovery control, detail/op_slots.h (kOpAreaBytes = 8256)
+//   9408  nodes[capacity], stride align8(8 + element_size), as treiber_tagged
 //
 // Exchange on a slot (every successful CAS increments the tag):
 //   EMPTY   --CAS by A-->  WAITING(a)      A waits for a partner
@@ -45,6 +46,10 @@
 //   after a partner made the slot BUSY, before freeing it: the slot stays
 //     BUSY forever and is lost for elimination (others skip it); the stack
 //     keeps working through its CAS path.
+// A recovery (op_slots.h, as treiber_tagged) gives back every node that is
+// on no list (held by a dead push or pop, or offered in a slot by a dead
+// waiter: that push's element is dropped, as its in-flight element) and
+// empties every elimination slot.
 #pragma once
 
 #include <atomic>
@@ -55,6 +60,9 @@
 #include <type_traits>
 #include <unistd.h>
 
+#include "zeroipc/variants/detail/crash_hook.h"
+#include "zeroipc/variants/detail/failure.h"
+#include "zeroipc/variants/detail/op_slots.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/detail/tagged_list.h"
 
@@ -70,7 +78,9 @@ struct elimination_backoff {
   /// tests/unit/linearizability_test.cpp counts such histories.
   static constexpr bool kExactEmptyFull = false;
   static constexpr std::uint64_t kSlots = 16;
-  static constexpr std::uint64_t kNodesOffset = 128 + 64 * kSlots;
+  static constexpr std::uint64_t kOpsOffset = 128 + 64 * kSlots;
+  static constexpr std::uint64_t kNodesOffset = kOpsOffset + detail::kOpAreaBytes;
+  static_assert(kNodesOffset % 64 == 0, "nodes start on a cache line");
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
     return detail::node_stride(element_size);
@@ -98,22 +108,28 @@ struct elimination_backoff {
           top_(*reinterpret_cast<std::uint64_t*>(body), body + kNodesOffset, stride(sizeof(T)), capacity),
           free_(*reinterpret_cast<std::uint64_t*>(body + 64), body + kNodesOffset, stride(sizeof(T)),
                 capacity),
+          ops_(body + kOpsOffset),
           capacity_(capacity),
           rng_(static_cast<std::uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ull ^
                reinterpret_cast<std::uintptr_t>(this)) {}
 
-    bool push(const T& value) noexcept {
-      const std::uint32_t node = free_.take();
-      if (node == 0) return false;  // full
-      std::memcpy(top_.element(node), &value, sizeof(T));
-      for (;;) {
-        if (top_.try_link(node)) return true;
-        // Contended: try to hand the node straight to a pop. (1)
-        if (exchange(node) == kPopOffer) return true;
-      }
+    bool push(const T& value) {
+      return ops_.push(ops_.my_slot(handle_), [&] {
+        const std::uint32_t node = free_.take();
+        if (node == 0) return false;  // full, or a dead operation holds nodes (ops_.push recovers once)
+        detail::crash_point(detail::VariantCrashPoint::kPushHolding);
+        std::memcpy(top_.element(node), &value, sizeof(T));
+        for (;;) {
+          if (top_.try_link(node)) return true;
+          // Contended: try to hand the node straight to a pop. (1)
+          if (exchange(node) == kPopOffer) return true;
+        }
+      }, rebuild_fn());
     }
 
-    bool pop(T& out) noexcept {
+    bool pop(T& out) {
+      const std::uint32_t s = ops_.my_slot(handle_);
+      detail::OpScope op(ops_, s, rebuild_fn());
       for (;;) {
         bool contended = false;
         std::uint32_t node = top_.try_take(contended);
@@ -124,14 +140,31 @@ struct elimination_backoff {
           node = (got != kPopOffer && got != 0 && got <= capacity_) ? got : 0;
           if (node == 0) continue;
         }
+        detail::crash_point(detail::VariantCrashPoint::kPopHolding);
         std::memcpy(&out, top_.element(node), sizeof(T));
         free_.link(node);
         return true;
       }
     }
 
+    /// Gives back the nodes that killed processes held (op_slots.h); how many.
+    std::uint64_t recover() { return ops_.recover_or_throw(rebuild_fn()); }
+
    private:
     static constexpr std::uint32_t kPopOffer = 0xFFFFFFFFu;
+
+    auto rebuild_fn() {
+      return [this] { return rebuild(); };
+    }
+    // With no operation in flight: the elimination slots are emptied and every
+    // node not on the stack goes back on the free list.
+    std::uint64_t rebuild() {
+      for (std::uint64_t i = 0; i < kSlots; ++i) {
+        std::atomic_ref<std::uint64_t> slot(*reinterpret_cast<std::uint64_t*>(body_ + 128 + 64 * i));
+        slot.store(make(slot.load(std::memory_order_relaxed), kEmpty, 0), std::memory_order_relaxed);
+      }
+      return detail::rebuild_free_list(top_, free_, capacity_, "stack");
+    }
     static constexpr std::uint64_t kEmpty = 0, kWaiting = 1, kBusy = 2;
     static constexpr int kPatience = 256;  // polls of a slot while waiting for a partner
 
@@ -180,8 +213,10 @@ struct elimination_backoff {
     std::byte* body_;
     detail::TaggedList top_;
     detail::TaggedList free_;
+    detail::OpSlots ops_;
     std::uint64_t capacity_;
     std::uint64_t rng_;
+    const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
 

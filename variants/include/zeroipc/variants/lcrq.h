@@ -16,13 +16,14 @@
 //   id. pop: dequeue an id, copy the element, free the node.
 // - The CRQs are preallocated (ring_count(capacity) of them) and linked by
 //   ring index, never by pointer. Free rings sit on a tagged free list.
-// - Reclamation: hazard pointers, one per thread, in slots in the structure.
-//   A thread publishes the ring index it is about to use, then re-reads the
-//   head (or tail) to validate. The process that moves `head_ring` past a
-//   drained ring marks it RETIRED and recycles it (back to the free list)
-//   once no live thread's hazard names it. A slot's owner is (owner key of
-//   the process, tid) (detail/liveness.h), so a killed process's hazards are recognised as dead
-//   and never block recycling for good.
+// - Reclamation: hazard pointers, one per thread, in the `aux` word of the
+//   thread's slot (detail/op_slots.h). A thread publishes the ring index it
+//   is about to use, then re-reads the head (or tail) to validate. The
+//   process that moves `head_ring` past a drained ring marks it RETIRED and
+//   recycles it (back to the free list) once no live thread's hazard names
+//   it. A slot's owner is (owner key of the process, tid) (detail/liveness.h),
+//   so a killed process's hazards are recognised as dead and never block
+//   recycling for good.
 //
 // Progress: lock-free. A ring index is always obtained without waiting; an
 // enqueuer that keeps failing closes its ring after kStarvation attempts and
@@ -37,8 +38,9 @@
 //   128  u64 ring_pool    free rings: tag << 32 | (ring index + 1)
 //   192  u64 node_pool    free data nodes: tag << 32 | node id
 //   256  u64 start        first position of every ring (initial_position mod 2^62)
-//   320  slots[kSlots], 64 bytes each: u32 owner key, u32 tid, u64 pid (messages), u64 hazard (ring + 1)
-//   kRingsOffset: rings[ring_count], ring_bytes(capacity) each:
+//   320  thread slots and recovery control, detail/op_slots.h (kOpAreaBytes);
+//        a slot's `aux` is its thread's hazard (ring index + 1, 0 = none)
+//   kRingsOffset = 8576: rings[ring_count], ring_bytes(capacity) each:
 //          0   u32 pool_next (free list link), 4 u32 state, 8 u32 next (ring + 1, 0 = none),
 //          12  u32 owner key, 16 u64 owner pid (messages)   (state ALLOC only)
 //          64  u64 head
@@ -79,6 +81,19 @@
 //     the owner is seen dead (state ALLOC + owner key); between marking it
 //     LINKED and the linking CAS (two instructions): one ring leaked.
 // Nobody waits for another process at any step: the survivors never wedge.
+// What a killed process held (data nodes, a ring being allocated or linked)
+// is given back by the next recovery (op_slots.h): with no operation in
+// flight, the nodes at the live positions of the rings on the list from
+// head_ring stay queued, every other node goes back on node_pool, and every
+// ring off the list back on ring_pool. A push that finds no free node while
+// a dead thread was in flight recovers by itself; Queue::recover() on demand.
+//
+// Bounds (a corrupt or hostile segment must not make an operation spin): a
+// ring's tail at most R + kOpSlots positions ahead of its head (an enqueuer
+// closes a ring at R); a cell that changes under a CAS2 at most
+// kMaxCasRetries times in one operation; an operation that has moved from
+// ring to ring kMaxHops(K) times without finishing checks that the list
+// from head_ring has no cycle. Anything else is a CorruptState.
 #pragma once
 
 #include <sys/syscall.h>
@@ -91,16 +106,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <map>
-#include <mutex>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "zeroipc/variants/detail/cpu_relax.h"
+#include "zeroipc/variants/detail/crash_hook.h"
+#include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/liveness.h"
+#include "zeroipc/variants/detail/op_slots.h"
 #include "zeroipc/variants/detail/process.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/detail/tagged_list.h"
@@ -138,25 +154,6 @@ constexpr std::int64_t distance(std::uint64_t a, std::uint64_t b) noexcept {
 
 enum RingState : std::uint32_t { kFree = 0, kAlloc = 1, kLinked = 2, kRetired = 3 };
 
-inline pid_t current_tid() noexcept { return static_cast<pid_t>(::syscall(SYS_gettid)); }
-
-/// Identity of a queue handle within this process, for the per-thread slot cache.
-inline std::uint64_t next_handle_id() noexcept {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
-struct SlotCacheEntry {
-  std::uint64_t handle = 0;
-  std::uint32_t key = 0;
-  std::uint32_t slot = 0;
-};
-/// The hazard slots this thread holds, for the last few queue handles it used.
-inline std::array<SlotCacheEntry, 4>& slot_cache() noexcept {
-  thread_local std::array<SlotCacheEntry, 4> cache{};
-  return cache;
-}
-
 }  // namespace lcrq_detail
 
 struct lcrq {
@@ -171,11 +168,15 @@ struct lcrq {
 
   static constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 31;  // node ids are 32-bit
   static constexpr std::uint64_t kMaxRingSize = 1024;
-  static constexpr std::uint32_t kSlots = 128;
   static constexpr unsigned kStarvation = 64;  // failed enqueue attempts before closing a ring
+  /// CAS2 failures on one cell within one operation after which it is corrupt.
+  static constexpr unsigned kMaxCasRetries = 1u << 16;
 
-  static constexpr std::uint64_t kSlotsOffset = 320;
-  static constexpr std::uint64_t kRingsOffset = kSlotsOffset + 64 * std::uint64_t{kSlots};
+  static constexpr std::uint64_t kOpsOffset = 320;
+  static constexpr std::uint64_t kRingsOffset = kOpsOffset + detail::kOpAreaBytes;
+  static_assert(kRingsOffset == 8576 && kRingsOffset % 64 == 0, "rings start on a cache line (spec §7.2.2)");
+  /// Moves from ring to ring within one operation after which the list is checked for a cycle.
+  static constexpr std::uint64_t kMaxHops(std::uint64_t rings) noexcept { return 4 * rings + detail::kOpSlots; }
 
   static constexpr std::uint64_t ring_size(std::uint64_t capacity) noexcept {
     return capacity < kMaxRingSize ? capacity : kMaxRingSize;
@@ -225,7 +226,7 @@ struct lcrq {
     }
 
     /// The paper's CRQ enqueue; false when the ring is (or gets) closed.
-    bool enqueue(std::uint64_t node) noexcept {
+    bool enqueue(std::uint64_t node) {
       using namespace lcrq_detail;
       for (unsigned attempt = 0;; ++attempt) {
         const std::uint64_t raw = tail().fetch_add(1, std::memory_order_seq_cst);
@@ -250,7 +251,7 @@ struct lcrq {
     }
 
     /// The paper's CRQ dequeue; a node id, or 0 when the ring is empty.
-    std::uint64_t dequeue() noexcept {
+    std::uint64_t dequeue() {
       using namespace lcrq_detail;
       // Empty without touching head: head >= tail read in that order means
       // every position below tail was taken by a dequeuer already. (Not in
@@ -263,7 +264,10 @@ struct lcrq {
         const std::uint64_t h = head().fetch_add(1, std::memory_order_seq_cst) & kMask;
         const std::uint64_t next_lap = (h + size_) & kMask;
         unsigned spins = 0;
-        for (;;) {
+        for (unsigned retries = 0;; ++retries) {
+          if (retries > kMaxCasRetries) {
+            throw CorruptState("an lcrq cell changed under " + std::to_string(kMaxCasRetries) + " CAS2 attempts");
+          }
           const std::uint64_t w = word(h).load(std::memory_order_seq_cst);  // (2)
           const std::uint64_t v = value(h).load(std::memory_order_seq_cst);
           const std::uint64_t idx = w & kMask;
@@ -292,6 +296,37 @@ struct lcrq {
           fix_state();
           return 0;
         }
+        check_lead(h, t);
+      }
+    }
+
+    /// A tail more than R + kOpSlots positions ahead of head is no ring's:
+    /// an enqueuer closes the ring at R, and each thread takes one more.
+    void check_lead(std::uint64_t h, std::uint64_t t) const {
+      const std::int64_t lead = lcrq_detail::distance(t, h);
+      if (lead > static_cast<std::int64_t>(size_ + detail::kOpSlots)) {
+        throw CorruptState("an lcrq ring's tail is " + std::to_string(lead) + " positions ahead of its head (at most " +
+                           std::to_string(size_ + detail::kOpSlots) + ")");
+      }
+    }
+
+    /// The node ids at the ring's live positions [head, tail): a cell counts
+    /// when it holds a value and its index is its position. Recovery only.
+    template <class F>
+    void for_each_live(F&& f) const {
+      using namespace lcrq_detail;
+      const std::uint64_t h = head().load(std::memory_order_acquire) & kMask;
+      const std::uint64_t t = tail().load(std::memory_order_acquire) & kMask;
+      if (!before(h, t)) return;
+      check_lead(h, t);
+      // The cells hold positions [h, h + R) at most: a tail further ahead
+      // only counts enqueuers that failed on a full ring.
+      const std::uint64_t lead = static_cast<std::uint64_t>(distance(t, h));
+      const std::uint64_t end = lead > size_ ? (h + size_) & kMask : t;
+      for (std::uint64_t p = h; p != end; p = (p + 1) & kMask) {
+        const std::uint64_t w = word(p).load(std::memory_order_acquire);
+        const std::uint64_t v = value(p).load(std::memory_order_acquire);
+        if (v != 0 && (w & kMask) == p) f(v);
       }
     }
 
@@ -380,41 +415,36 @@ struct lcrq {
           ring_pool_(*reinterpret_cast<std::uint64_t*>(body + 128), body + kRingsOffset, ring_bytes(capacity),
                      ring_count(capacity)),
           nodes_(*reinterpret_cast<std::uint64_t*>(body + 192), body + nodes_offset(capacity),
-                 detail::node_stride(sizeof(T)), capacity) {}
+                 detail::node_stride(sizeof(T)), capacity),
+          ops_(body + kOpsOffset) {}
 
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
 
-    /// Gives back the hazard slots this handle's threads hold in this process.
-    ~queue() {
-      const std::uint32_t me = zeroipc::detail::self_key();
-      std::lock_guard lock(mutex_);
-      for (const auto& [owner, slot] : claimed_) {
-        if (owner.first != me) continue;  // inherited across fork(): the parent's
-        slot_hazard(slot).store(0, std::memory_order_release);
-        slot_key(slot).store(0, std::memory_order_release);
-      }
-      for (auto& e : lcrq_detail::slot_cache()) {
-        if (e.handle == handle_) e = {};
-      }
-    }
-
     bool push(const T& value) {
-      const std::uint32_t slot = my_slot();      // may throw: before taking anything
-      const std::uint32_t node = nodes_.take();  // (4)
-      if (node == 0) return false;               // no free node: full
-      std::memcpy(nodes_.element(node), &value, sizeof(T));
-      const bool ok = enqueue(node, slot);
-      slot_hazard(slot).store(0, std::memory_order_release);
-      if (!ok) nodes_.link(node);  // every ring in use
-      return ok;
+      const std::uint32_t slot = ops_.my_slot(handle_);  // may throw: before taking anything
+      return ops_.push(slot, [&] {
+        const std::uint32_t node = nodes_.take();  // (4)
+        if (node == 0) return false;  // full, or a dead operation holds nodes (ops_.push recovers once)
+        detail::crash_point(detail::VariantCrashPoint::kPushHolding);
+        std::memcpy(nodes_.element(node), &value, sizeof(T));
+        const HazardClearer clear{ops_, slot};
+        if (enqueue(node, slot)) return true;
+        nodes_.link(node);  // every ring in use (a dead allocator's too: ops_.push recovers once)
+        return false;
+      }, rebuild_fn());
     }
 
     bool pop(T& out) {
-      const std::uint32_t slot = my_slot();
-      const std::uint64_t node = dequeue(slot);
-      slot_hazard(slot).store(0, std::memory_order_release);
+      const std::uint32_t slot = ops_.my_slot(handle_);
+      detail::OpScope op(ops_, slot, rebuild_fn());
+      std::uint64_t node = 0;
+      {
+        const HazardClearer clear{ops_, slot};
+        node = dequeue(slot);
+      }
       if (node == 0) return false;
+      detail::crash_point(detail::VariantCrashPoint::kPopHolding);
       const auto id = static_cast<std::uint32_t>(node);
       std::memcpy(&out, nodes_.element(id), sizeof(T));
       nodes_.link(id);  // (3)
@@ -435,19 +465,29 @@ struct lcrq {
       return n < capacity_ ? n : capacity_;
     }
 
+    /// Gives back the nodes and rings that killed processes held (op_slots.h); how many nodes.
+    std::uint64_t recover() { return ops_.recover_or_throw(rebuild_fn()); }
+
    private:
-    using Owner = std::pair<std::uint32_t, pid_t>;  // (owner key, tid)
+    // Withdraws this thread's hazard when the ring work of an operation is over.
+    struct HazardClearer {
+      detail::OpSlots& ops;
+      std::uint32_t slot;
+      ~HazardClearer() { ops.aux(slot).store(0, std::memory_order_release); }
+    };
 
     bool enqueue(std::uint64_t node, std::uint32_t slot) {
-      for (;;) {
-        const std::uint64_t r = protect(tail_ring_, slot);
-        if (r >= rings_) return false;  // corrupt segment: refuse, never index past the rings
+      for (std::uint64_t hops = 0;; ++hops) {
+        if (hops > kMaxHops(rings_)) {
+          check_list();
+          hops = 0;
+        }
+        const std::uint64_t r = ring_index(protect(tail_ring_, slot));
         Ring ring = ring_at(r);
         const std::uint32_t next = ring.next().load(std::memory_order_seq_cst);  // (6)
         if (next != 0) {  // the tail lags: help it along
-          if (next > rings_) return false;
           std::uint64_t expected = r;
-          tail_ring_.compare_exchange_strong(expected, next - 1, std::memory_order_seq_cst);
+          tail_ring_.compare_exchange_strong(expected, next_index(r, next), std::memory_order_seq_cst);
           continue;
         }
         if (ring.enqueue(node)) return true;
@@ -468,9 +508,12 @@ struct lcrq {
     }
 
     std::uint64_t dequeue(std::uint32_t slot) {
-      for (;;) {
-        const std::uint64_t r = protect(head_ring_, slot);
-        if (r >= rings_) return 0;
+      for (std::uint64_t hops = 0;; ++hops) {
+        if (hops > kMaxHops(rings_)) {
+          check_list();
+          hops = 0;
+        }
+        const std::uint64_t r = ring_index(protect(head_ring_, slot));
         Ring ring = ring_at(r);
         std::uint64_t node = ring.dequeue();
         if (node != 0) return checked(node);
@@ -480,28 +523,67 @@ struct lcrq {
         // before the ring closed, then move on.
         node = ring.dequeue();
         if (node != 0) return checked(node);
-        if (next > rings_) return 0;
+        const std::uint64_t successor = next_index(r, next);
         std::uint64_t expected = r;
-        tail_ring_.compare_exchange_strong(expected, next - 1, std::memory_order_seq_cst);  // tail never lags head
+        tail_ring_.compare_exchange_strong(expected, successor, std::memory_order_seq_cst);  // tail never lags head
         expected = r;
-        if (head_ring_.compare_exchange_strong(expected, next - 1, std::memory_order_seq_cst)) {  // (8)
-          slot_hazard(slot).store(0, std::memory_order_seq_cst);
+        if (head_ring_.compare_exchange_strong(expected, successor, std::memory_order_seq_cst)) {  // (8)
+          ops_.aux(slot).store(0, std::memory_order_seq_cst);
           ring.state().store(lcrq_detail::kRetired, std::memory_order_seq_cst);
           try_recycle(r);
         }
       }
     }
 
-    // A node id from a cell: one the segment could not have produced reads
-    // as "empty" instead of indexing past the node array.
-    std::uint64_t checked(std::uint64_t node) const noexcept { return node <= capacity_ ? node : 0; }
+    // ---- reads of ring and node indices from the segment, checked
+
+    std::uint64_t ring_index(std::uint64_t r) const {
+      if (r >= rings_) {
+        throw CorruptState("lcrq ring index " + std::to_string(r) + " is past the " + std::to_string(rings_) + " rings");
+      }
+      return r;
+    }
+    // The ring after `r`, from its `next` word: a ring of this queue, and never `r` itself.
+    std::uint64_t next_index(std::uint64_t r, std::uint32_t next) const {
+      if (next > rings_ || next - 1 == r) {
+        throw CorruptState("lcrq ring " + std::to_string(r) + " links to " +
+                           (next > rings_ ? "ring " + std::to_string(next - 1) + " of " + std::to_string(rings_)
+                                          : std::string("itself")));
+      }
+      return next - 1;
+    }
+    // A node id from a cell: one the segment could not have produced is a
+    // CorruptState, never an offset past the node array.
+    std::uint64_t checked(std::uint64_t node) const {
+      if (node > capacity_) {
+        throw CorruptState("lcrq node id " + std::to_string(node) + " is past the capacity " + std::to_string(capacity_));
+      }
+      return node;
+    }
+
+    // The list from head_ring, as ring indices: no index past the rings, no
+    // ring twice (a cycle). Walked by an operation that keeps moving without
+    // finishing, and by recovery.
+    std::vector<std::uint64_t> check_list() const {
+      std::vector<bool> seen(rings_, false);
+      std::vector<std::uint64_t> list;
+      std::uint64_t r = ring_index(head_ring_.load(std::memory_order_acquire));
+      for (;;) {
+        if (seen[r]) throw CorruptState("the lcrq ring list from head_ring meets ring " + std::to_string(r) + " twice");
+        seen[r] = true;
+        list.push_back(r);
+        const std::uint32_t next = ring_at(r).next().load(std::memory_order_acquire);
+        if (next == 0) return list;
+        r = next_index(r, next);
+      }
+    }
 
     // (7) Publishes the ring `where` names in this thread's hazard slot and
     // returns it once re-reading `where` confirms it is still there.
     std::uint64_t protect(std::atomic_ref<std::uint64_t> where, std::uint32_t slot) noexcept {
       std::uint64_t r = where.load(std::memory_order_seq_cst);
       for (;;) {
-        slot_hazard(slot).store(r + 1, std::memory_order_seq_cst);
+        ops_.aux(slot).store(r + 1, std::memory_order_seq_cst);
         const std::uint64_t again = where.load(std::memory_order_seq_cst);
         if (again == r) return r;
         r = again;
@@ -545,8 +627,8 @@ struct lcrq {
     void try_recycle(std::uint64_t r) {
       Ring ring = ring_at(r);
       if (ring.state().load(std::memory_order_seq_cst) != lcrq_detail::kRetired) return;
-      for (std::uint32_t s = 0; s < kSlots; ++s) {
-        if (slot_hazard(s).load(std::memory_order_seq_cst) == r + 1 && slot_owner_alive(s)) return;  // (8)
+      for (std::uint32_t s = 0; s < detail::kOpSlots; ++s) {
+        if (ops_.aux(s).load(std::memory_order_seq_cst) == r + 1 && ops_.slot_owner_alive(s)) return;  // (8)
       }
       std::uint32_t retired = lcrq_detail::kRetired;
       if (ring.state().compare_exchange_strong(retired, lcrq_detail::kFree, std::memory_order_seq_cst)) {
@@ -554,76 +636,37 @@ struct lcrq {
       }
     }
 
-    // ---- hazard slots ----------------------------------------------------
+    // ---- recovery (op_slots.h)
 
-    std::uint32_t my_slot() {
-      const std::uint32_t me = zeroipc::detail::self_key();
-      for (const auto& e : lcrq_detail::slot_cache()) {
-        if (e.handle == handle_ && e.key == me) return e.slot;
-      }
-      return claim_slot(me);
+    auto rebuild_fn() {
+      return [this] { return rebuild(); };
     }
-
-    std::uint32_t claim_slot(std::uint32_t me) {
-      const pid_t tid = lcrq_detail::current_tid();
-      std::lock_guard lock(mutex_);
-      std::uint32_t slot = 0;
-      // A thread that exited left its slot claimed under its tid; a new
-      // thread with the same tid reuses it, unless it was taken over.
-      if (auto it = claimed_.find(Owner{me, tid});
-          it != claimed_.end() && slot_key(it->second).load(std::memory_order_seq_cst) == me &&
-          slot_tid(it->second).load(std::memory_order_relaxed) == static_cast<std::uint32_t>(tid)) {
-        slot = it->second;
-      } else {
-        slot = take_free_slot(me, tid);
-        claimed_[Owner{me, tid}] = slot;
-      }
-      auto& cache = lcrq_detail::slot_cache();
-      std::rotate(cache.rbegin(), cache.rbegin() + 1, cache.rend());  // most recent first
-      cache[0] = {handle_, me, slot};
-      return slot;
-    }
-
-    std::uint32_t take_free_slot(std::uint32_t me, pid_t tid) {
-      for (int pass = 0; pass < 2; ++pass) {
-        for (std::uint32_t s = 0; s < kSlots; ++s) {
-          std::uint32_t holder = slot_key(s).load(std::memory_order_seq_cst);
-          if (holder != 0 && (pass == 0 || slot_owner_alive(s))) continue;
-          if (slot_key(s).compare_exchange_strong(holder, me, std::memory_order_seq_cst)) {
-            slot_tid(s).store(static_cast<std::uint32_t>(tid), std::memory_order_relaxed);
-            slot_pid(s).store(static_cast<std::uint64_t>(zeroipc::detail::current_pid()), std::memory_order_relaxed);
-            slot_hazard(s).store(0, std::memory_order_seq_cst);
-            return s;
+    // With no operation in flight: the nodes at the live positions of the
+    // rings on the list stay queued; every other node goes back on
+    // node_pool and every ring off the list on ring_pool. The rings on the
+    // list are not written (but a lagging tail_ring is moved onto it), so a
+    // recovery cut short by a kill is simply done again. Returns how many
+    // nodes were neither queued nor free.
+    std::uint64_t rebuild() {
+      const std::vector<std::uint64_t> list = check_list();
+      std::vector<bool> on_list(rings_, false);
+      for (std::uint64_t r : list) on_list[r] = true;
+      std::vector<bool> queued(capacity_, false);
+      for (std::uint64_t r : list) {
+        ring_at(r).for_each_live([&](std::uint64_t node) {
+          if (queued[checked(node) - 1]) {
+            throw CorruptState("lcrq node " + std::to_string(node) + " is queued twice");
           }
-        }
+          queued[node - 1] = true;
+        });
       }
-      throw std::runtime_error("zeroipc: lcrq: all " + std::to_string(kSlots) +
-                               " hazard slots are held by live threads (one per thread using the queue)");
-    }
-
-    // Whether the thread that holds slot `s` still exists. A slot being
-    // claimed (tid not yet written) counts as alive.
-    bool slot_owner_alive(std::uint32_t s) const noexcept {
-      const std::uint32_t key = slot_key(s).load(std::memory_order_seq_cst);
-      if (key == 0) return false;
-      if (key == zeroipc::detail::self_key()) {
-        const auto tid = static_cast<pid_t>(slot_tid(s).load(std::memory_order_relaxed));
-        return tid == 0 || ::syscall(SYS_tgkill, zeroipc::detail::current_pid(), tid, 0) == 0;
+      const std::uint64_t tail = tail_ring_.load(std::memory_order_relaxed);
+      if (tail >= rings_ || !on_list[tail]) tail_ring_.store(list.back(), std::memory_order_relaxed);
+      for (std::uint64_t r = 0; r < rings_; ++r) {
+        if (!on_list[r]) ring_at(r).state().store(lcrq_detail::kFree, std::memory_order_relaxed);
       }
-      return zeroipc::detail::owner_alive(body_, key);
-    }
-
-    std::atomic_ref<std::uint32_t> slot_key(std::uint32_t s) const noexcept { return slot_u32(s, 0); }
-    std::atomic_ref<std::uint32_t> slot_tid(std::uint32_t s) const noexcept { return slot_u32(s, 4); }
-    std::atomic_ref<std::uint64_t> slot_pid(std::uint32_t s) const noexcept { return slot_u64(s, 8); }
-    std::atomic_ref<std::uint64_t> slot_hazard(std::uint32_t s) const noexcept { return slot_u64(s, 16); }
-    std::atomic_ref<std::uint32_t> slot_u32(std::uint32_t s, std::size_t off) const noexcept {
-      return std::atomic_ref<std::uint32_t>(
-          *reinterpret_cast<std::uint32_t*>(body_ + kSlotsOffset + 64 * std::uint64_t{s} + off));
-    }
-    std::atomic_ref<std::uint64_t> slot_u64(std::uint32_t s, std::size_t off) const noexcept {
-      return std::atomic_ref<std::uint64_t>(
-          *reinterpret_cast<std::uint64_t*>(body_ + kSlotsOffset + 64 * std::uint64_t{s} + off));
+      ring_pool_.rebuild_from_unmarked(on_list);
+      return detail::rebuild_free_list_except(nodes_, queued);
     }
 
     Ring ring_at(std::uint64_t r) const noexcept { return Ring(body_ + kRingsOffset + r * ring_bytes_, ring_size_); }
@@ -638,9 +681,8 @@ struct lcrq {
     std::atomic_ref<std::uint64_t> tail_ring_;
     detail::TaggedList ring_pool_;
     detail::TaggedList nodes_;
-    const std::uint64_t handle_ = lcrq_detail::next_handle_id();
-    std::mutex mutex_;
-    std::map<Owner, std::uint32_t> claimed_;
+    detail::OpSlots ops_;
+    const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
 

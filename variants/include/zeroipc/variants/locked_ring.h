@@ -30,9 +30,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
@@ -69,19 +71,19 @@ struct locked_ring {
           slots_(body + 128),
           capacity_(capacity) {}
 
-    bool push(const T& value) noexcept {
+    bool push(const T& value) {
       Guard g(*this);
       const std::uint64_t t = tail_.load(std::memory_order_relaxed);
-      if (t - head_.load(std::memory_order_relaxed) == capacity_) return false;
+      if (checked_fill(head_.load(std::memory_order_relaxed), t) == capacity_) return false;
       std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
       tail_.store(t + 1, std::memory_order_relaxed);
       return true;
     }
 
-    bool pop(T& out) noexcept {
+    bool pop(T& out) {
       Guard g(*this);
       const std::uint64_t h = head_.load(std::memory_order_relaxed);
-      if (h == tail_.load(std::memory_order_relaxed)) return false;
+      if (checked_fill(h, tail_.load(std::memory_order_relaxed)) == 0) return false;
       std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
       head_.store(h + 1, std::memory_order_relaxed);
       return true;
@@ -97,6 +99,16 @@ struct locked_ring {
     }
 
    private:
+    // Elements between head and tail, read under the lock: more than the
+    // capacity (or head past tail) is no state a holder ever leaves.
+    std::uint64_t checked_fill(std::uint64_t head, std::uint64_t tail) const {
+      if (tail - head > capacity_) {
+        throw CorruptState("locked_ring head " + std::to_string(head) + " and tail " + std::to_string(tail) +
+                           " are not 0.." + std::to_string(capacity_) + " apart");
+      }
+      return tail - head;
+    }
+
     struct Guard {
       explicit Guard(queue& q) noexcept : q_(q) {
         // A live holder is waited for however long it takes (this is the

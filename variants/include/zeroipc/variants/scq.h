@@ -12,7 +12,7 @@
 // makes a dequeue on an empty ring give up after 3n - 1 failed attempts
 // instead of livelocking against enqueuers.
 //
-// Progress: lock-free.
+// Progress: lock-free (except while a recovery runs: see below).
 //
 // Layout of one ring, `ring_bytes(n)` bytes (offsets within the ring):
 //   0    i64 threshold  (own cache line)
@@ -25,8 +25,9 @@
 // remap(i) spreads consecutive positions over cache lines (8 entries per
 // line): remap(i) = (i mod 8) * (2n / 8) + i / 8 when 2n >= 8.
 //
-// Body of the queue (SPECIFICATION.md §7.2.3): aq ring at 0, fq ring at
-// ring_bytes(n), data[n] (element_size each) at 2 * ring_bytes(n).
+// Body of the queue (SPECIFICATION.md §7.2.3): thread slots and recovery
+// control at 0 (detail/op_slots.h, kOpAreaBytes), aq ring at kOpAreaBytes,
+// fq ring after it, data[n] (element_size each) after both rings.
 //
 // Memory-ordering pairs (all RMWs on entries, head, tail and threshold are
 // seq_cst, as in the paper's proof; these are the data-carrying pairs):
@@ -36,18 +37,32 @@
 //   (3) pop reads data[i] before fq.enqueue(i) publishes i as free, which
 //       pairs with (4) fq.dequeue in a later push: that push overwrites
 //       data[i] only after the pop read it.
+//   Every operation runs inside its thread slot (op_slots.h (D1)-(D5)).
+//
+// Bounds (a corrupt or hostile segment must not make an operation spin):
+//   threshold is never above 3n - 1; a value above is a CorruptState. An
+//   enqueue that finds no usable entry in kMaxAttempts(n) attempts while
+//   head stood still, or a dequeue that finds tail more than kMaxLead(n)
+//   positions ahead of head, or an entry that changes under a CAS more than
+//   kMaxCasRetries times, is a CorruptState: a well-formed ring with at most
+//   kOpSlots threads in it never comes near these (module comment of
+//   op_slots.h: every thread holds a slot).
 //
 // What a kill costs:
 //   push, after fq.dequeue, before aq.enqueue publishes: the element was in
-//     flight (not pushed); its index is leaked: capacity drops by one.
+//     flight (not pushed); its index is held by nobody.
 //   pop, after aq.dequeue's FAA on head but before consuming the entry: a
 //     later dequeuer of the next cycle marks the entry unsafe and passes it:
-//     the element (in flight) is lost and its index leaked.
+//     the element (in flight) is lost and its index held by nobody.
 //   pop, after consuming, before fq.enqueue: the element dies with the
-//     consumer (in flight); its index is leaked.
+//     consumer (in flight); its index is held by nobody.
 //   An enqueuer killed after its FAA on tail leaves a skipped position that
 //     dequeuers step over. Nobody ever waits for a dead process: the
-//     survivors never wedge. Each kill can cost one slot of capacity.
+//     survivors never wedge.
+//   An index held by nobody is given back by the next recovery (op_slots.h):
+//   the queue is made quiescent, aq keeps its live entries as they are (its
+//   stale ones are emptied), and fq is rebuilt from every other index. A push that finds the queue full while a dead thread was in
+//   flight recovers by itself; Queue::recover() does it on demand.
 #pragma once
 
 #include <atomic>
@@ -55,10 +70,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "zeroipc/variants/detail/cpu_relax.h"
+#include "zeroipc/variants/detail/crash_hook.h"
+#include "zeroipc/variants/detail/failure.h"
+#include "zeroipc/variants/detail/op_slots.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
 namespace zeroipc::variants {
@@ -75,10 +95,20 @@ struct scq {
   static constexpr bool kExactEmptyFull = false;
 
   static constexpr std::uint64_t ring_bytes(std::uint64_t n) noexcept { return 192 + 2 * n * 8; }
+  static constexpr std::uint64_t kAqOffset = detail::kOpAreaBytes;
+  static constexpr std::uint64_t fq_offset(std::uint64_t n) noexcept { return kAqOffset + ring_bytes(n); }
+  static constexpr std::uint64_t data_offset(std::uint64_t n) noexcept { return kAqOffset + 2 * ring_bytes(n); }
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(capacity, element_size, 2 * ring_bytes(capacity));
+    return detail::mul_add_or_zero(capacity, element_size, data_offset(capacity));
   }
+
+  /// Failed enqueue attempts, with head standing still, after which a ring is corrupt.
+  static constexpr std::uint64_t kMaxAttempts(std::uint64_t n) noexcept { return 8 * n + 4 * detail::kOpSlots; }
+  /// How far tail may be ahead of head in a well-formed ring.
+  static constexpr std::uint64_t kMaxLead(std::uint64_t n) noexcept { return 2 * n * (detail::kOpSlots + 2); }
+  /// CAS failures on one entry within one operation after which it is corrupt.
+  static constexpr unsigned kMaxCasRetries = 1u << 16;
 
   /// One SCQ ring of indices 0..n-1.
   class Ring {
@@ -95,33 +125,29 @@ struct scq {
 
     /// Initial state: empty (first position `start`), or holding 0..n-1.
     void init(std::uint64_t start, bool full) noexcept {
+      std::vector<std::uint64_t> all;
+      if (full) {
+        all.reserve(n_);
+        for (std::uint64_t i = 0; i < n_; ++i) all.push_back(i);
+      }
       // Positions start one lap in, so that every entry's cycle (one lap
       // back) is below the first enqueue's.
-      const std::uint64_t first = start + size_;
-      for (std::uint64_t i = 0; i < size_; ++i) {
-        const std::uint64_t p = first - size_ + i;  // the lap before `first`
-        entries_[remap(p)] = pack(cycle(p), true, bottom_);
-      }
-      std::uint64_t tail = first;
-      if (full) {
-        for (std::uint64_t i = 0; i < n_; ++i) entries_[remap(first + i)] = pack(cycle(first + i), true, i);
-        tail = first + n_;
-      }
-      head_.store(first, std::memory_order_relaxed);
-      tail_.store(tail, std::memory_order_relaxed);
-      threshold_.store(full ? static_cast<std::int64_t>(3 * n_ - 1) : -1, std::memory_order_relaxed);
+      reset(start + size_, all);
     }
 
-    void enqueue(std::uint64_t index) noexcept {
+    void enqueue(std::uint64_t index) {
+      std::uint64_t attempts = 0;
+      std::uint64_t head_seen = head_.load(std::memory_order_relaxed);
       for (;;) {
         const std::uint64_t t = tail_.fetch_add(1, std::memory_order_seq_cst);
         std::atomic_ref<std::uint64_t> entry(entries_[remap(t)]);
         std::uint64_t e = entry.load(std::memory_order_seq_cst);
-        for (;;) {
+        for (unsigned retries = 0;; ++retries) {
           if (cycle_before(cycle_of(e), cycle(t)) && index_of(e) == bottom_ &&
               (safe_of(e) || !after(head_.load(std::memory_order_seq_cst), t))) {
             if (!entry.compare_exchange_weak(e, pack(cycle(t), true, index), std::memory_order_seq_cst)) {
-              continue;  // (1)/(3): publishes index; e reloaded
+              if (retries < kMaxCasRetries) continue;  // (1)/(3): publishes index; e reloaded
+              throw CorruptState("an scq entry changed under " + std::to_string(kMaxCasRetries) + " CAS attempts");
             }
             const auto full_threshold = static_cast<std::int64_t>(3 * n_ - 1);
             if (threshold_.load(std::memory_order_seq_cst) != full_threshold) {
@@ -131,18 +157,28 @@ struct scq {
           }
           break;  // entry not usable: take the next position
         }
+        // Attempts fail only while others make progress: dequeuers move head.
+        if (++attempts > kMaxAttempts(n_)) {
+          const std::uint64_t h = head_.load(std::memory_order_relaxed);
+          if (h == head_seen) {
+            throw CorruptState("an scq enqueue found no usable entry in " + std::to_string(attempts) +
+                               " positions while head stood at " + std::to_string(h));
+          }
+          head_seen = h;
+          attempts = 0;
+        }
       }
     }
 
     /// An index, or -1 when the ring is empty.
-    std::int64_t dequeue() noexcept {
-      if (threshold_.load(std::memory_order_seq_cst) < 0) return -1;
+    std::int64_t dequeue() {
+      if (load_threshold() < 0) return -1;
       for (;;) {
         const std::uint64_t h = head_.fetch_add(1, std::memory_order_seq_cst);
         std::atomic_ref<std::uint64_t> entry(entries_[remap(h)]);
         std::uint64_t e = entry.load(std::memory_order_seq_cst);
         unsigned spins = 0;
-        for (;;) {
+        for (unsigned retries = 0;; ++retries) {
           if (cycle_of(e) == cycle_field(cycle(h))) {
             entry.fetch_or(bottom_, std::memory_order_seq_cst);  // (2)/(4): consume
             return static_cast<std::int64_t>(index_of(e));
@@ -159,7 +195,10 @@ struct scq {
           std::uint64_t next = pack(cycle_of(e), false, index_of(e));
           if (index_of(e) == bottom_) next = pack(cycle_field(cycle(h)), safe_of(e), bottom_);
           if (cycle_before(cycle_of(e), cycle(h))) {
-            if (!entry.compare_exchange_weak(e, next, std::memory_order_seq_cst)) continue;
+            if (!entry.compare_exchange_weak(e, next, std::memory_order_seq_cst)) {
+              if (retries < kMaxCasRetries) continue;
+              throw CorruptState("an scq entry changed under " + std::to_string(kMaxCasRetries) + " CAS attempts");
+            }
           }
           break;
         }
@@ -169,14 +208,100 @@ struct scq {
           threshold_.fetch_sub(1, std::memory_order_seq_cst);
           return -1;
         }
-        if (threshold_.fetch_sub(1, std::memory_order_seq_cst) <= 0) return -1;
+        if (t - h > kMaxLead(n_)) {
+          throw CorruptState("scq tail " + std::to_string(t) + " is " + std::to_string(t - h) +
+                             " positions ahead of head (at most " + std::to_string(kMaxLead(n_)) + ")");
+        }
+        if (checked_threshold(threshold_.fetch_sub(1, std::memory_order_seq_cst)) <= 0) return -1;
       }
     }
 
     [[nodiscard]] std::uint64_t tail() const noexcept { return tail_.load(std::memory_order_relaxed); }
     [[nodiscard]] std::uint64_t head() const noexcept { return head_.load(std::memory_order_relaxed); }
 
+    // ---- recovery (op_slots.h): only while no operation is in flight
+
+    /// The indices at the ring's live positions [head, tail), in order: an
+    /// entry counts when its cycle is its position's and it holds an index.
+    /// Marks them in `seen` and, if given, their entries in `entries`;
+    /// strict: an index past n, or one seen twice, is a CorruptState
+    /// (lenient: skipped, for a ring about to be rebuilt).
+    std::vector<std::uint64_t> live(std::vector<bool>& seen, bool strict,
+                                    std::vector<bool>* entries = nullptr) const {
+      std::vector<std::uint64_t> out;
+      const std::uint64_t h = head();
+      const std::uint64_t t = tail();
+      if (!after(t, h)) return out;
+      if (t - h > kMaxLead(n_)) {
+        if (!strict) return out;
+        throw CorruptState("scq tail is " + std::to_string(t - h) + " positions ahead of head");
+      }
+      // Entries hold positions [h, h + 2n) at most: a tail further ahead
+      // only counts enqueuers that failed on unusable entries.
+      const std::uint64_t end = t - h > size_ ? h + size_ : t;
+      for (std::uint64_t p = h; p != end; ++p) {
+        const std::uint64_t e = std::atomic_ref<std::uint64_t>(entries_[remap(p)]).load(std::memory_order_acquire);
+        if (cycle_of(e) != cycle_field(cycle(p)) || index_of(e) == bottom_) continue;
+        const std::uint64_t i = index_of(e);
+        if (i >= n_ || seen[i]) {
+          if (!strict) continue;
+          throw CorruptState("scq index " + std::to_string(i) + (i >= n_ ? " is past the capacity" : " is queued twice"));
+        }
+        seen[i] = true;
+        if (entries != nullptr) (*entries)[remap(p)] = true;
+        out.push_back(i);
+      }
+      return out;
+    }
+
+    /// Empties every entry that holds an index but is not live (marked in
+    /// `live_entries` by live()): what a dead dequeuer left behind, or an
+    /// entry a dequeuer marked unsafe and passed. Live entries, head and
+    /// tail are not touched (what they say stays true if this is cut short),
+    /// except that a tail overtaken by dequeuers is moved up to head.
+    void clear_stale(const std::vector<bool>& live_entries) noexcept {
+      for (std::uint64_t i = 0; i < size_; ++i) {
+        std::atomic_ref<std::uint64_t> entry(entries_[i]);
+        const std::uint64_t e = entry.load(std::memory_order_relaxed);
+        if (live_entries[i] || index_of(e) == bottom_) continue;
+        entry.store(pack(cycle_of(e), true, bottom_), std::memory_order_relaxed);
+      }
+      const std::uint64_t h = head();
+      if (after(h, tail())) tail_.store(h, std::memory_order_relaxed);
+      if (after(tail(), head())) threshold_.store(static_cast<std::int64_t>(3 * n_ - 1), std::memory_order_release);
+    }
+
+    /// Rewrites the ring to hold exactly `indices`, in order, from a fresh lap.
+    void reset(std::uint64_t first, const std::vector<std::uint64_t>& indices) noexcept {
+      for (std::uint64_t i = 0; i < size_; ++i) {
+        const std::uint64_t p = first - size_ + i;  // the lap before `first`
+        std::atomic_ref<std::uint64_t>(entries_[remap(p)]).store(pack(cycle(p), true, bottom_), std::memory_order_relaxed);
+      }
+      for (std::uint64_t k = 0; k < indices.size(); ++k) {
+        std::atomic_ref<std::uint64_t>(entries_[remap(first + k)])
+            .store(pack(cycle(first + k), true, indices[k]), std::memory_order_relaxed);
+      }
+      head_.store(first, std::memory_order_relaxed);
+      tail_.store(first + indices.size(), std::memory_order_relaxed);
+      threshold_.store(indices.empty() ? -1 : static_cast<std::int64_t>(3 * n_ - 1), std::memory_order_release);
+    }
+
+    /// A position a lap past both head and tail: where a rebuilt ring starts.
+    [[nodiscard]] std::uint64_t fresh_lap() const noexcept {
+      const std::uint64_t h = head();
+      const std::uint64_t t = tail();
+      return (after(t, h) ? t : h) + size_;
+    }
+
    private:
+    std::int64_t load_threshold() const { return checked_threshold(threshold_.load(std::memory_order_seq_cst)); }
+    std::int64_t checked_threshold(std::int64_t v) const {
+      if (v > static_cast<std::int64_t>(3 * n_ - 1)) {
+        throw CorruptState("scq threshold " + std::to_string(v) + " is above 3n - 1 = " + std::to_string(3 * n_ - 1));
+      }
+      return v;
+    }
+
     // Moves tail up to `head` when dequeuers overtook it (the paper's catchup).
     void catchup(std::uint64_t t, std::uint64_t h) noexcept {
       while (!tail_.compare_exchange_weak(t, h, std::memory_order_seq_cst)) {
@@ -219,8 +344,8 @@ struct scq {
   };
 
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t, std::uint64_t start) noexcept {
-    Ring(body, capacity).init(start, false);                        // aq: empty
-    Ring(body + ring_bytes(capacity), capacity).init(start, true);  // fq: every index free
+    Ring(body + kAqOffset, capacity).init(start, false);           // aq: empty
+    Ring(body + fq_offset(capacity), capacity).init(start, true);  // fq: every index free
   }
 
   template <class T>
@@ -229,25 +354,30 @@ struct scq {
 
    public:
     queue(std::byte* body, std::uint64_t capacity) noexcept
-        : aq_(body, capacity),
-          fq_(body + ring_bytes(capacity), capacity),
-          data_(body + 2 * ring_bytes(capacity)),
+        : ops_(body),
+          aq_(body + kAqOffset, capacity),
+          fq_(body + fq_offset(capacity), capacity),
+          data_(body + data_offset(capacity)),
           capacity_(capacity) {}
 
-    bool push(const T& value) noexcept {
-      const std::int64_t i = fq_.dequeue();  // (4)
-      if (i < 0) return false;  // no free index: full
-      if (static_cast<std::uint64_t>(i) >= capacity_) return false;  // corrupt segment: never index past data
-      std::memcpy(data_ + static_cast<std::uint64_t>(i) * sizeof(T), &value, sizeof(T));
-      aq_.enqueue(static_cast<std::uint64_t>(i));  // (1)
-      return true;
+    bool push(const T& value) {
+      return ops_.push(ops_.my_slot(handle_), [&] {
+        const std::int64_t i = fq_.dequeue();  // (4)
+        if (i < 0) return false;  // no free index: full, or a dead operation holds some (ops_.push recovers once)
+        detail::crash_point(detail::VariantCrashPoint::kPushHolding);
+        std::memcpy(data_ + checked(i) * sizeof(T), &value, sizeof(T));
+        aq_.enqueue(static_cast<std::uint64_t>(i));  // (1)
+        return true;
+      }, rebuild_fn());
     }
 
-    bool pop(T& out) noexcept {
+    bool pop(T& out) {
+      const std::uint32_t s = ops_.my_slot(handle_);
+      detail::OpScope op(ops_, s, rebuild_fn());
       const std::int64_t i = aq_.dequeue();  // (2)
       if (i < 0) return false;
-      if (static_cast<std::uint64_t>(i) >= capacity_) return false;
-      std::memcpy(&out, data_ + static_cast<std::uint64_t>(i) * sizeof(T), sizeof(T));
+      detail::crash_point(detail::VariantCrashPoint::kPopHolding);
+      std::memcpy(&out, data_ + checked(i) * sizeof(T), sizeof(T));
       fq_.enqueue(static_cast<std::uint64_t>(i));  // (3)
       return true;
     }
@@ -258,11 +388,47 @@ struct scq {
       return d < capacity_ ? d : capacity_;
     }
 
+    /// Gives back the indices that killed processes held (op_slots.h); how many.
+    std::uint64_t recover() { return ops_.recover_or_throw(rebuild_fn()); }
+
    private:
+    // An index from a ring: one the segment could not have produced is a CorruptState, never an offset past data.
+    std::uint64_t checked(std::int64_t i) const {
+      if (static_cast<std::uint64_t>(i) >= capacity_) {
+        throw CorruptState("scq index " + std::to_string(i) + " is past the capacity " + std::to_string(capacity_));
+      }
+      return static_cast<std::uint64_t>(i);
+    }
+
+    auto rebuild_fn() {
+      return [this] { return rebuild(); };
+    }
+    // With no operation in flight: aq keeps the indices at its live positions
+    // (its stale entries are emptied), and fq is rebuilt from every other
+    // index. Only what is not data is written, so a recovery cut short by a
+    // kill is simply done again. Returns how many indices were in neither.
+    std::uint64_t rebuild() {
+      std::vector<bool> queued(capacity_, false);
+      std::vector<bool> live_entries(2 * capacity_, false);
+      const std::vector<std::uint64_t> elements = aq_.live(queued, true, &live_entries);
+      std::vector<bool> listed = queued;
+      const std::uint64_t was_free = fq_.live(listed, false).size();
+      std::vector<std::uint64_t> free_indices;
+      free_indices.reserve(capacity_ - elements.size());
+      for (std::uint64_t i = 0; i < capacity_; ++i) {
+        if (!queued[i]) free_indices.push_back(i);
+      }
+      aq_.clear_stale(live_entries);
+      fq_.reset(fq_.fresh_lap(), free_indices);
+      return free_indices.size() > was_free ? free_indices.size() - was_free : 0;
+    }
+
+    detail::OpSlots ops_;
     Ring aq_;
     Ring fq_;
     std::byte* data_;
     std::uint64_t capacity_;
+    const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
 

@@ -44,9 +44,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/detail/role.h"
 
@@ -91,26 +93,30 @@ struct spsc_ring {
       detail::release_role(body_ + (role == detail::Role::kProducer ? 128 : 144));
     }
 
-    bool push(const T& value) noexcept {
+    bool push(const T& value) {
       const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // only we write it
       // `>=`, not `==`: a copy older than this handle's last use (another
       // handle of the role moved head meanwhile) only ever looks fuller.
       if (t - cached_head_ >= capacity_) {
         cached_head_ = head_.load(std::memory_order_acquire);  // (4)
-        if (t - cached_head_ >= capacity_) return false;
+        if (t - cached_head_ >= capacity_) {
+          if (t - cached_head_ > capacity_) corrupt(cached_head_, t);
+          return false;
+        }
       }
       std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
       tail_.store(t + 1, std::memory_order_release);  // (1)
       return true;
     }
 
-    bool pop(T& out) noexcept {
+    bool pop(T& out) {
       const std::uint64_t h = head_.load(std::memory_order_relaxed);  // only we write it
       // Signed distance, not `==`: if another handle of the role moved head
       // past this handle's copy of tail, the copy is stale, not "available".
       if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) {
         cached_tail_ = tail_.load(std::memory_order_acquire);  // (2)
         if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) return false;
+        if (cached_tail_ - h > capacity_) corrupt(h, cached_tail_);
       }
       std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
       head_.store(h + 1, std::memory_order_release);  // (3)
@@ -127,6 +133,13 @@ struct spsc_ring {
     }
 
    private:
+    // head and tail read fresh from the segment are more than a ring apart
+    // (or head passed tail): no producer and consumer could have done that.
+    [[noreturn]] void corrupt(std::uint64_t head, std::uint64_t tail) const {
+      throw CorruptState("spsc_ring head " + std::to_string(head) + " and tail " + std::to_string(tail) +
+                         " are not 0.." + std::to_string(capacity_) + " apart");
+    }
+
     std::byte* body_;
     std::atomic_ref<std::uint64_t> tail_;
     std::atomic_ref<std::uint64_t> head_;

@@ -37,16 +37,23 @@
 //   pop, after the CAS, before (4): the element is lost with the consumer
 //     and the cell is never freed: producers reaching it a lap later see
 //     "full" forever. The queue is WEDGED for producers.
-// That is why vyukov_bounded is not the default Queue variant.
+// That is why vyukov_bounded is not the default Queue variant. (A recovery
+// cannot help: an unpublished cell's element bytes are indistinguishable
+// from a published one's.)
+//
+// Bounds: a retry after finding the cell a lap ahead must see the position
+// moved past it (see advanced()); otherwise the segment is corrupt.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
 namespace zeroipc::variants {
@@ -93,7 +100,7 @@ struct vyukov_bounded {
           cells_(body + 128),
           mask_(capacity - 1) {}
 
-    bool push(const T& value) noexcept {
+    bool push(const T& value) {
       std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
       for (;;) {
         std::byte* cell = cell_at(pos);
@@ -108,12 +115,12 @@ struct vyukov_bounded {
         } else if (diff < 0) {
           return false;  // the cell still holds the element of the previous lap: full
         } else {
-          pos = enqueue_pos_.load(std::memory_order_relaxed);
+          pos = advanced(enqueue_pos_, pos, "enqueue_pos");
         }
       }
     }
 
-    bool pop(T& out) noexcept {
+    bool pop(T& out) {
       std::uint64_t pos = dequeue_pos_.load(std::memory_order_relaxed);
       for (;;) {
         std::byte* cell = cell_at(pos);
@@ -128,7 +135,7 @@ struct vyukov_bounded {
         } else if (diff < 0) {
           return false;  // not yet published: empty
         } else {
-          pos = dequeue_pos_.load(std::memory_order_relaxed);
+          pos = advanced(dequeue_pos_, pos, "dequeue_pos");
         }
       }
     }
@@ -144,6 +151,19 @@ struct vyukov_bounded {
     }
 
    private:
+    // A cell ahead of `pos` means another operation claimed `pos` (its CAS on
+    // the position came before the sequence store we read, (1)/(3)), so the
+    // position has moved past it. If it has not, the segment is corrupt: a
+    // retry would read the same cell forever.
+    static std::uint64_t advanced(std::atomic_ref<std::uint64_t> position, std::uint64_t pos, const char* which) {
+      const std::uint64_t now = position.load(std::memory_order_relaxed);
+      if (static_cast<std::int64_t>(now - pos) <= 0) {
+        throw CorruptState(std::string("vyukov_bounded: the cell of ") + which + " " + std::to_string(pos) +
+                           " is a lap ahead, but " + which + " did not move past it");
+      }
+      return now;
+    }
+
     std::byte* cell_at(std::uint64_t pos) const noexcept {
       return cells_ + (pos & mask_) * stride(sizeof(T));
     }

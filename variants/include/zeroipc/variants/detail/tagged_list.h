@@ -14,6 +14,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zeroipc/variants/detail/failure.h"
 
 namespace zeroipc::variants::detail {
 
@@ -67,6 +71,46 @@ class TaggedList {
 
   std::byte* element(std::uint32_t node) const noexcept { return nodes_ + (node - 1) * stride_ + 8; }
 
+  // ---- recovery (op_slots.h): only while no operation is in flight
+
+  /// Marks every node on the list in `seen` (node n at seen[n - 1]) and
+  /// returns how many there are. strict: a node index past the capacity, or
+  /// a node met twice (a cycle, or a node on two lists), is a CorruptState;
+  /// otherwise the walk stops there (for a list about to be rebuilt anyway).
+  std::uint64_t mark(std::vector<bool>& seen, bool strict, const char* which) const {
+    std::uint64_t n = 0;
+    std::uint32_t node = static_cast<std::uint32_t>(word_.load(std::memory_order_acquire) & kIndexMask);
+    while (node != 0) {
+      if (node > capacity_ || seen[node - 1]) {
+        if (!strict) return n;
+        throw CorruptState(std::string("the ") + which + " list " +
+                           (node > capacity_ ? "names node " + std::to_string(node) + " of " + std::to_string(capacity_)
+                                             : "meets node " + std::to_string(node) + " twice"));
+      }
+      seen[node - 1] = true;
+      ++n;
+      node = next_of(node).load(std::memory_order_relaxed);
+    }
+    return n;
+  }
+
+  /// Makes the list hold exactly the nodes not marked in `taken`, and returns
+  /// how many that is. The tag still grows.
+  std::uint64_t rebuild_from_unmarked(const std::vector<bool>& taken) {
+    std::uint32_t head = 0;
+    std::uint64_t n = 0;
+    for (std::uint64_t i = capacity_; i-- > 0;) {
+      if (taken[i]) continue;
+      const auto node = static_cast<std::uint32_t>(i + 1);
+      next_of(node).store(head, std::memory_order_relaxed);
+      head = node;
+      ++n;
+    }
+    const std::uint64_t old = word_.load(std::memory_order_relaxed);
+    word_.store((((old >> 32) + 1) << 32) | head, std::memory_order_release);
+    return n;
+  }
+
  private:
   std::atomic_ref<std::uint32_t> next_of(std::uint32_t node) const noexcept {
     return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(nodes_ + (node - 1) * stride_));
@@ -77,6 +121,27 @@ class TaggedList {
   std::uint64_t stride_;
   std::uint64_t capacity_;
 };
+
+/// With no operation in flight: `free` is rebuilt to hold every node not
+/// marked in `in_use`. Returns how many nodes were neither in use nor on
+/// the old free list (held by killed processes).
+inline std::uint64_t rebuild_free_list_except(TaggedList& free, const std::vector<bool>& in_use) {
+  std::vector<bool> listed = in_use;
+  const std::uint64_t was_free = free.mark(listed, false, "free");
+  const std::uint64_t free_now = free.rebuild_from_unmarked(in_use);
+  return free_now > was_free ? free_now - was_free : 0;
+}
+
+/// With no operation in flight (op_slots.h): every node that is not on
+/// `data` (walked strictly: a corrupt data list is a CorruptState) goes on
+/// `free`, which is rebuilt from scratch. Returns how many nodes were on
+/// neither list (held by killed processes).
+inline std::uint64_t rebuild_free_list(const TaggedList& data, TaggedList& free, std::uint64_t capacity,
+                                       const char* data_name) {
+  std::vector<bool> on_data(capacity, false);
+  data.mark(on_data, true, data_name);
+  return rebuild_free_list_except(free, on_data);
+}
 
 /// align8(8 + element_size): the node stride of the stack variants.
 constexpr std::uint64_t node_stride(std::uint32_t element_size) noexcept {

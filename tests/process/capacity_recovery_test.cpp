@@ -1,0 +1,202 @@
+// Capacity lost to killed processes is given back (variants/detail/op_slots.h).
+//
+// For each variant whose operations hold a node or index privately for a
+// moment (scq, lcrq, treiber_tagged, elimination_backoff), one process after
+// another opens the structure, pushes and pops as fast as it can, and is
+// SIGKILLed after a random 0.1..1.5 ms: most kills land inside an operation,
+// some between taking a node and linking it. After all the kills the
+// structure must still hold `capacity` elements: a push that finds it full
+// while a dead thread was in flight recovers by itself, so plain pushes
+// reach the full capacity; every element pushed is popped once. A
+// crash-summary line gives the figures (kills, recoveries, nodes given back).
+//
+// ZEROIPC_RECOVERY_KILLS overrides the number of kills (default 1000; 200
+// under sanitizers).
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <type_traits>
+#include <unistd.h>
+
+#include <zeroipc/memory.h>
+#include <zeroipc/queue.h>
+#include <zeroipc/stack.h>
+#include <zeroipc/variants/detail/crash_hook.h>
+
+#include "raw_bytes.h"
+#include "test_support.h"
+#include "variant_test_support.h"
+
+namespace {
+
+using zeroipc::Memory;
+using zeroipc::test::ScopedName;
+
+constexpr std::size_t kCapacity = 64;
+
+// Where the §7.7 area starts in each variant's body.
+template <class C>
+constexpr std::size_t ops_offset() {
+  using V = typename C::variant;
+  if constexpr (std::is_same_v<V, zeroipc::variants::scq>) return 0;
+  else if constexpr (std::is_same_v<V, zeroipc::variants::lcrq>) return 320;
+  else return V::kOpsOffset;
+}
+
+int kills() {
+  if (const char* env = std::getenv("ZEROIPC_RECOVERY_KILLS")) {
+    const int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  return zeroipc::test::kSanitized ? 200 : 1000;
+}
+
+template <class C>
+struct Recoverable : ::testing::Test {};
+
+using Containers = ::testing::Types<zeroipc::Queue<std::uint64_t, zeroipc::variants::scq>,
+                                    zeroipc::Queue<std::uint64_t, zeroipc::variants::lcrq>,
+                                    zeroipc::Stack<std::uint64_t, zeroipc::variants::treiber_tagged>,
+                                    zeroipc::Stack<std::uint64_t, zeroipc::variants::elimination_backoff>>;
+struct ContainerName {
+  template <class C>
+  static std::string GetName(int) {
+    return std::string(C::variant::kName);
+  }
+};
+TYPED_TEST_SUITE(Recoverable, Containers, ContainerName);
+
+TYPED_TEST(Recoverable, ThousandKilledProcessesLeaveTheFullCapacity) {
+  using C = TypeParam;
+  ScopedName name("recover");
+  Memory mem(name, 4 << 20);
+  C c(mem, "c", kCapacity);
+  for (std::uint64_t i = 0; i < kCapacity / 2; ++i) ASSERT_TRUE(c.push(i));  // half full: push and pop both work
+
+  const int n = kills();
+  std::mt19937 rng(20261202);
+  std::uniform_int_distribution<int> delay_us(100, 1500);
+  for (int k = 0; k < n; ++k) {
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      Memory peer(name);
+      C mine(peer, "c");
+      for (std::uint64_t i = 0;; ++i) {
+        if (auto v = mine.pop()) (void)!mine.push(*v);  // what was popped goes back: the count stays
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+  }
+
+  // Drain, then fill: the pushes must reach the full capacity.
+  std::multiset<std::uint64_t> seen;
+  while (auto v = c.pop()) seen.insert(*v);
+  std::size_t pushed = 0;
+  while (pushed < kCapacity + 1 && c.push(1000 + pushed)) ++pushed;
+  const std::size_t given_back = c.recover();  // nothing left to give back after the automatic recovery
+  EXPECT_EQ(pushed, kCapacity) << "capacity left after " << n << " killed processes";
+  EXPECT_EQ(given_back, 0u);
+  for (const std::uint64_t v : seen) {
+    EXPECT_LT(v, kCapacity / 2) << "an element nobody pushed";
+    EXPECT_EQ(seen.count(v), 1u) << "element " << v << " popped twice";
+  }
+  EXPECT_LE(seen.size(), kCapacity / 2);
+  std::set<std::uint64_t> refill;
+  while (auto v = c.pop()) EXPECT_TRUE(refill.insert(*v).second) << "element " << *v << " popped twice";
+  EXPECT_EQ(refill.size(), kCapacity);
+  // §7.7's counters: recoveries made and nodes given back, from the control line.
+  const std::byte* control = mem.base() + mem.table().find("c")->offset + 64 + ops_offset<C>();
+  std::printf("crash-summary variant=%s kind=capacity kills=%d recoveries=%llu given_back=%llu "
+              "elements_lost_in_flight=%zu refilled=%zu\n",
+              std::string(C::variant::kName).c_str(), n,
+              static_cast<unsigned long long>(zeroipc::test::le(control, 16, 8)),
+              static_cast<unsigned long long>(zeroipc::test::le(control, 24, 8)), kCapacity / 2 - seen.size(), pushed);
+  EXPECT_GE(zeroipc::test::le(control, 16, 8), 1u) << "no kill left anything to recover: the kills missed the operations";
+}
+
+zeroipc::variants::detail::VariantCrashPoint g_die_at;
+void die_at_target(zeroipc::variants::detail::VariantCrashPoint p) {
+  if (p == g_die_at) ::raise(SIGKILL);
+}
+
+TYPED_TEST(Recoverable, RecoverGivesBackExactlyWhatADeadProcessHeld) {
+  using C = TypeParam;
+  using zeroipc::variants::detail::VariantCrashPoint;
+  for (const VariantCrashPoint point : {VariantCrashPoint::kPushHolding, VariantCrashPoint::kPopHolding}) {
+    SCOPED_TRACE(point == VariantCrashPoint::kPushHolding ? "killed in a push, holding a node"
+                                                          : "killed in a pop, holding a node");
+    ScopedName name("recover");
+    Memory mem(name, 4 << 20);
+    C c(mem, "c", kCapacity);
+    for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(c.push(i));
+    EXPECT_EQ(c.recover(), 0u) << "nothing held by anyone";
+    const pid_t child = zeroipc::test::spawn([&] {
+      Memory peer(name);
+      C mine(peer, "c");
+      g_die_at = point;
+      zeroipc::detail::crash_hook_of<VariantCrashPoint>().store(&die_at_target);
+      if (point == VariantCrashPoint::kPushHolding) (void)mine.push(99);
+      else (void)mine.pop();
+      return 1;  // not reached
+    });
+    ASSERT_EQ(zeroipc::test::wait_for(child), 128 + SIGKILL);
+    // The dead process holds one node: without a recovery the capacity is one short.
+    EXPECT_EQ(c.recover(), 1u) << "exactly the dead process's node is given back";
+    EXPECT_EQ(c.recover(), 0u) << "and nothing else, twice";
+    std::size_t left = 0;
+    while (c.pop()) ++left;
+    EXPECT_EQ(left, point == VariantCrashPoint::kPushHolding ? 10u : 9u)
+        << "a push that died holding its node pushed nothing; a pop that died took its element";
+    std::size_t pushed = 0;
+    while (pushed <= kCapacity && c.push(pushed)) ++pushed;
+    EXPECT_EQ(pushed, kCapacity);
+  }
+}
+
+TYPED_TEST(Recoverable, APushThatFindsItFullRecoversByItself) {
+  using C = TypeParam;
+  using zeroipc::variants::detail::VariantCrashPoint;
+  ScopedName name("recover");
+  Memory mem(name, 4 << 20);
+  C c(mem, "c", kCapacity);
+  for (int k = 0; k < 3; ++k) {
+    const pid_t child = zeroipc::test::spawn([&] {
+      Memory peer(name);
+      C mine(peer, "c");
+      g_die_at = VariantCrashPoint::kPushHolding;
+      zeroipc::detail::crash_hook_of<VariantCrashPoint>().store(&die_at_target);
+      (void)mine.push(99);
+      return 1;
+    });
+    ASSERT_EQ(zeroipc::test::wait_for(child), 128 + SIGKILL);
+  }
+  std::size_t pushed = 0;
+  while (pushed <= kCapacity && c.push(pushed)) ++pushed;
+  EXPECT_EQ(pushed, kCapacity) << "three nodes held by dead processes were given back by the push that found none";
+}
+
+TEST(Recover, VariantsThatLeakNothingRecoverNothing) {
+  ScopedName name("recover");
+  Memory mem(name, 4 << 20);
+  zeroipc::Queue<std::uint64_t, zeroipc::variants::spsc_ring> spsc(mem, "spsc", 8);
+  zeroipc::Queue<std::uint64_t, zeroipc::variants::locked_ring> locked(mem, "locked", 8);
+  zeroipc::Queue<std::uint64_t, zeroipc::variants::vyukov_bounded> vyukov(mem, "vyukov", 8);
+  EXPECT_EQ(spsc.recover(), 0u);
+  EXPECT_EQ(locked.recover(), 0u);
+  EXPECT_EQ(vyukov.recover(), 0u);
+}
+
+}  // namespace
