@@ -1,6 +1,8 @@
 // The name table protocol (SPECIFICATION.md §3): lock-free lookups of READY
-// entries; creation under a pid-owned futex lock with recovery from a holder
-// that died.
+// entries; entries reserved under an owner lock (a futex word with the
+// holder's key) with recovery from a holder that died; structures
+// initialised outside the lock, by a creator whose key is in its entry, so
+// that a large structure does not keep other creators waiting.
 //
 // Memory-ordering pairs (numbered as referenced below):
 //   (1) the release store of state = READY after initialising the structure
@@ -12,7 +14,9 @@
 //       unlock: everything one creator wrote is visible to the next.
 #include "zeroipc/table.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <unistd.h>
 
@@ -20,6 +24,8 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
+#include "zeroipc/variants/detail/futex.h"
+#include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/error.h"
 
@@ -30,6 +36,9 @@ using detail::atomic_of;
 using detail::EntryState;
 using detail::Mapping;
 using detail::TableEntry;
+using detail::futex_wait;
+using detail::kOwnerCheckEvery;
+using detail::owner_alive;
 
 std::string where(const Mapping& m) { return "zeroipc: segment '" + detail::printable(m.name()) + "'"; }
 
@@ -131,7 +140,12 @@ class TableLock {
     }
     if (r.outcome == detail::OwnerLockResult::kTakenOver) stolen_ = true;
   }
-  ~TableLock() { detail::owner_lock_release(m_.header().table_lock, m_.header().lock_holder_pid); }  // (6)
+  ~TableLock() { release(); }
+  /// Unlocks now (idempotent). (6)
+  void release() noexcept {
+    if (held_) detail::owner_lock_release(m_.header().table_lock, m_.header().lock_holder_pid);  // (6)
+    held_ = false;
+  }
   TableLock(const TableLock&) = delete;
   TableLock& operator=(const TableLock&) = delete;
 
@@ -141,36 +155,73 @@ class TableLock {
  private:
   Mapping& m_;
   bool stolen_ = false;
+  bool held_ = true;
 };
 
-// Spec §3.3: undo the one creation a dead lock holder may have interrupted.
-void recover(Mapping& m) {
+// Spec §3.3, under the lock: undo the creations dead creators left. A
+// RESERVED entry below table_count whose creator is dead goes back to FREE
+// (its region is kept for reuse); a RESERVED entry at table_count is the one
+// creation a dead lock holder interrupted between moving the cursor and
+// the count (only possible when the lock was taken over). Each field is
+// read once.
+void recover(Mapping& m, bool lock_stolen) {
   TableEntry* entries = m.table_entries();
   const std::uint32_t count = load_count(m, std::memory_order_relaxed);
   bool changed = false;
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (load_state(entries[i], std::memory_order_relaxed) == EntryState::kReserved) {
-      std::memset(entries[i].name, 0, sizeof entries[i].name);  // offset and size kept for reuse
-      atomic_of(entries[i].state).store(static_cast<std::uint32_t>(EntryState::kFree),
-                                        std::memory_order_release);
-      changed = true;
-    }
+    TableEntry& e = entries[i];
+    if (load_state(e, std::memory_order_acquire) != EntryState::kReserved) continue;
+    if (owner_alive(&e, atomic_of(e.creator_key).load(std::memory_order_relaxed))) continue;  // still initialising
+    std::memset(e.name, 0, sizeof e.name);  // offset and size kept for reuse
+    atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kFree), std::memory_order_release);
+    changed = true;
   }
-  if (count < m.geometry().table_capacity) {
+  if (lock_stolen && count < m.geometry().table_capacity) {
     TableEntry& next = entries[count];
     if (load_state(next, std::memory_order_relaxed) == EntryState::kReserved) {
       const std::uint64_t cursor = load_cursor(m);
+      const std::uint64_t offset = atomic_of(next.offset).load(std::memory_order_relaxed);
+      const std::uint64_t size = atomic_of(next.size).load(std::memory_order_relaxed);
       // Died between moving the cursor and moving the count: roll the cursor back.
-      if (next.offset >= m.geometry().data_offset && next.size <= cursor &&
-          next.offset == cursor - next.size) {
-        atomic_of(m.header().alloc_cursor).store(next.offset, std::memory_order_relaxed);
+      if (offset >= m.geometry().data_offset && size <= cursor && offset == cursor - size) {
+        atomic_of(m.header().alloc_cursor).store(offset, std::memory_order_relaxed);
       }
-      next.size = 0;
-      atomic_of(next.state).store(static_cast<std::uint32_t>(EntryState::kFree),
-                                  std::memory_order_relaxed);
+      atomic_of(next.size).store(0, std::memory_order_relaxed);
+      atomic_of(next.state).store(static_cast<std::uint32_t>(EntryState::kFree), std::memory_order_relaxed);
     }
   }
   if (changed) atomic_of(m.header().table_generation).fetch_add(1, std::memory_order_relaxed);
+}
+
+// The index of a RESERVED entry named `name` whose creator lives (a creation
+// in progress outside the lock), if there is one.
+std::optional<std::uint32_t> reserved_by_live_creator(const Mapping& m, std::string_view name) {
+  const std::uint32_t count = load_count(m, std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    TableEntry& e = m.table_entries()[i];
+    if (load_state(e, std::memory_order_acquire) != EntryState::kReserved) continue;
+    char copy[sizeof e.name];
+    std::memcpy(copy, e.name, sizeof copy);
+    if (name.size() >= sizeof copy || std::memcmp(copy, name.data(), name.size()) != 0 || copy[name.size()] != '\0') {
+      continue;
+    }
+    if (owner_alive(&e, atomic_of(e.creator_key).load(std::memory_order_relaxed))) return i;
+  }
+  return std::nullopt;
+}
+
+// Waits (futex on the entry's state, checking its creator every 20 ms) until
+// entry `i` is no longer RESERVED, its creator died, or `deadline`.
+bool wait_for_creation(const Mapping& m, std::uint32_t i, std::chrono::steady_clock::time_point deadline) {
+  TableEntry& e = m.table_entries()[i];
+  for (;;) {
+    const auto state = static_cast<std::uint32_t>(EntryState::kReserved);
+    if (atomic_of(e.state).load(std::memory_order_acquire) != state) return true;
+    if (!owner_alive(&e, atomic_of(e.creator_key).load(std::memory_order_relaxed))) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    futex_wait(&e.state, state, std::min<std::chrono::nanoseconds>(deadline - now, kOwnerCheckEvery));
+  }
 }
 
 }  // namespace
@@ -208,91 +259,112 @@ Table::Created Table::find_or_create(std::string_view name, std::uint64_t size,
   if (size == 0) throw InvalidArgument(where(m) + ": structure '" + detail::printable(name) + "' of 0 bytes");
   if (size > m.size()) throw segment_full(size, load_cursor(m));  // also keeps align64 from overflowing
   const std::uint64_t need = detail::align64(size);
-
-  TableLock lock(m, patience);
-  detail::crash_point(detail::CrashPoint::kTableLocked);
-  if (lock.stolen()) recover(m);
-  if (auto found = lookup(m, name)) return {*found, false};  // created while we waited
+  const auto deadline = std::chrono::steady_clock::now() + patience;
 
   TableEntry* entries = m.table_entries();
-  const std::uint32_t count = load_count(m, std::memory_order_relaxed);
-  const std::uint64_t cursor = load_cursor(m);
-
-  // Step 3: reuse the smallest FREE region that fits and is not more than
-  // twice what is needed (so a small structure does not sit in a big hole),
-  // else append. Each entry's offset and size are loaded once: what is
-  // checked is what is used, even if a peer that ignores the lock rewrites them.
-  std::uint32_t slot = count;
+  std::uint32_t slot = 0;
   std::uint64_t offset = 0;
   std::uint64_t region = 0;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    TableEntry& e = entries[i];
-    const EntryState state = load_state(e, std::memory_order_relaxed);
-    const std::uint64_t e_offset = atomic_of(e.offset).load(std::memory_order_relaxed);
-    const std::uint64_t e_size = atomic_of(e.size).load(std::memory_order_relaxed);
-    const bool below_cursor = e_offset >= m.geometry().data_offset && e_offset <= cursor &&
-                              e_size <= cursor - e_offset;
-    if (state == EntryState::kReady && !below_cursor) {
-      // Appending at the cursor would overwrite this published structure.
-      throw CorruptSegment(where(m) + ": table entry " + std::to_string(i) + " ('" +
-                           detail::printable(std::string_view(e.name, strnlen(e.name, sizeof e.name))) +
-                           "') at offset " + std::to_string(e_offset) + " with size " +
-                           std::to_string(e_size) + " extends past alloc_cursor " +
-                           std::to_string(cursor));
+  for (;;) {
+    TableLock lock(m, patience);
+    detail::crash_point(detail::CrashPoint::kTableLocked);
+    recover(m, lock.stolen());
+    if (auto found = lookup(m, name)) return {*found, false};  // created while we waited
+    if (auto creating = reserved_by_live_creator(m, name)) {
+      // Another process is initialising this name outside the lock: wait for
+      // it to publish (then open it) or die (then its entry is undone).
+      lock.release();
+      if (!wait_for_creation(m, *creating, deadline)) {
+        throw Timeout(where(m) + ": structure '" + detail::printable(name) +
+                      "' is being created by a live process for longer than " +
+                      std::to_string(patience.count()) + " ms");
+      }
+      continue;
     }
-    if (state == EntryState::kFree && below_cursor && e_size >= need && e_size / 2 <= need &&
-        e_offset % detail::kCacheLine == 0 && (slot == count || e_size < region)) {
-      slot = i;
-      offset = e_offset;
-      region = e_size;
-    }
-  }
-  const bool append = slot == count;
-  if (append) {
-    if (count == m.geometry().table_capacity) {
-      throw TableFull(where(m) + ": the name table is full (all " + std::to_string(count) +
-                      " entries used) while creating '" + detail::printable(name) + "'");
-    }
-    if (need > m.size() - cursor) throw segment_full(need, cursor);
-    offset = cursor;
-    region = need;
-  }
 
-  // Step 4: describe the entry, then mark it RESERVED.
-  TableEntry& e = entries[slot];
-  std::memset(e.name, 0, sizeof e.name);
-  std::memcpy(e.name, name.data(), name.size());
-  e.offset = offset;
-  e.size = region;
-  e.creator_pid = static_cast<std::uint32_t>(::getpid());
-  e.reserved = 0;
-  atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kReserved), std::memory_order_release);
-  detail::crash_point(detail::CrashPoint::kEntryReserved);
+    const std::uint32_t count = load_count(m, std::memory_order_relaxed);
+    const std::uint64_t cursor = load_cursor(m);
 
-  // Step 5: new slots move the cursor, then the count.
-  if (append) {
-    atomic_of(m.header().alloc_cursor).store(offset + region, std::memory_order_relaxed);
-    detail::crash_point(detail::CrashPoint::kCursorMoved);
-    atomic_of(m.header().table_count).store(count + 1, std::memory_order_release);  // (3)
+    // Step 3: reuse the smallest FREE region that fits and is not more than
+    // twice what is needed (so a small structure does not sit in a big hole),
+    // else append. Each entry's offset and size are loaded once: what is
+    // checked is what is used, even if a peer that ignores the lock rewrites them.
+    slot = count;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      TableEntry& e = entries[i];
+      const EntryState state = load_state(e, std::memory_order_relaxed);
+      const std::uint64_t e_offset = atomic_of(e.offset).load(std::memory_order_relaxed);
+      const std::uint64_t e_size = atomic_of(e.size).load(std::memory_order_relaxed);
+      const bool below_cursor = e_offset >= m.geometry().data_offset && e_offset <= cursor &&
+                                e_size <= cursor - e_offset;
+      if (state != EntryState::kFree && !below_cursor) {
+        // Appending at the cursor would overwrite this published (or initialising) structure.
+        throw CorruptSegment(where(m) + ": table entry " + std::to_string(i) + " ('" +
+                             detail::printable(std::string_view(e.name, strnlen(e.name, sizeof e.name))) +
+                             "') at offset " + std::to_string(e_offset) + " with size " +
+                             std::to_string(e_size) + " extends past alloc_cursor " +
+                             std::to_string(cursor));
+      }
+      if (state == EntryState::kFree && below_cursor && e_size >= need && e_size / 2 <= need &&
+          e_offset % detail::kCacheLine == 0 && (slot == count || e_size < region)) {
+        slot = i;
+        offset = e_offset;
+        region = e_size;
+      }
+    }
+    const bool append = slot == count;
+    if (append) {
+      if (count == m.geometry().table_capacity) {
+        throw TableFull(where(m) + ": the name table is full (all " + std::to_string(count) +
+                        " entries used) while creating '" + detail::printable(name) + "'");
+      }
+      if (need > m.size() - cursor) throw segment_full(need, cursor);
+      offset = cursor;
+      region = need;
+    }
+
+    // Step 4: describe the entry, then mark it RESERVED.
+    TableEntry& e = entries[slot];
+    std::memset(e.name, 0, sizeof e.name);
+    std::memcpy(e.name, name.data(), name.size());
+    atomic_of(e.offset).store(offset, std::memory_order_relaxed);
+    atomic_of(e.size).store(region, std::memory_order_relaxed);
+    e.creator_pid = static_cast<std::uint32_t>(::getpid());
+    atomic_of(e.creator_key).store(detail::self_key(), std::memory_order_relaxed);
+    e.reserved = 0;
+    atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kReserved), std::memory_order_release);
+    detail::crash_point(detail::CrashPoint::kEntryReserved);
+
+    // Step 5: new slots move the cursor, then the count.
+    if (append) {
+      atomic_of(m.header().alloc_cursor).store(offset + region, std::memory_order_relaxed);
+      detail::crash_point(detail::CrashPoint::kCursorMoved);
+      atomic_of(m.header().table_count).store(count + 1, std::memory_order_release);  // (3)
+    }
+    detail::crash_point(detail::CrashPoint::kCountMoved);
+    break;  // Step 6 runs without the lock: the region is ours (RESERVED by a live creator).
   }
-  detail::crash_point(detail::CrashPoint::kCountMoved);
 
   // Step 6: initialise. The region may hold a dead creator's half-made bytes.
+  TableEntry& e = entries[slot];
   std::byte* base = m.base() + offset;
   std::memset(base, 0, region);
   try {
     init(base, region);
   } catch (...) {
     // Give the slot back (its region stays with it for reuse) and let the
-    // caller see the error; nothing half-made stays visible.
-    std::memset(e.name, 0, sizeof e.name);
+    // caller see the error; nothing half-made stays visible. (Its name bytes
+    // stay until the slot is reused: they are written only under the lock,
+    // and nobody reads the name of a FREE entry.)
     atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kFree), std::memory_order_release);
+    detail::futex_wake(&e.state, INT_MAX);
     throw;
   }
 
-  // Step 7: publish.
+  // Step 7: publish, and wake whoever waits for this name.
   atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kReady), std::memory_order_release);  // (1)
   atomic_of(m.header().table_generation).fetch_add(1, std::memory_order_relaxed);
+  detail::futex_wake(&e.state, INT_MAX);
   detail::crash_point(detail::CrashPoint::kEntryReady);
   return {TableEntryInfo{std::string(name), offset, region, e.creator_pid}, true};
 }

@@ -21,6 +21,8 @@
 #include <zeroipc/memory.h>
 
 #include "raw_bytes.h"
+#include <zeroipc/variants/detail/liveness.h>
+
 #include "test_support.h"
 
 namespace {
@@ -192,7 +194,8 @@ TEST(Layout, SegmentHeaderTableAndFloatArrayBytes) {
   EXPECT_LE(u64(p, e0 + 32) + u64(p, e0 + 40), u64(p, 72)) << "§3 offset + size <= alloc_cursor";
   EXPECT_EQ(u32(p, e0 + 48), 2u) << "§3 entry state at +48 is READY (2)";
   EXPECT_EQ(u32(p, e0 + 52), pid) << "§3 entry creator_pid at +52";
-  EXPECT_TRUE(all_zero(p, e0 + 56, e0 + 64)) << "§3 entry reserved bytes +56..+63";
+  EXPECT_EQ(u32(p, e0 + 56), zeroipc::detail::self_key()) << "§3 creator_key at +56: this process's owner key";
+  EXPECT_TRUE(all_zero(p, e0 + 60, e0 + 64)) << "§3 entry reserved bytes +60..+63";
   for (std::size_t i = 1; i < 4; ++i) {
     EXPECT_TRUE(all_zero(p, 1152 + 64 * i, 1152 + 64 * (i + 1)))
         << "§3 unused table entry " << i << " is all zero (FREE, no name)";

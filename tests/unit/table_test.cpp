@@ -146,3 +146,62 @@ TEST(Table, ThreadsCreatingConcurrentlyGetOneEntryPerName) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Table, ALongInitialisationDoesNotKeepOtherCreatorsWaiting) {
+  // The table lock covers reserving an entry, not initialising the structure
+  // (SPECIFICATION.md §3.1): a creator that takes seconds to initialise a
+  // large structure must not make others time out.
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  zeroipc::test::Signal initialising, finish;
+  const pid_t slow = zeroipc::test::spawn([&] {
+    Memory m(name);
+    m.table().find_or_create("big", 4096, [&](std::byte*, std::uint64_t) {
+      initialising.send();
+      if (!finish.receive(std::chrono::seconds(10))) std::abort();
+    });
+    return 0;
+  });
+  ASSERT_TRUE(initialising.receive());
+  // Another name: created at once, with a short patience.
+  EXPECT_NO_THROW(mem.table().find_or_create("other", 64, [](std::byte*, std::uint64_t) {}, 500ms));
+  // The same name: waits for the creator (not a second creation), then opens it.
+  std::atomic<bool> opened{false};
+  std::thread same([&] {
+    auto r = mem.table().find_or_create("big", 4096, [](std::byte*, std::uint64_t) { ADD_FAILURE() << "created twice"; },
+                                        10000ms);
+    opened = !r.created;
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(opened.load()) << "opened before its creator published it";
+  finish.send();
+  same.join();
+  EXPECT_TRUE(opened.load());
+  EXPECT_EQ(zeroipc::test::wait_for(slow), 0);
+}
+
+TEST(Table, ACreatorKilledWhileInitialisingOutsideTheLockLeavesItsRegionForReuse) {
+  ScopedName name;
+  Memory mem(name, 1 << 20);
+  zeroipc::test::Signal initialising;
+  const pid_t victim = zeroipc::test::spawn([&] {
+    Memory m(name);
+    m.table().find_or_create("half", 4096, [&](std::byte*, std::uint64_t) {
+      initialising.send();
+      for (;;) ::pause();
+    });
+    return 1;
+  });
+  ASSERT_TRUE(initialising.receive());
+  EXPECT_FALSE(mem.table().find("half").has_value()) << "nothing half-made is visible";
+  ::kill(victim, SIGKILL);
+  zeroipc::test::wait_for(victim);
+  const std::size_t free_before = mem.free_bytes();
+  auto again = mem.table().find_or_create("half", 4096, [](std::byte*, std::uint64_t) {}, 2000ms);
+  EXPECT_TRUE(again.created);
+  EXPECT_EQ(mem.free_bytes(), free_before) << "the dead creator's region was reused";
+}
+
+}  // namespace

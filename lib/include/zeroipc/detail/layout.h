@@ -97,13 +97,15 @@ struct TableEntry {
   std::uint64_t size;
   std::uint32_t state;  // atomic, EntryState
   std::uint32_t creator_pid;
-  std::uint64_t reserved;
+  std::uint32_t creator_key;  // atomic: the creator's owner key (§4.1), written before RESERVED
+  std::uint32_t reserved;
 };
 static_assert(sizeof(TableEntry) == 64, "one table entry is one cache line (spec §3)");
 static_assert(offsetof(TableEntry, offset) == 32, "spec §3");
 static_assert(offsetof(TableEntry, size) == 40, "spec §3");
 static_assert(offsetof(TableEntry, state) == 48, "spec §3");
 static_assert(offsetof(TableEntry, creator_pid) == 52, "spec §3");
+static_assert(offsetof(TableEntry, creator_key) == 56, "spec §3");
 
 inline constexpr std::uint64_t kDefaultTableOffset =
     kAttachOffset + kAttachCapacity * sizeof(AttachSlot);
