@@ -3,6 +3,8 @@
 // histories known to be (non-)linearizable.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -117,7 +119,14 @@ using StackTypes = zeroipc::test::ToTypes<zeroipc::StackVariants>::type;
 using zeroipc::test::VariantName;
 TYPED_TEST_SUITE(QueueLinearizability, QueueTypes, VariantName);
 
-constexpr int kRounds = zeroipc::test::kSanitized ? 60 : 400;
+// Histories per variant: 400 (60 under sanitizers); ZEROIPC_LIN_HISTORIES for the long run (10^4).
+const int kRounds = [] {
+  if (const char* env = std::getenv("ZEROIPC_LIN_HISTORIES")) {
+    const int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  return zeroipc::test::kSanitized ? 60 : 400;
+}();
 
 TYPED_TEST(QueueLinearizability, ShortConcurrentHistoriesAreLinearizable) {
   using V = TypeParam;

@@ -1,0 +1,257 @@
+// A coverage-guided fuzzer (libFuzzer) over hostile segments: open, and every
+// operation of every structure kind and variant.
+//
+// A segment holding one structure of every kind and variant, in a state
+// with something in every structure, is built once (by a child process, so
+// that every owner key in it is a dead process's). Each input patches that
+// image and the library is driven over the result:
+//
+//   input = records of 4 bytes: [region][offset lo][offset hi][value]
+//     region 0: the segment header, attach slots and table (bytes 0..data_offset)
+//     region k: the k-th structure (its bytes, offset taken modulo its size)
+//   (a trailing 1-3 bytes choose the order of the operations)
+//
+// Every call must return or throw a zeroipc::Error: a crash, a sanitizer
+// report, a foreign exception (abort) or a hang (libFuzzer's -timeout) is a
+// finding. tests/fuzz/run.sh builds and runs it; tests/fuzz/corpus/ holds
+// the committed seeds.
+//
+// One thing the harness keeps out of the image: this process's own owner
+// key. A lock word naming a live process is a lock that process holds, and
+// waiting for it is right (a locked_ring waits as long as it takes, as for a
+// holder that is stopped); libFuzzer's comparison tracing would find the key
+// and build exactly that. Every other value is fair game.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <zeroipc/array.h>
+#include <zeroipc/channel.h>
+#include <zeroipc/future.h>
+#include <zeroipc/lazy.h>
+#include <zeroipc/memory.h>
+#include <zeroipc/queue.h>
+#include <zeroipc/registry.h>
+#include <zeroipc/stack.h>
+#include <zeroipc/stream.h>
+#include <zeroipc/variants/detail/liveness.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t kSize = 128 * 1024;
+constexpr std::size_t kCapacity = 8;
+
+struct Region {
+  std::uint64_t offset;
+  std::uint64_t size;
+};
+
+std::vector<unsigned char> g_image;
+std::vector<Region> g_regions;  // [0] = header + slots + table; then each structure
+std::string g_name;
+
+std::vector<unsigned char> read_file(const std::string& path) {
+  std::vector<unsigned char> out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  unsigned char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.insert(out.end(), buf, buf + n);
+  ::close(fd);
+  return out;
+}
+
+void write_file(const std::string& path, const std::vector<unsigned char>& bytes) {
+  ::unlink(path.c_str());
+  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) std::abort();
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) std::abort();
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
+template <class F>
+void each_queue_variant(F&& f) {
+  std::apply([&](auto... v) { (f(v), ...); }, zeroipc::QueueVariants{});
+}
+template <class F>
+void each_stack_variant(F&& f) {
+  std::apply([&](auto... v) { (f(v), ...); }, zeroipc::StackVariants{});
+}
+
+// Built in a child: every key in the image is a dead process's.
+void build_image(const std::string& name) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    zeroipc::Memory mem(name, kSize, 32);
+    zeroipc::Array<std::uint64_t> arr(mem, "arr", 16);
+    arr[3] = 3;
+    each_queue_variant([&](auto v) {
+      zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, "q_" + std::string(decltype(v)::kName), kCapacity);
+      for (std::uint64_t i = 0; i < 5; ++i) (void)q.push(i);
+      (void)q.pop();
+    });
+    each_stack_variant([&](auto v) {
+      zeroipc::Stack<std::uint64_t, decltype(v)> s(mem, "s_" + std::string(decltype(v)::kName), kCapacity);
+      for (std::uint64_t i = 0; i < 5; ++i) (void)s.push(i);
+      (void)s.pop();
+    });
+    zeroipc::Future<std::uint64_t>(mem, "fut_pending");
+    zeroipc::Future<std::uint64_t>(mem, "fut_set").set_value(7);
+    zeroipc::Lazy<std::uint64_t>(mem, "lazy", [] { return std::uint64_t{9}; }).get();
+    zeroipc::Stream<std::uint64_t> st(mem, "stream", kCapacity);
+    auto cur = st.cursor();
+    for (std::uint64_t i = 0; i < 3; ++i) st.emit(i);
+    zeroipc::Channel<std::uint64_t> ch(mem, "ch", 4);
+    ch.send(1);
+    ch.send(2);
+    zeroipc::Channel<std::uint64_t>(mem, "rv", 0);
+    std::fflush(nullptr);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
+}
+
+void drive(zeroipc::Memory& mem, unsigned order) {
+  std::vector<std::function<void()>> ops;
+  auto attempt = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const zeroipc::Error&) {
+    }
+  };
+  (void)mem.table().entries();
+  (void)mem.attached();
+  attempt([&] {
+    zeroipc::Array<std::uint64_t> a(mem, "arr");
+    std::uint64_t sum = 0;
+    for (std::uint64_t v : a) sum += v;
+    a[a.size() - 1] = sum;
+  });
+  each_queue_variant([&](auto v) {
+    attempt([&] {
+      zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, "q_" + std::string(decltype(v)::kName));
+      for (int i = 0; i < 3; ++i) {
+        attempt([&] { (void)q.push(100 + i); });
+        attempt([&] { (void)q.pop(); });
+      }
+      if (order & 1) attempt([&] { (void)q.recover(); });
+      (void)q.size_approx();
+    });
+  });
+  each_stack_variant([&](auto v) {
+    attempt([&] {
+      zeroipc::Stack<std::uint64_t, decltype(v)> s(mem, "s_" + std::string(decltype(v)::kName));
+      for (int i = 0; i < 3; ++i) {
+        attempt([&] { (void)s.pop(); });
+        attempt([&] { (void)s.push(200 + i); });
+      }
+      if (order & 1) attempt([&] { (void)s.recover(); });
+    });
+  });
+  for (const char* f : {"fut_pending", "fut_set"}) {
+    attempt([&] {
+      zeroipc::Future<std::uint64_t> fut(mem, f, true);
+      attempt([&] { (void)fut.get_for(0ms); });
+      attempt([&] { (void)fut.producer(); });
+      if (order & 2) attempt([&] { fut.set_value(5); });
+    });
+  }
+  attempt([&] {
+    zeroipc::Lazy<std::uint64_t> lazy(mem, "lazy", true);
+    lazy.set_computation([] { return std::uint64_t{11}; });
+    attempt([&] { (void)lazy.get_for(0ms); });
+    if (order & 2) attempt([&] { (void)lazy.invalidate(); });
+    attempt([&] { (void)lazy.get_for(0ms); });
+  });
+  attempt([&] {
+    zeroipc::Stream<std::uint64_t> st(mem, "stream");
+    attempt([&] {
+      auto cur = st.cursor();
+      attempt([&] { (void)st.try_emit(1); });
+      attempt([&] { (void)cur.try_next(); });
+    });
+    (void)st.subscribers();
+    (void)st.end_reason();
+  });
+  for (const char* c : {"ch", "rv"}) {
+    attempt([&] {
+      zeroipc::Channel<std::uint64_t> ch(mem, c);
+      attempt([&] { (void)ch.try_receive(); });
+      attempt([&] { (void)ch.try_send(3); });
+      if (order & 2) attempt([&] { (void)ch.close(); });
+      attempt([&] { (void)ch.try_receive(); });
+    });
+  }
+  attempt([&] { (void)mem.table().find_or_create("fresh", 256, [](std::byte*, std::uint64_t) {}, 50ms); });
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  g_name = "/zeroipc_fuzz_" + std::to_string(::getpid());
+  build_image(g_name);
+  g_image = read_file("/dev/shm" + g_name);
+  {
+    zeroipc::Memory mem(g_name);  // the layout of the image, read once through the library
+    const auto entries = mem.table().entries();
+    g_regions.push_back({0, entries.empty() ? g_image.size() : entries.front().offset});
+    for (const auto& e : entries) g_regions.push_back({e.offset, e.size});
+  }
+  zeroipc::Memory::unlink(g_name);
+  if (g_image.size() != kSize) std::abort();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::vector<unsigned char> img = g_image;
+  std::vector<std::uint64_t> patched;
+  for (std::size_t i = 0; i + 4 <= size; i += 4) {
+    const Region& r = g_regions[data[i] % g_regions.size()];
+    const std::uint64_t off = r.offset + ((data[i + 1] | std::uint64_t{data[i + 2]} << 8) % r.size);
+    img[off] = data[i + 3];
+    patched.push_back(off);
+  }
+  // This process's key must not name an owner (see the top of this file):
+  // it can only appear in a 4-byte window that a patch touched.
+  const std::uint32_t key = zeroipc::detail::self_key();
+  for (const std::uint64_t off : patched) {
+    for (std::uint64_t w = off >= 3 ? off - 3 : 0; w <= off && w + 4 <= img.size(); ++w) {
+      std::uint32_t v = 0;
+      std::memcpy(&v, img.data() + w, 4);
+      if (v == key) img[w] ^= 1;
+    }
+  }
+  unsigned order = 0;
+  for (std::size_t i = size - size % 4; i < size; ++i) order = order * 31 + data[i];
+  write_file("/dev/shm" + g_name, img);
+  try {
+    zeroipc::Memory mem(g_name);
+    drive(mem, order);
+  } catch (const zeroipc::Error&) {
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "an exception that is not a zeroipc::Error: %s\n", e.what());
+    std::abort();
+  }
+  ::unlink(("/dev/shm" + g_name).c_str());
+  return 0;
+}
