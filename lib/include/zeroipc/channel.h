@@ -60,7 +60,7 @@
 // sleeps on the same word may take a wake_one and then fire another case.
 //
 // Memory ordering:
-//   (C1) the acquire CAS that takes the pid lock pairs with (C2) the release
+//   (C1) the acquire CAS that takes the owner lock pairs with (C2) the release
 //        exchange that frees it: cells, head, tail, handoff, closed and
 //        receivers_waiting change only under the lock, so the next holder
 //        sees everything the last one wrote, the element's bytes included.

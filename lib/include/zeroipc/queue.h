@@ -18,16 +18,18 @@
 // consumer SIGKILLed at any instruction without wedging the others:
 // locked_ring, scq and lcrq (vyukov_bounded wedges when a process dies
 // between claiming and publishing a cell). Of those three, locked_ring is
-// the only one where a kill costs nothing beyond the dead process's own
-// in-flight element: the pid lock is taken over from the dead holder and
-// every slot stays usable, whereas each kill inside an scq or lcrq operation
-// can leak one slot of capacity for good (an index or data node that only
-// the dead process would have returned). It was also the fastest of the
-// three in both the one-to-one and the 4+4 runs on our 2-core machine
-// (results/2026-11-23-variant-ratios-*). Its cost: it is blocking, so a
-// holder that is *stopped* (SIGSTOP, a debugger) rather than killed stalls
-// every other process until it resumes. Pick scq (portable, lock-free) or
-// lcrq (x86-64) where lock-freedom matters more than capacity lost to kills.
+// the one where a kill costs nothing beyond the dead process's own
+// in-flight element with nothing to repair: the owner lock is taken over
+// from the dead holder and every slot stays usable, whereas a kill inside
+// an scq or lcrq operation can take one slot of capacity (an index or data
+// node that only the dead process would have returned) until the next
+// recovery (recover(), or a push that finds the queue full: variants/detail/
+// op_slots.h). It was also the fastest of the three in both the one-to-one
+// and the 4+4 runs on our 2-core machine (results/2026-11-23-variant-ratios-*).
+// Its cost: it is blocking, so a holder that is *stopped* (SIGSTOP, a
+// debugger) rather than killed stalls every other process until it resumes.
+// Pick scq (portable, lock-free) or lcrq (x86-64) where lock-freedom matters
+// more.
 #pragma once
 
 #include <bit>

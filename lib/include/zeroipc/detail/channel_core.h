@@ -4,7 +4,7 @@
 // ordering pairs and the crash table are in zeroipc/channel.h; the bytes in
 // detail/channel_layout.h and SPECIFICATION.md §7.6.
 //
-// Every change of the channel happens under its pid lock, in this order:
+// Every change of the channel happens under its owner lock, in this order:
 //
 //   lock (C1) -> check -> copy the element -> bump the epoch (C3) -> commit (one store) -> unlock (C2) -> wake
 //
@@ -181,7 +181,7 @@ class ChannelCore {
   }
 
  private:
-  // The pid lock, with the wakes its holder owes: made after the unlock.
+  // The owner lock, with the wakes its holder owes: made after the unlock.
   class Guard {
    public:
     explicit Guard(const ChannelCore& c) noexcept : c_(c) {}

@@ -68,7 +68,7 @@ inline std::uint64_t process_start_time(pid_t pid) noexcept {
 
 /// This process's pid, without a system call. getpid() is a real system call
 /// in glibc (about 1 us on this VM's kernel, measured in the locked_ring
-/// benchmark), and the pid lock needs it on every acquisition. The cache is
+/// benchmark), and the owner lock records it on every acquisition. The cache is
 /// reset in the child of every fork() (pthread_atfork); a process made by a
 /// raw clone() without fork() would keep its parent's pid here.
 inline pid_t current_pid() noexcept {
