@@ -144,14 +144,7 @@ std::string temp_name() {
 }
 
 int lock_creation(int fd, short type, int cmd, flock* out = nullptr) noexcept {
-  flock fl{};
-  fl.l_type = type;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = kCreationLockByte;
-  fl.l_len = 1;
-  const int rc = ::fcntl(fd, cmd, &fl);
-  if (out != nullptr) *out = fl;
-  return rc;
+  return liveness_detail::lock_byte_at(fd, kCreationLockByte, type, cmd, out);
 }
 
 // Temporary files of creators that died before publishing are garbage under
@@ -289,10 +282,16 @@ Mapping::~Mapping() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void Mapping::attach() noexcept {
+void Mapping::attach() {
   if (!registered_) {
-    register_segment(base_, size_, fd_);  // the liveness lock (§4.1); owners need it
-    registered_ = true;
+    // The liveness lock (§4.1): without it this process would look dead to
+    // every other, which could take its locks and claims from it.
+    registered_ = true;  // registered even on failure: the destructor unregisters
+    if (!register_segment(base_, size_, fd_)) {
+      throw SystemError("zeroipc: cannot take this process's liveness lock (F_OFD_SETLK) on segment " +
+                            quoted(name_),
+                        errno);
+    }
   }
   if (attach_slot_ >= 0) return;
   SegmentHeader& h = header();

@@ -18,17 +18,17 @@
 // ordering: detail/stream_layout.h, detail/stream_ring.h, SPECIFICATION.md §7.5.
 //
 // Subscribers. A Cursor or Subscription holds one of 64 slots of the
-// stream's header (pid, start time, cursor) from its creation, and sees the
+// stream's header (owner key, pid, cursor) from its creation, and sees the
 // items emitted after that. Backpressure (the default, Overflow::block):
 // emit() waits (futex, wait.h) while the slowest live subscriber is
 // `capacity` behind. Overflow::drop_oldest: emit() never waits; a slow
 // subscriber skips what was overwritten and its missed() says how many.
-// A subscriber that died is found by the waiting producer (its pid + start
-// time, checked every 20 ms) and its slot released: it blocks nobody for long.
+// A subscriber that died is found by the waiting producer (its owner key,
+// checked every 20 ms) and its slot released: it blocks nobody for long.
 //
 // The producer. One process emits: the stream's creator (for a derived
-// stream, the process that runs its operator); it is recorded with its start
-// time. emit() from another process throws RoleTaken. Emit from one thread at
+// stream, the process that runs its operator); it is recorded with its owner
+// key. emit() from another process (a forked child too) throws RoleTaken. Emit from one thread at
 // a time. When the producer process dies (or exits without close()), the
 // subscribers drain what is there and then see the end
 // (StreamEnd::producer_gone) within ~20 ms: they never hang.

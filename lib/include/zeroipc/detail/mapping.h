@@ -58,9 +58,9 @@ class Mapping {
     return offset <= size_ && length <= size_ - offset;
   }
 
-  /// Takes this process's liveness lock (spec §4.1) and claims an attach
-  /// slot (§4); idempotent.
-  void attach() noexcept;
+  /// Takes this process's liveness lock (spec §4.1; SystemError if it cannot)
+  /// and claims an attach slot (§4); idempotent.
+  void attach();
 
  private:
   void detach() noexcept;

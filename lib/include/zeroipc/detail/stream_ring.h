@@ -355,7 +355,7 @@ class StreamCore {
     }
     return {reader_word(), seen};
   }
-  /// Dead when the producer process is gone (pid + start time) and the stream is still open.
+  /// Dead when the producer process is gone (its owner key) and the stream is still open.
   [[nodiscard]] OwnerCheck producer_check() const noexcept { return {&probe_producer, this}; }
 
  private:

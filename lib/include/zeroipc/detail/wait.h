@@ -25,9 +25,9 @@
 //
 // Bounded sleeps. A waiter never sleeps longer than one slice:
 //   kOwnerCheckInterval (20 ms) when it depends on an owner: after each slice
-//     it asks the OwnerCheck whether the owner (pid + start time, see
-//     process.h) is dead, so a dead owner is noticed within one slice plus
-//     one read of /proc/<pid>/stat, even if nobody ever wakes the waiter;
+//     it asks the OwnerCheck whether the owner (its key, see
+//     variants/detail/liveness.h) is dead, so a dead owner is noticed within
+//     one slice plus one F_OFD_GETLK, even if nobody ever wakes the waiter;
 //   kLostWakeInterval (250 ms) otherwise: a notifier killed between changing
 //     the word and waking costs a sleeper at most this long.
 // The spin (kWaitSpins rounds of the CPU's pause hint, a few microseconds)

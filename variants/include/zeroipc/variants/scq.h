@@ -125,14 +125,9 @@ struct scq {
 
     /// Initial state: empty (first position `start`), or holding 0..n-1.
     void init(std::uint64_t start, bool full) noexcept {
-      std::vector<std::uint64_t> all;
-      if (full) {
-        all.reserve(n_);
-        for (std::uint64_t i = 0; i < n_; ++i) all.push_back(i);
-      }
       // Positions start one lap in, so that every entry's cycle (one lap
       // back) is below the first enqueue's.
-      reset(start + size_, all);
+      reset(start + size_, full ? n_ : 0, [](std::uint64_t k) { return k; });
     }
 
     void enqueue(std::uint64_t index) {
@@ -271,19 +266,21 @@ struct scq {
       if (after(tail(), head())) threshold_.store(static_cast<std::int64_t>(3 * n_ - 1), std::memory_order_release);
     }
 
-    /// Rewrites the ring to hold exactly `indices`, in order, from a fresh lap.
-    void reset(std::uint64_t first, const std::vector<std::uint64_t>& indices) noexcept {
+    /// Rewrites the ring to hold `count` indices, index_at(0) .. index_at(count - 1)
+    /// in that order, from position `first` (a fresh lap).
+    template <class IndexAt>
+    void reset(std::uint64_t first, std::uint64_t count, IndexAt index_at) noexcept {
       for (std::uint64_t i = 0; i < size_; ++i) {
         const std::uint64_t p = first - size_ + i;  // the lap before `first`
         std::atomic_ref<std::uint64_t>(entries_[remap(p)]).store(pack(cycle(p), true, bottom_), std::memory_order_relaxed);
       }
-      for (std::uint64_t k = 0; k < indices.size(); ++k) {
+      for (std::uint64_t k = 0; k < count; ++k) {
         std::atomic_ref<std::uint64_t>(entries_[remap(first + k)])
-            .store(pack(cycle(first + k), true, indices[k]), std::memory_order_relaxed);
+            .store(pack(cycle(first + k), true, index_at(k)), std::memory_order_relaxed);
       }
       head_.store(first, std::memory_order_relaxed);
-      tail_.store(first + indices.size(), std::memory_order_relaxed);
-      threshold_.store(indices.empty() ? -1 : static_cast<std::int64_t>(3 * n_ - 1), std::memory_order_release);
+      tail_.store(first + count, std::memory_order_relaxed);
+      threshold_.store(count == 0 ? -1 : static_cast<std::int64_t>(3 * n_ - 1), std::memory_order_release);
     }
 
     /// A position a lap past both head and tail: where a rebuilt ring starts.
@@ -419,7 +416,7 @@ struct scq {
         if (!queued[i]) free_indices.push_back(i);
       }
       aq_.clear_stale(live_entries);
-      fq_.reset(fq_.fresh_lap(), free_indices);
+      fq_.reset(fq_.fresh_lap(), free_indices.size(), [&](std::uint64_t k) { return free_indices[k]; });
       return free_indices.size() > was_free ? free_indices.size() - was_free : 0;
     }
 

@@ -85,11 +85,12 @@ inline std::uint32_t draw_key() noexcept {
   }
 }
 
-inline int lock_byte(int fd, std::uint32_t key, short type, int cmd, flock* out = nullptr) noexcept {
+/// fcntl(cmd) (F_OFD_SETLK / F_OFD_GETLK) of a `type` lock on the one byte at `offset` of fd's file.
+inline int lock_byte_at(int fd, off_t offset, short type, int cmd, flock* out = nullptr) noexcept {
   flock fl{};
   fl.l_type = type;
   fl.l_whence = SEEK_SET;
-  fl.l_start = kLivenessBase + static_cast<off_t>(key);
+  fl.l_start = offset;
   fl.l_len = 1;
   int rc;
   do {
@@ -97,6 +98,11 @@ inline int lock_byte(int fd, std::uint32_t key, short type, int cmd, flock* out 
   } while (rc < 0 && errno == EINTR);
   if (out != nullptr) *out = fl;
   return rc;
+}
+
+/// The same on the liveness byte of `key`.
+inline int lock_byte(int fd, std::uint32_t key, short type, int cmd, flock* out = nullptr) noexcept {
+  return lock_byte_at(fd, kLivenessBase + static_cast<off_t>(key), type, cmd, out);
 }
 
 struct Region {
@@ -124,12 +130,15 @@ class Registry {
   bool add(const void* base, std::size_t size, int fd) noexcept {
     std::lock_guard lock(m_);
     const bool locked = lock_byte(fd, key(), F_RDLCK, F_OFD_SETLK) == 0;
+    const int err = errno;
     const auto* b = static_cast<const std::byte*>(base);
     try {
       regions_.push_back({b, b + size, fd, locked});
     } catch (...) {
+      errno = ENOMEM;
       return false;
     }
+    errno = err;
     return locked;
   }
 
@@ -142,14 +151,6 @@ class Registry {
         return;
       }
     }
-  }
-
-  /// Does this process hold its liveness lock in the segment holding `where`?
-  /// (false: not a registered segment, or the lock could not be taken.)
-  bool self_locked(const void* where) noexcept {
-    std::lock_guard lock(m_);
-    const Region* r = find(where);
-    return r != nullptr && r->locked;
   }
 
   Liveness check(const void* where, std::uint32_t owner) noexcept {
@@ -226,10 +227,6 @@ inline bool register_segment(const void* base, std::size_t size, int fd) noexcep
 }
 inline void unregister_segment(const void* base) noexcept {
   liveness_detail::Registry::instance().remove(base);
-}
-/// Whether this process holds its liveness lock in the segment containing `where`.
-inline bool self_locked_in(const void* where) noexcept {
-  return liveness_detail::Registry::instance().self_locked(where);
 }
 
 }  // namespace zeroipc::detail
