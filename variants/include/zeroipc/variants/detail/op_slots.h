@@ -161,6 +161,9 @@ inline std::array<CacheEntry, 4>& slot_cache() noexcept {
 /// How long a recovery waits for live operations to finish, and an
 /// operation for a live recoverer, before giving up.
 inline constexpr std::chrono::seconds kRecoveryPatience{5};
+/// A handle scans the slots for a dead thread in flight at most this often
+/// (when a push finds the structure full).
+inline constexpr std::chrono::milliseconds kDeadScanInterval{10};
 
 class OpSlots {
  public:
@@ -210,9 +213,15 @@ class OpSlots {
 
   /// True when something may be held by nobody: a slot is active and its
   /// process is dead, or such a slot was taken over since the last
-  /// recovery. Asks the kernel for each active slot.
-  [[nodiscard]] bool dead_in_flight() const noexcept {
+  /// recovery. The scan of the 128 slots (128 cache lines, and the kernel
+  /// asked for each active one) runs at most once per kDeadScanInterval per
+  /// handle: a producer that spins on a full structure must not pay it on
+  /// every attempt.
+  [[nodiscard]] bool dead_in_flight() noexcept {
     if (std::atomic_ref<std::uint64_t>(control_->suspects).load(std::memory_order_acquire) != 0) return true;
+    const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (now < next_scan_.load(std::memory_order_relaxed)) return false;
+    next_scan_.store(now + std::chrono::nanoseconds(kDeadScanInterval).count(), std::memory_order_relaxed);
     for (std::uint32_t s = 0; s < kOpSlots; ++s) {
       if (active(s).load(std::memory_order_acquire) == 0) continue;
       const std::uint32_t key = slot_key(s).load(std::memory_order_acquire);
@@ -400,6 +409,7 @@ class OpSlots {
 
   OpControl* control_;
   OpSlot* slots_;
+  std::atomic<std::int64_t> next_scan_{0};  // steady_clock ticks: dead_in_flight() scans from then on
 };
 
 /// One operation, as a scope: enters on construction, leaves on destruction.
