@@ -2,6 +2,8 @@
 // (SPECIFICATION.md §6) against what the caller's type expects.
 #include "zeroipc/detail/structure.h"
 
+#include "zeroipc/detail/structure_handle.h"
+
 #include <cstring>
 
 #include "zeroipc/detail/crash_points.h"
@@ -106,6 +108,19 @@ OpenedStructure open_structure(const std::shared_ptr<Mapping>& mapping, std::str
                    "process first)");
   }
   return check(*mapping, *entry, spec, 0);
+}
+
+std::string structure_where(std::string_view segment, const StructSpec& spec, std::string_view name) {
+  const auto kind = static_cast<std::uint16_t>(spec.kind);
+  std::string w = "zeroipc: segment '" + printable(segment) + "', " + kind_name(kind) + " '" + printable(name) + "'";
+  if (spec.variant != 0) w += " (" + variant_name(kind, spec.variant) + ")";
+  return w;
+}
+
+void StructureHandle::bad_capacity(const Memory& mem, std::string_view name, const StructSpec& spec,
+                                   std::uint64_t capacity, std::string_view expected) {
+  throw InvalidArgument(structure_where(mem.name(), spec, name) + ": capacity " + std::to_string(capacity) +
+                        " is not allowed (expected " + std::string(expected) + ")");
 }
 
 std::string kind_name(std::uint16_t kind) {

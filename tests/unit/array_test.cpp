@@ -177,7 +177,7 @@ TEST(Array, AtChecksBounds) {
   Memory mem(name, 1 << 20);
   Array<int> a(mem, "a", 3);
   a.at(2) = 1;
-  EXPECT_THROW(a.at(3), std::out_of_range);
+  EXPECT_THROW(a.at(3), zeroipc::OutOfRange);
 }
 
 TEST(Array, ManyArraysGetDisjointRegions) {

@@ -15,7 +15,6 @@
 #include <limits>
 #include <memory>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -23,12 +22,13 @@
 #include "zeroipc/detail/dtype.h"
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/structure.h"
+#include "zeroipc/detail/structure_handle.h"
 #include "zeroipc/memory.h"
 
 namespace zeroipc {
 
 template <class T>
-class Array {
+class Array : public detail::StructureHandle {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Array<T> shares T's bytes between processes: T must be trivially copyable");
   static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>, "use Array<T>, not Array<const T>");
@@ -45,16 +45,20 @@ class Array {
   /// Creates `name` with `capacity` zeroed elements, or opens it if it exists
   /// (then it must be an Array of the same element size, dtype and capacity).
   Array(Memory& mem, std::string_view name, std::size_t capacity)
-      : Array(mem, name, detail::create_or_open_structure(mem.mapping(), name, spec(), capacity,
-                                                          [](std::byte*) {})) {}
+      : StructureHandle(mem, name, spec(), capacity, [](std::byte*) {}),
+        data_(reinterpret_cast<T*>(body())),
+        size_(static_cast<std::size_t>(stored_capacity())) {}
 
   /// Opens the existing Array `name`; throws NotFound if there is none.
-  Array(Memory& mem, std::string_view name)
-      : Array(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
+  Array(Memory& mem, std::string_view name) : Array(mem, name, open_only) {}
+  Array(Memory& mem, std::string_view name, open_only_t)
+      : StructureHandle(mem, name, spec(), open_only),
+        data_(reinterpret_cast<T*>(body())),
+        size_(static_cast<std::size_t>(stored_capacity())) {}
 
   T& operator[](std::size_t i) noexcept { return data_[i]; }
   const T& operator[](std::size_t i) const noexcept { return data_[i]; }
-  /// Bounds-checked access; throws std::out_of_range.
+  /// Bounds-checked access; throws OutOfRange.
   T& at(std::size_t i) { return data_[check(i)]; }
   const T& at(std::size_t i) const { return data_[check(i)]; }
 
@@ -70,10 +74,6 @@ class Array {
   T* end() noexcept { return data_ + size_; }
   const T* begin() const noexcept { return data_; }
   const T* end() const noexcept { return data_ + size_; }
-
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  /// True when this handle created the array, false when it opened it.
-  [[nodiscard]] bool created() const noexcept { return created_; }
 
   /// The layout this type expects (used by create/open and by tests).
   static detail::StructSpec spec() noexcept {
@@ -95,26 +95,16 @@ class Array {
   }
 
  private:
-  Array(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
-      : mapping_(mem.mapping()),
-        data_(reinterpret_cast<T*>(opened.base + sizeof(detail::StructHeader))),
-        size_(static_cast<std::size_t>(opened.capacity)),
-        name_(name),
-        created_(opened.created) {}
-
   std::size_t check(std::size_t i) const {
     if (i >= size_) {
-      throw std::out_of_range("zeroipc::Array '" + name_ + "': index " + std::to_string(i) +
+      throw OutOfRange(where() + ": index " + std::to_string(i) +
                               " out of range (size " + std::to_string(size_) + ")");
     }
     return i;
   }
 
-  std::shared_ptr<detail::Mapping> mapping_;  // keeps the segment mapped
   T* data_;
   std::size_t size_;
-  std::string name_;
-  bool created_;
 };
 
 }  // namespace zeroipc

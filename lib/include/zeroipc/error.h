@@ -96,6 +96,78 @@ class Timeout : public Error {
   using Error::Error;
 };
 
+/// A bounded structure has no room for another key (Map, Set). Not the
+/// same as "already present": Map::insert returns false for that.
+class StructureFull : public Error {
+ public:
+  using Error::Error;
+};
+
+/// An index or handle outside the structure: Array::at past the end, a
+/// Pool handle that is not the pool's, or one released twice.
+class OutOfRange : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Thrown by Future: a stored error, a dead producer, or a second set.
+class FutureError : public Error {
+ public:
+  enum class Reason {
+    kErrorSet,      // the producer stored an error with set_error()
+    kProducerDied,  // the producer (or a setter) died before a value was set
+    kAlreadySet,    // set_value/set_error/claim_producer on a Future already set
+  };
+  FutureError(Reason reason, const std::string& what) : Error(what), reason_(reason) {}
+  [[nodiscard]] Reason reason() const noexcept { return reason_; }
+
+ private:
+  Reason reason_;
+};
+
+/// Thrown by Lazy: a failed computation, a dead owner nobody replaced, a
+/// timeout with nobody computing, invalidate() during a computation, or a
+/// computation that needs its own value.
+class LazyError : public Error {
+ public:
+  enum class Reason {
+    kComputationFailed,  // the computation threw; the message has its what()
+    kOwnerDied,          // the computing process died and no waiting process has the computation
+    kNoComputation,      // nobody computed it in time and this process has no computation
+    kBusy,               // invalidate() while a live process computes it
+    kRecursive,          // the computation asked for its own value
+  };
+  LazyError(Reason reason, const std::string& what) : Error(what), reason_(reason) {}
+  [[nodiscard]] Reason reason() const noexcept { return reason_; }
+
+ private:
+  Reason reason_;
+};
+
+/// Thrown by Stream: emit() on an ended stream, all 64 subscriber slots taken,
+/// or an operator's target name that exists already.
+class StreamError : public Error {
+ public:
+  enum class Reason {
+    kClosed,            // emit() after the stream ended (close(), or its producer is gone)
+    kNoSubscriberSlot,  // 64 live subscribers already
+    kNotEmittable,      // emit() on a stream fed by an operator
+  };
+  StreamError(Reason reason, const std::string& what) : Error(what), reason_(reason) {}
+  [[nodiscard]] Reason reason() const noexcept { return reason_; }
+
+ private:
+  Reason reason_;
+};
+
+/// Thrown by a send on a closed channel, by a sender that was blocked when
+/// the channel was closed (its value was not sent), and by select() when
+/// every one of its cases is a closed, drained channel.
+class ChannelClosed : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A system call failed; the message carries the call, the object and strerror.
 class SystemError : public Error {
  public:

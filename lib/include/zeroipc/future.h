@@ -96,6 +96,7 @@
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
+#include "zeroipc/detail/structure_handle.h"
 #include "zeroipc/detail/wait.h"
 #include "zeroipc/error.h"
 #include "zeroipc/memory.h"
@@ -286,23 +287,8 @@ inline std::string codata_where(const Mapping& m, const char* kind, std::string_
 
 }  // namespace detail
 
-/// Thrown by Future: a stored error, a dead producer, or a second set.
-class FutureError : public Error {
- public:
-  enum class Reason {
-    kErrorSet,      // the producer stored an error with set_error()
-    kProducerDied,  // the producer (or a setter) died before a value was set
-    kAlreadySet,    // set_value/set_error/claim_producer on a Future already set
-  };
-  FutureError(Reason reason, const std::string& what) : Error(what), reason_(reason) {}
-  [[nodiscard]] Reason reason() const noexcept { return reason_; }
-
- private:
-  Reason reason_;
-};
-
 template <class T>
-class Future {
+class Future : public detail::StructureHandle {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Future<T> copies T's bytes between processes: T must be trivially copyable");
   static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>, "use Future<T>, not Future<const T>");
@@ -317,12 +303,15 @@ class Future {
 
   /// Creates `name`, pending, with this process as its producer; or opens it
   /// if it exists (then the producer is unchanged: see claim_producer()).
-  Future(Memory& mem, std::string_view name) : Future(mem, name, false) {}
-  /// open_existing: only open (NotFound if missing; Mismatch if not a Future<T>).
+  Future(Memory& mem, std::string_view name)
+      : StructureHandle(mem, name, spec(), 1, [](std::byte* body) { init(body - sizeof(detail::StructHeader)); }),
+        cell_(header_bytes(), kOwnedPhases) {}
+  /// Only opens: NotFound if missing, Mismatch if not a Future<T>.
+  Future(Memory& mem, std::string_view name, open_only_t)
+      : StructureHandle(mem, name, spec(), open_only), cell_(header_bytes(), kOwnedPhases) {}
+  /// open_existing: as (mem, name, open_only) when true, (mem, name) when false.
   Future(Memory& mem, std::string_view name, bool open_existing)
-      : Future(mem, name,
-               open_existing ? detail::open_structure(mem.mapping(), name, spec())
-                             : detail::create_or_open_structure(mem.mapping(), name, spec(), 1, &init)) {}
+      : Future(open_existing ? Future(mem, name, open_only) : Future(mem, name)) {}
 
   /// Sets the value; wakes every waiter. Throws FutureError (kAlreadySet) if
   /// a value or error was set before, by any process.
@@ -414,9 +403,6 @@ class Future {
     return any_until(futures, detail::deadline_after(timeout));
   }
 
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  /// True when this handle created the Future, false when it opened it.
-  [[nodiscard]] bool created() const noexcept { return created_; }
 
   static detail::StructSpec spec() noexcept {
     detail::StructSpec s{};
@@ -431,9 +417,6 @@ class Future {
  private:
   static constexpr unsigned kOwnedPhases = 1u << kPending | 1u << kSetting;
 
-  Future(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
-      : mapping_(mem.mapping()), cell_(opened.base, kOwnedPhases), name_(name), created_(opened.created) {}
-
   // The creator is the producer (runs under the table lock, before publication).
   static void init(std::byte* base) {
     detail::CodataLayout& l = *reinterpret_cast<detail::CodataLayout*>(base);
@@ -447,8 +430,6 @@ class Future {
     std::memcpy(bytes.data(), cell_.value(), sizeof(T));  // immutable once ready
     return std::bit_cast<T>(bytes);
   }
-
-  std::string where() const { return detail::codata_where(*mapping_, "future", name_); }
 
   void check_phase(std::uint64_t w) const {
     if (detail::codata::phase(w) > kError) {
@@ -573,10 +554,7 @@ class Future {
     }
   }
 
-  std::shared_ptr<detail::Mapping> mapping_;  // keeps the segment mapped
   detail::CodataCell cell_;
-  std::string name_;
-  bool created_;
 };
 
 }  // namespace zeroipc

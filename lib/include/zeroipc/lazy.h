@@ -87,32 +87,13 @@
 
 namespace zeroipc {
 
-/// Thrown by Lazy: a failed computation, a dead owner nobody replaced, a
-/// timeout with nobody computing, invalidate() during a computation, or a
-/// computation that needs its own value.
-class LazyError : public Error {
- public:
-  enum class Reason {
-    kComputationFailed,  // the computation threw; the message has its what()
-    kOwnerDied,          // the computing process died and no waiting process has the computation
-    kNoComputation,      // nobody computed it in time and this process has no computation
-    kBusy,               // invalidate() while a live process computes it
-    kRecursive,          // the computation asked for its own value
-  };
-  LazyError(Reason reason, const std::string& what) : Error(what), reason_(reason) {}
-  [[nodiscard]] Reason reason() const noexcept { return reason_; }
-
- private:
-  Reason reason_;
-};
-
 namespace detail {
 /// The Lazy cells this thread is computing now (innermost last).
 inline thread_local std::vector<const std::byte*> t_lazy_computing;
 }  // namespace detail
 
 template <class T>
-class Lazy {
+class Lazy : public detail::StructureHandle {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Lazy<T> copies T's bytes between processes: T must be trivially copyable");
   static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>, "use Lazy<T>, not Lazy<const T>");
@@ -128,18 +109,19 @@ class Lazy {
   static constexpr std::chrono::seconds kDefaultTimeout{30};
 
   /// Creates `name`, empty; or opens it if it exists.
-  Lazy(Memory& mem, std::string_view name) : Lazy(mem, name, false) {}
-  /// open_existing: only open (NotFound if missing; Mismatch if not a Lazy<T>).
+  Lazy(Memory& mem, std::string_view name)
+      : StructureHandle(mem, name, spec(), 1, [](std::byte*) {}), cell_(header_bytes(), kOwnedPhases) {}
+  /// Only opens: NotFound if missing, Mismatch if not a Lazy<T>.
+  Lazy(Memory& mem, std::string_view name, open_only_t)
+      : StructureHandle(mem, name, spec(), open_only), cell_(header_bytes(), kOwnedPhases) {}
+  /// open_existing: as (mem, name, open_only) when true, (mem, name) when false.
   Lazy(Memory& mem, std::string_view name, bool open_existing)
-      : Lazy(mem, name,
-             open_existing ? detail::open_structure(mem.mapping(), name, spec())
-                           : detail::create_or_open_structure(mem.mapping(), name, spec(), 1,
-                                                              [](std::byte*) {})) {}
+      : Lazy(open_existing ? Lazy(mem, name, open_only) : Lazy(mem, name)) {}
   /// Creates (or opens) `name` and registers `computation` in this handle.
   template <class F>
     requires(std::is_invocable_r_v<T, std::remove_reference_t<F>&> &&
              !std::is_same_v<std::remove_cvref_t<F>, bool>)
-  Lazy(Memory& mem, std::string_view name, F&& computation) : Lazy(mem, name, false) {
+  Lazy(Memory& mem, std::string_view name, F&& computation) : Lazy(mem, name) {
     set_computation(std::forward<F>(computation));
   }
 
@@ -218,9 +200,6 @@ class Lazy {
   void set_timeout(std::chrono::nanoseconds timeout) noexcept { timeout_ = timeout; }
   [[nodiscard]] std::chrono::nanoseconds timeout() const noexcept { return timeout_; }
 
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  /// True when this handle created the Lazy, false when it opened it.
-  [[nodiscard]] bool created() const noexcept { return created_; }
 
   static detail::StructSpec spec() noexcept {
     detail::StructSpec s{};
@@ -235,16 +214,11 @@ class Lazy {
  private:
   static constexpr unsigned kOwnedPhases = 1u << kComputing;
 
-  Lazy(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
-      : mapping_(mem.mapping()), cell_(opened.base, kOwnedPhases), name_(name), created_(opened.created) {}
-
   T read_value() const noexcept {
     std::array<std::byte, sizeof(T)> bytes;
     detail::load_words(bytes.data(), cell_.value(), sizeof(T));  // (L2)
     return std::bit_cast<T>(bytes);
   }
-
-  std::string where() const { return detail::codata_where(*mapping_, "lazy", name_); }
 
   void check_phase(std::uint64_t w) const {
     if (detail::codata::phase(w) > kError) {
@@ -375,10 +349,7 @@ class Lazy {
     }
   }
 
-  std::shared_ptr<detail::Mapping> mapping_;  // keeps the segment mapped
   detail::CodataCell cell_;
-  std::string name_;
-  bool created_;
   std::function<T()> computation_;
   std::chrono::nanoseconds timeout_ = kDefaultTimeout;
 };

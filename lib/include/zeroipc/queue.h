@@ -49,6 +49,7 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/structure.h"
+#include "zeroipc/detail/structure_handle.h"
 #include "zeroipc/detail/variant_errors.h"
 #include "zeroipc/memory.h"
 #include "zeroipc/variants/detail/ring_math.h"
@@ -71,7 +72,7 @@ struct QueueOptions {
 };
 
 template <class T, class V = variants::default_queue>
-class Queue {
+class Queue : public detail::StructureHandle {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Queue<T> copies T's bytes between processes: T must be trivially copyable");
   static_assert(sizeof(T) <= 0xFFFFFFF0u, "element_size is a u32 in the common header (spec §6)");
@@ -86,26 +87,19 @@ class Queue {
   /// Creates `name` with room for `capacity` elements (a power of two, >= 2),
   /// or opens it if it exists (same variant, element size and capacity).
   Queue(Memory& mem, std::string_view name, std::size_t capacity, const QueueOptions& options = {})
-      : Queue(mem, name,
-              detail::create_or_open_structure(
-                  mem.mapping(), name, spec(), check_capacity(mem, name, capacity),
-                  [&](std::byte* base) {
-                    V::init(base + sizeof(detail::StructHeader), capacity, sizeof(T),
-                            options.initial_position);
-                  })) {}
+      : StructureHandle(mem, name, spec(), check_capacity(mem, name, capacity),
+                        [&](std::byte* body) { V::init(body, capacity, sizeof(T), options.initial_position); }),
+        impl_(make_impl()) {}
 
   /// Opens the existing queue `name`.
-  Queue(Memory& mem, std::string_view name)
-      : Queue(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
+  Queue(Memory& mem, std::string_view name) : Queue(mem, name, open_only) {}
+  Queue(Memory& mem, std::string_view name, open_only_t)
+      : StructureHandle(mem, name, spec(), open_only), impl_(make_impl()) {}
 
   // A moved-from handle no longer holds a role (its destructor releases nothing).
   Queue(Queue&& other) noexcept
-      : mapping_(std::move(other.mapping_)),
-        segment_(std::move(other.segment_)),
+      : StructureHandle(std::move(other)),
         impl_(std::move(other.impl_)),
-        capacity_(other.capacity_),
-        name_(std::move(other.name_)),
-        created_(other.created_),
         producer_key_(std::exchange(other.producer_key_, 0)),
         consumer_key_(std::exchange(other.consumer_key_, 0)) {}
   Queue& operator=(Queue&& other) noexcept {
@@ -131,7 +125,7 @@ class Queue {
       // across fork() holds its parent's key, not this process's, and claims anew.
       if (producer_key_ != detail::self_key()) claim(variants::detail::Role::kProducer);
     }
-    return detail::translating_variant_errors(where(), [&] { return impl_->push(value); });
+    return guarded([&] { return impl_->push(value); });
   }
 
   /// Removes the oldest element; nullopt when the queue is empty.
@@ -147,7 +141,7 @@ class Queue {
     if constexpr (kHasRoles) {
       if (consumer_key_ != detail::self_key()) claim(variants::detail::Role::kConsumer);
     }
-    return detail::translating_variant_errors(where(), [&] { return impl_->pop(out); });
+    return guarded([&] { return impl_->pop(out); });
   }
 
   /// Gives back the capacity that killed processes held: the nodes or
@@ -159,19 +153,17 @@ class Queue {
   /// Throws Timeout if live operations kept it from running for 5 s.
   std::size_t recover() {
     if constexpr (kRecovers) {
-      return static_cast<std::size_t>(detail::translating_variant_errors(where(), [&] { return impl_->recover(); }));
+      return static_cast<std::size_t>(guarded([&] { return impl_->recover(); }));
     } else {
       return 0;
     }
   }
 
-  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(stored_capacity()); }
   /// Number of elements at some recent moment (exact when nobody is pushing or popping).
   [[nodiscard]] std::size_t size_approx() const noexcept {
     return static_cast<std::size_t>(impl_->size_approx());
   }
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] bool created() const noexcept { return created_; }
 
   static detail::StructSpec spec() noexcept {
     detail::StructSpec s{};
@@ -189,17 +181,7 @@ class Queue {
   }
 
  private:
-  Queue(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
-      : mapping_(mem.mapping()),
-        impl_(std::make_unique<Impl>(opened.base + sizeof(detail::StructHeader), opened.capacity)),
-        capacity_(static_cast<std::size_t>(opened.capacity)),
-        name_(name),
-        created_(opened.created) {}
-
-  std::string where() const {
-    return "zeroipc: segment '" + detail::printable(segment_) + "', queue '" + detail::printable(name_) + "' (" +
-           std::string(V::kName) + ")";
-  }
+  std::unique_ptr<Impl> make_impl() const { return std::make_unique<Impl>(body(), stored_capacity()); }
 
   static std::string max_capacity_text() {
     std::uint64_t max = variants::detail::kMaxRingCapacity;
@@ -207,12 +189,9 @@ class Queue {
     return "2^" + std::to_string(std::countr_zero(max));
   }
 
-  static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
+  static std::size_t check_capacity(const Memory& mem, std::string_view name, std::size_t capacity) {
     if (V::body_size(capacity, sizeof(T)) == 0) {
-      throw InvalidArgument("zeroipc: segment '" + detail::printable(mem.name()) + "', queue '" +
-                            detail::printable(name) + "': capacity " + std::to_string(capacity) +
-                            " is not allowed for " + std::string(V::kName) + " (expected a power of two from 2 to " +
-                            max_capacity_text() + ")");
+      bad_capacity(mem, name, spec(), capacity, "a power of two from 2 to " + max_capacity_text());
     }
     return capacity;
   }
@@ -231,9 +210,9 @@ class Queue {
     return m;
   }
   std::string role_key(variants::detail::Role role, std::uint32_t owner) const {
-    std::string k = segment_;
+    std::string k = segment_name();
     k += '\0';
-    k += name_;
+    k += name();
     k += '\0';
     k += role == variants::detail::Role::kProducer ? 'p' : 'c';
     k += std::to_string(owner);
@@ -250,8 +229,7 @@ class Queue {
     const variants::detail::RoleClaim c = producer ? impl_->claim_producer() : impl_->claim_consumer();
     const char* what = producer ? "producer" : "consumer";
     if (!c.ok) {
-      throw RoleTaken("zeroipc: queue '" + name_ + "' (" + std::string(V::kName) + "): the " +
-                      what + " role is held by live " + detail::process_text(c.holder) +
+      throw RoleTaken(where() + ": the " + what + " role is held by live " + detail::process_text(c.holder) +
                       "; a " + std::string(V::kName) + " allows one " + what);
     }
     std::lock_guard lock(role_mutex());
@@ -259,12 +237,7 @@ class Queue {
     (producer ? producer_key_ : consumer_key_) = c.key;
   }
 
-  std::shared_ptr<detail::Mapping> mapping_;
-  std::string segment_ = mapping_ ? mapping_->name() : std::string();
   std::unique_ptr<Impl> impl_;  // on the heap: it holds atomic_refs, and Queue is movable
-  std::size_t capacity_;
-  std::string name_;
-  bool created_;
   std::uint32_t producer_key_ = 0;  // the owner key this handle claimed the role under (0: none)
   std::uint32_t consumer_key_ = 0;
 };

@@ -19,6 +19,7 @@
 #include "zeroipc/detail/names.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/structure.h"
+#include "zeroipc/detail/structure_handle.h"
 #include "zeroipc/detail/variant_errors.h"
 #include "zeroipc/memory.h"
 #include "zeroipc/variants/elimination_backoff.h"
@@ -31,7 +32,7 @@ using default_stack = treiber_tagged;
 }
 
 template <class T, class V = variants::default_stack>
-class Stack {
+class Stack : public detail::StructureHandle {
   static_assert(std::is_trivially_copyable_v<T>,
                 "Stack<T> copies T's bytes between processes: T must be trivially copyable");
   static_assert(sizeof(T) <= 0xFFFFFFF0u, "element_size is a u32 in the common header (spec §6)");
@@ -44,25 +45,23 @@ class Stack {
   /// Creates `name` with room for `capacity` elements, or opens it if it
   /// exists (same variant, element size and capacity).
   Stack(Memory& mem, std::string_view name, std::size_t capacity)
-      : Stack(mem, name,
-              detail::create_or_open_structure(
-                  mem.mapping(), name, spec(), check_capacity(mem, name, capacity),
-                  [&](std::byte* base) {
-                    V::init(base + sizeof(detail::StructHeader), capacity, sizeof(T));
-                  })) {}
+      : StructureHandle(mem, name, spec(), check_capacity(mem, name, capacity),
+                        [&](std::byte* body) { V::init(body, capacity, sizeof(T)); }),
+        impl_(make_impl()) {}
 
   /// Opens the existing stack `name`.
-  Stack(Memory& mem, std::string_view name)
-      : Stack(mem, name, detail::open_structure(mem.mapping(), name, spec())) {}
+  Stack(Memory& mem, std::string_view name) : Stack(mem, name, open_only) {}
+  Stack(Memory& mem, std::string_view name, open_only_t)
+      : StructureHandle(mem, name, spec(), open_only), impl_(make_impl()) {}
 
   /// Pushes `value`; false when the stack is full.
   bool push(const T& value) {
-    return detail::translating_variant_errors(where(), [&] { return impl_->push(value); });
+    return guarded([&] { return impl_->push(value); });
   }
   /// Pops the newest element; nullopt when the stack is empty.
   std::optional<T> pop() {
     T out{};
-    if (!detail::translating_variant_errors(where(), [&] { return impl_->pop(out); })) return std::nullopt;
+    if (!guarded([&] { return impl_->pop(out); })) return std::nullopt;
     return out;
   }
 
@@ -72,12 +71,10 @@ class Stack {
   /// flight does this by itself. Throws Timeout if live operations kept it
   /// from running for 5 s.
   std::size_t recover() {
-    return static_cast<std::size_t>(detail::translating_variant_errors(where(), [&] { return impl_->recover(); }));
+    return static_cast<std::size_t>(guarded([&] { return impl_->recover(); }));
   }
 
-  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] bool created() const noexcept { return created_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(stored_capacity()); }
 
   static detail::StructSpec spec() noexcept {
     detail::StructSpec s{};
@@ -95,34 +92,14 @@ class Stack {
   }
 
  private:
-  Stack(Memory& mem, std::string_view name, const detail::OpenedStructure& opened)
-      : mapping_(mem.mapping()),
-        impl_(std::make_unique<Impl>(opened.base + sizeof(detail::StructHeader), opened.capacity)),
-        capacity_(static_cast<std::size_t>(opened.capacity)),
-        name_(name),
-        created_(opened.created) {}
+  std::unique_ptr<Impl> make_impl() const { return std::make_unique<Impl>(body(), stored_capacity()); }
 
-  std::string where() const {
-    return "zeroipc: segment '" + detail::printable(segment_) + "', stack '" + detail::printable(name_) + "' (" +
-           std::string(V::kName) + ")";
-  }
-
-  static std::size_t check_capacity(Memory& mem, std::string_view name, std::size_t capacity) {
-    if (V::body_size(capacity, sizeof(T)) == 0) {
-      throw InvalidArgument("zeroipc: segment '" + detail::printable(mem.name()) + "', stack '" +
-                            detail::printable(name) + "': capacity " + std::to_string(capacity) +
-                            " is not allowed for " + std::string(V::kName) +
-                            " (expected 1 to 2^32 - 2)");
-    }
+  static std::size_t check_capacity(const Memory& mem, std::string_view name, std::size_t capacity) {
+    if (V::body_size(capacity, sizeof(T)) == 0) bad_capacity(mem, name, spec(), capacity, "1 to 2^32 - 2");
     return capacity;
   }
 
-  std::shared_ptr<detail::Mapping> mapping_;
-  std::string segment_ = mapping_ ? mapping_->name() : std::string();
   std::unique_ptr<Impl> impl_;
-  std::size_t capacity_;
-  std::string name_;
-  bool created_;
 };
 
 }  // namespace zeroipc

@@ -37,14 +37,6 @@
 
 namespace zeroipc {
 
-/// Thrown by a send on a closed channel, by a sender that was blocked when
-/// the channel was closed (its value was not sent), and by select() when
-/// every one of its cases is a closed, drained channel.
-class ChannelClosed : public Error {
- public:
-  using Error::Error;
-};
-
 namespace detail {
 
 enum class SendStatus { kSent, kNotReady };               // kNotReady: full, no taker, or timed out

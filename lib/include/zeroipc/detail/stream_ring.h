@@ -82,22 +82,6 @@ enum class Overflow : std::uint32_t {
 /// Why a stream ended (Cursor::end_reason(), Subscription::end_reason()).
 using StreamEnd = detail::stream::EndReason;
 
-/// Thrown by Stream: emit() on an ended stream, all 64 subscriber slots taken,
-/// or an operator's target name that exists already.
-class StreamError : public Error {
- public:
-  enum class Reason {
-    kClosed,            // emit() after the stream ended (close(), or its producer is gone)
-    kNoSubscriberSlot,  // 64 live subscribers already
-    kNotEmittable,      // emit() on a stream fed by an operator
-  };
-  StreamError(Reason reason, const std::string& what) : Error(what), reason_(reason) {}
-  [[nodiscard]] Reason reason() const noexcept { return reason_; }
-
- private:
-  Reason reason_;
-};
-
 namespace detail::stream {
 
 inline const char* end_text(EndReason r) noexcept {
