@@ -46,8 +46,16 @@ OpenedStructure check(const Mapping& m, const TableEntryInfo& entry, const Struc
                           std::to_string(spec.layout_version) + " this build reads");
   }
   if (h.element_size != spec.element_size) {
-    throw Mismatch(w + ": expected element size " + std::to_string(spec.element_size) +
+    throw Mismatch(w + ": expected " + spec.element_size_name + " " + std::to_string(spec.element_size) +
                    " bytes, found " + std::to_string(h.element_size));
+  }
+  if (spec.key_size != 0) {
+    std::uint32_t key_size = 0;
+    std::memcpy(&key_size, h.kind_specific, sizeof key_size);
+    if (key_size != spec.key_size) {
+      throw Mismatch(w + ": expected key size " + std::to_string(spec.key_size) + " bytes, found " +
+                     std::to_string(key_size));
+    }
   }
   if (h.dtype != 0 && spec.dtype != 0 && h.dtype != spec.dtype) {
     throw Mismatch(w + ": expected element type " + dtype_name(spec.dtype) + ", found " +
@@ -89,6 +97,7 @@ OpenedStructure create_or_open_structure(const std::shared_ptr<Mapping>& mapping
     h.dtype = spec.dtype;
     h.capacity = capacity;
     h.total_size = total;
+    std::memcpy(h.kind_specific, &spec.key_size, sizeof spec.key_size);
     std::memcpy(region, &h, sizeof h);
     crash_point(CrashPoint::kStructureHalfMade);
     init_body(region);
@@ -140,6 +149,9 @@ std::string variant_name(std::uint16_t kind, std::uint16_t variant) {
   } else if (kind == static_cast<std::uint16_t>(Kind::kStack)) {
     static constexpr const char* kStacks[] = {"treiber_tagged", "elimination_backoff"};
     if (variant <= 2) return kStacks[variant - 1];
+  } else if (kind == static_cast<std::uint16_t>(Kind::kMap) || kind == static_cast<std::uint16_t>(Kind::kSet)) {
+    static constexpr const char* kMaps[] = {"locked_probe"};
+    if (variant <= 1) return kMaps[variant - 1];
   }
   return "unknown variant " + std::to_string(variant);
 }

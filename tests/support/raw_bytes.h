@@ -9,6 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include <zeroipc/memory.h>
 
@@ -80,6 +83,13 @@ inline void expect_op_area_after_my_operations(const std::byte* area, std::uint3
     EXPECT_EQ(le(slot, 24, 8), 0u) << "§7.7 slot " << i << " aux (lcrq: hazard) cleared after the operation";
   }
   EXPECT_EQ(claimed, 1) << "§7.7 one slot for the one thread that operated";
+}
+
+/// The first byte of structure `name` (its common header) in this process's mapping.
+inline std::byte* structure_bytes(const Memory& mem, std::string_view name) {
+  const auto entry = mem.table().find(name);
+  if (!entry) throw std::logic_error("no structure " + std::string(name));
+  return mem.base() + entry->offset;
 }
 
 }  // namespace zeroipc::test

@@ -22,6 +22,7 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/names.h"
 #include "zeroipc/error.h"
+#include "zeroipc/map.h"
 #include "zeroipc/queue.h"
 #include "zeroipc/stack.h"
 
@@ -30,10 +31,12 @@ namespace zeroipc {
 using QueueVariants =
     std::tuple<variants::vyukov_bounded, variants::lcrq, variants::scq, variants::spsc_ring, variants::locked_ring>;
 using StackVariants = std::tuple<variants::treiber_tagged, variants::elimination_backoff>;
+/// Map and Set share their variants (a Set is a Map without values).
+using MapVariants = std::tuple<variants::locked_probe>;
 
 struct VariantInfo {
   std::string_view name;
-  detail::Kind kind;    // kQueue or kStack
+  detail::Kind kind;    // kQueue, kStack or kMap (a map variant serves Set too)
   std::uint16_t id;     // stored in the structure header
   bool multi_producer;  // more than one process may push at once
   bool multi_consumer;  // more than one process may pop at once
@@ -48,15 +51,21 @@ template <class V>
 constexpr VariantInfo stack_info() {
   return {V::kName, Kind::kStack, V::kId, true, true};
 }
-template <class... Q, class... S>
-constexpr auto make_registry(std::tuple<Q...>*, std::tuple<S...>*) {
-  return std::array<VariantInfo, sizeof...(Q) + sizeof...(S)>{queue_info<Q>()..., stack_info<S>()...};
+template <class V>
+constexpr VariantInfo map_info() {
+  return {V::kName, Kind::kMap, V::kId, true, true};
+}
+template <class... Q, class... S, class... M>
+constexpr auto make_registry(std::tuple<Q...>*, std::tuple<S...>*, std::tuple<M...>*) {
+  return std::array<VariantInfo, sizeof...(Q) + sizeof...(S) + sizeof...(M)>{queue_info<Q>()..., stack_info<S>()...,
+                                                                              map_info<M>()...};
 }
 }  // namespace detail
 
-/// Every variant, queues first.
+/// Every variant: queues, stacks, maps.
 inline constexpr auto kVariants = detail::make_registry(static_cast<QueueVariants*>(nullptr),
-                                                        static_cast<StackVariants*>(nullptr));
+                                                        static_cast<StackVariants*>(nullptr),
+                                                        static_cast<MapVariants*>(nullptr));
 
 /// "vyukov_bounded, spsc_ring, ..." — for messages.
 inline std::string variant_names() {
@@ -125,6 +134,13 @@ template <class F>
 decltype(auto) with_stack_variant(std::string_view name, F&& f) {
   return detail::visit_by_name<StackVariants>(
       name, detail::Kind::kStack, std::forward<F>(f), std::make_index_sequence<std::tuple_size_v<StackVariants>>{});
+}
+
+/// Calls f(std::type_identity<V>{}) with the map (and set) variant called `name`.
+template <class F>
+decltype(auto) with_map_variant(std::string_view name, F&& f) {
+  return detail::visit_by_name<MapVariants>(
+      name, detail::Kind::kMap, std::forward<F>(f), std::make_index_sequence<std::tuple_size_v<MapVariants>>{});
 }
 
 }  // namespace zeroipc

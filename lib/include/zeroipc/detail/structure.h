@@ -25,9 +25,14 @@ struct StructSpec {
   std::uint16_t layout_version = 1;
   std::uint32_t element_size = 0;
   std::uint8_t dtype = 0;
+  /// Map and Set: the key's size, kept in kind_specific bytes 0..3 of the
+  /// header (spec §7.8) and checked on open; 0 for the other kinds.
+  std::uint32_t key_size = 0;
   /// Bytes the structure needs for `capacity` elements, header included;
   /// 0 when that overflows or the capacity is not allowed.
   std::uint64_t (*total_size)(std::uint64_t capacity, std::uint32_t element_size) = nullptr;
+  /// For messages: what element_size means ("element size", "value size").
+  const char* element_size_name = "element size";
   /// For messages, e.g. "Array<float>".
   const char* type_name = "";
 };

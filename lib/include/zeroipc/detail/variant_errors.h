@@ -13,7 +13,7 @@
 namespace zeroipc::detail {
 
 /// Calls f(); a variants::CorruptState becomes CorruptSegment, LimitReached
-/// LimitReached, Busy Timeout, each prefixed with where() ("zeroipc: segment
+/// LimitReached, Busy Timeout, Full StructureFull, each prefixed with where() ("zeroipc: segment
 /// '/x', queue 'q' (scq)"). `where` is a callable, so the prefix is only
 /// built when something is thrown, not on every operation.
 template <class Where, class F>
@@ -27,6 +27,8 @@ decltype(auto) translating_variant_errors(Where&& where, F&& f) {
     throw LimitReached(where() + ": " + e.what());
   } catch (const variants::Busy& e) {
     throw Timeout(where() + ": " + e.what());
+  } catch (const variants::Full& e) {
+    throw StructureFull(where() + ": " + e.what());
   }
 }
 

@@ -33,4 +33,11 @@ class Busy : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A bounded structure has no room for what the operation adds (a Map or
+/// Set holding `capacity` keys already).
+class Full : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace zeroipc::variants
