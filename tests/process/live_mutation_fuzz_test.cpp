@@ -31,9 +31,11 @@
 #include <zeroipc/channel.h>
 #include <zeroipc/future.h>
 #include <zeroipc/lazy.h>
+#include <zeroipc/map.h>
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
 #include <zeroipc/registry.h>
+#include <zeroipc/set.h>
 #include <zeroipc/stack.h>
 #include <zeroipc/stream.h>
 
@@ -70,6 +72,11 @@ void create_everything(Memory& mem) {
     (zeroipc::Stack<std::uint64_t, decltype(v)>(mem, std::string("s_") + std::string(decltype(v)::kName), kCapacity),
      ...);
   }, zeroipc::StackVariants{});
+  std::apply([&](auto... v) {
+    ((zeroipc::Map<std::uint64_t, std::uint64_t, decltype(v)>(mem, "m_" + std::string(decltype(v)::kName), kCapacity),
+      zeroipc::Set<std::uint32_t, decltype(v)>(mem, "set_" + std::string(decltype(v)::kName), kCapacity)),
+     ...);
+  }, zeroipc::MapVariants{});
   zeroipc::Future<std::uint64_t> fut(mem, "fut");
   zeroipc::Lazy<std::uint64_t> lazy(mem, "lazy");
   zeroipc::Stream<std::uint64_t> block(mem, "stream", kCapacity);
@@ -161,14 +168,27 @@ Handles open_everything(Memory& m, Counts& counts) {
        add_container_ops<zeroipc::Stack<std::uint64_t, decltype(v)>>(m, "s_" + std::string(decltype(v)::kName), h.ops);
      }), ...);
   }, zeroipc::StackVariants{});
+  std::apply([&](auto... v) {
+    (guarded_open([&] {
+       auto map = std::make_shared<zeroipc::Map<std::uint64_t, std::uint64_t, decltype(v)>>(
+           m, "m_" + std::string(decltype(v)::kName));
+       auto set = std::make_shared<zeroipc::Set<std::uint32_t, decltype(v)>>(m, "set_" + std::string(decltype(v)::kName));
+       h.ops.push_back([map](std::mt19937_64& rng) { (void)map->insert(rng() % 32, rng()); });
+       h.ops.push_back([map](std::mt19937_64& rng) { (void)map->insert_or_assign(rng() % 32, rng()); });
+       h.ops.push_back([map](std::mt19937_64& rng) { (void)map->erase(rng() % 32); });
+       h.ops.push_back([map](std::mt19937_64& rng) { (void)map->find(rng() % 32); });
+       h.ops.push_back([set](std::mt19937_64& rng) { (void)set->insert(static_cast<std::uint32_t>(rng() % 32)); });
+       h.ops.push_back([set](std::mt19937_64& rng) { (void)set->erase(static_cast<std::uint32_t>(rng() % 32)); });
+     }), ...);
+  }, zeroipc::MapVariants{});
   guarded_open([&] {
-    auto f = std::make_shared<zeroipc::Future<std::uint64_t>>(m, "fut", true);
+    auto f = std::make_shared<zeroipc::Future<std::uint64_t>>(m, "fut", zeroipc::open_only);
     h.ops.push_back([f](std::mt19937_64&) { (void)f->get_for(1ms); });
     h.ops.push_back([f](std::mt19937_64& rng) { f->set_value(rng()); });
     h.ops.push_back([f](std::mt19937_64&) { f->claim_producer(); });
   });
   guarded_open([&] {
-    auto l = std::make_shared<zeroipc::Lazy<std::uint64_t>>(m, "lazy", true);
+    auto l = std::make_shared<zeroipc::Lazy<std::uint64_t>>(m, "lazy", zeroipc::open_only);
     l->set_computation([] { return std::uint64_t{42}; });
     h.ops.push_back([l](std::mt19937_64&) { (void)l->get_for(1ms); });
     h.ops.push_back([l](std::mt19937_64&) { (void)l->invalidate(); });

@@ -65,12 +65,26 @@
 #include <string>
 #include <string_view>
 
+#include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/key_hash.h"
 #include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
 namespace zeroipc::variants {
+
+namespace detail {
+/// The windows of locked_probe's operations, for tests that kill a holder
+/// inside each on purpose (crash_hook.h).
+enum class MapCrashPoint : int {
+  kInsertWritten = 1,    // key and value written into a free slot, state not yet full
+  kInsertPublished = 2,  // state full, count not yet updated
+  kAssignHalfWritten = 3,  // old value journalled, new value half written
+  kEraseMarked = 4,      // tombstone stored, count not yet updated
+  kRebuildFilled = 5,    // the other table filled, `active` not yet switched
+};
+inline void crash_point(MapCrashPoint point) noexcept { zeroipc::detail::crash_point_of(point); }
+}  // namespace detail
 
 struct locked_probe {
   static constexpr std::uint16_t kId = 1;
@@ -127,7 +141,9 @@ struct locked_probe {
         std::byte* s = slot(g.slots, p.found);
         std::memcpy(body_ + 128, s + value_at_, value_size_);
         word(80).store(p.found + 1, std::memory_order_relaxed);
-        std::memcpy(s + value_at_, value, value_size_);
+        std::memcpy(s + value_at_, value, value_size_ / 2);
+        detail::crash_point(detail::MapCrashPoint::kAssignHalfWritten);
+        std::memcpy(s + value_at_ + value_size_ / 2, value + value_size_ / 2, value_size_ - value_size_ / 2);
         word(80).store(0, std::memory_order_relaxed);
         word(104).store(word(104).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return Insert::kAssigned;
@@ -147,7 +163,9 @@ struct locked_probe {
       const auto hi = static_cast<std::uint32_t>(h >> 32);
       std::memcpy(s + 4, &hi, 4);
       const bool reused = state(s) == kTombstone;
+      detail::crash_point(detail::MapCrashPoint::kInsertWritten);
       state_ref(s).store(kFull, std::memory_order_relaxed);  // the insert happens here
+      detail::crash_point(detail::MapCrashPoint::kInsertPublished);
       word(64).store(n + 1, std::memory_order_relaxed);
       if (reused) word(72).store(word(72).load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       word(88).store(word(88).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -169,6 +187,7 @@ struct locked_probe {
       const Probe p = probe(g.slots, key, detail::key_hash(key, key_size_));
       if (p.found == kNone) return false;
       state_ref(slot(g.slots, p.found)).store(kTombstone, std::memory_order_relaxed);  // the erase happens here
+      detail::crash_point(detail::MapCrashPoint::kEraseMarked);
       word(64).store(word(64).load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       word(96).store(word(96).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       std::uint64_t tombs = word(72).load(std::memory_order_relaxed) + 1;
@@ -176,8 +195,10 @@ struct locked_probe {
       // slot would not end: it (and the tombstones before it) become empty,
       // one store each, every intermediate state valid.
       std::uint64_t i = p.found;
-      while (state(slot(g.slots, (i + 1) & (table_size_ - 1))) == kEmpty &&
-             state(slot(g.slots, i)) == kTombstone && tombs > 0) {
+      for (std::uint64_t n = 0; n < table_size_ && tombs > 0 &&
+                                state(slot(g.slots, (i + 1) & (table_size_ - 1))) == kEmpty &&
+                                state(slot(g.slots, i)) == kTombstone;
+           ++n) {
         state_ref(slot(g.slots, i)).store(kEmpty, std::memory_order_relaxed);
         --tombs;
         i = (i - 1) & (table_size_ - 1);
@@ -274,6 +295,7 @@ struct locked_probe {
         }
         std::memcpy(slot(to, j), s, stride_);
       }
+      detail::crash_point(detail::MapCrashPoint::kRebuildFilled);
       active_ref().store(other, std::memory_order_relaxed);  // the rebuild happens here
       word(72).store(0, std::memory_order_relaxed);
       word(112).store(word(112).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
