@@ -12,6 +12,7 @@
 
 #include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/topology.h"
+#include "zeroipc/harness/workload.h"
 #include "zeroipc/registry.h"
 
 namespace zeroipc::harness {
@@ -38,111 +39,69 @@ std::vector<std::string> placement_choices() {
   return out;
 }
 
-KeyDef key(std::string section, std::string name, KeyType type, nlohmann::json def, std::string help,
-           std::vector<std::string> choices = {}) {
-  KeyDef k;
-  k.section = std::move(section);
-  k.key = std::move(name);
-  k.type = type;
-  k.default_value = std::move(def);
-  k.help = std::move(help);
-  k.choices = std::move(choices);
-  return k;
-}
-
-KeyDef int_key(std::string section, std::string name, std::int64_t def, std::int64_t min, std::int64_t max,
-               std::string help) {
-  KeyDef k = key(std::move(section), std::move(name), KeyType::integer, def, std::move(help));
-  k.min = min;
-  k.max = max;
-  return k;
-}
-
-KeyDef int_list_key(std::string section, std::string name, nlohmann::json def, std::int64_t min, std::int64_t max,
-                    std::string help, std::vector<std::int64_t> choices = {}) {
-  KeyDef k = key(std::move(section), std::move(name), KeyType::integer_list, std::move(def), std::move(help));
-  k.min = min;
-  k.max = max;
-  k.int_choices = std::move(choices);
-  return k;
-}
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
 
 std::vector<KeyDef> make_keys() {
   using K = KeyType;
-  const std::int64_t big = std::int64_t{1} << 40;
-  return {
+  std::vector<std::string> measured, summaries;
+  for (Workload w : all_workloads()) {
+    if (w->is_floor()) continue;
+    measured.push_back(w->name);
+    summaries.push_back(w->summary);
+  }
+  std::vector<KeyDef> keys{
       // [experiment]
-      key("experiment", "name", K::string, "", "experiment name, used in the results folder (default: the file's stem)"),
-      key("experiment", "description", K::string, "", "one line saying what the experiment asks"),
-      int_key("experiment", "repetitions", 5, 1, 1000,
-              "repetitions of every case, interleaved across cases (round r runs every case once, shuffled)"),
-      int_key("experiment", "seed", 20261123, 0, INT64_MAX, "seed of the interleaved schedule"),
-      key("experiment", "oversubscribe", K::boolean, false,
-          "allow more busy-polling workers than PUs (such cases are marked oversubscribed)"),
-      key("experiment", "timeout_s", K::number, 120.0, "a repetition still running after this many seconds fails"),
-      key("experiment", "floor", K::boolean, true,
-          "run the floor probes (cache-line round trip, memcpy, shared-memory read) with the cases"),
+      make_key("experiment", "name", K::string, "",
+               "experiment name, used in the results folder (default: the file's stem)"),
+      make_key("experiment", "description", K::string, "", "one line saying what the experiment asks"),
+      make_int_key("experiment", "repetitions", 5, 1, 1000,
+                   "repetitions of every case, interleaved across cases (round r runs every case once, shuffled)"),
+      make_int_key("experiment", "seed", 20261123, 0, INT64_MAX, "seed of the interleaved schedule"),
+      make_key("experiment", "oversubscribe", K::boolean, false,
+               "allow more busy-polling workers than PUs (such cases are marked oversubscribed)"),
+      make_key("experiment", "timeout_s", K::number, 120.0, "a repetition still running after this many seconds fails"),
+      make_key("experiment", "floor", K::boolean, true,
+               "run the floor probes (cache-line round trip, memcpy, shared-memory read) with the cases"),
       // [matrix]
-      key("matrix", "workloads", K::string_list, json::array({"pingpong", "streaming"}),
-          "pingpong (round-trip latency), streaming (one-way throughput), burst (bursts then idle gaps), "
-          "mixed (every worker pushes then pops), fanout (a stream's multicast: one producer, every subscriber "
-          "reads every message; structure 'stream' only); [] = the floor probes alone",
-          {"pingpong", "streaming", "burst", "mixed", "fanout"}),
-      key("matrix", "structures", K::string_list, json::array({"queue"}),
-          "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
-          "zeroipc's queues among them; 'stream' = zeroipc::Stream (workload fanout, 1 producer, 1..8 subscribers)",
-          {"queue", "stack", "transport", "stream"}),
-      key("matrix", "variants", K::string_list, json::array({"all"}),
-          "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
-          variant_choices()),
-      key("matrix", "transports", K::string_list, json::array({"all"}),
-          "transports measured when structures has 'transport' (pingpong and streaming, 1p1c); 'all' = every one "
-          "this build has, leaving out the combinations it cannot run",
-          transport_choices()),
-      int_list_key("matrix", "message_sizes", json::array({8}), 8, 65536, "bytes per message",
-                   supported_message_sizes()),
-      int_list_key("matrix", "producers", json::array({1}), 1, 64,
-                   "producer processes (mixed: workers, each pushing and popping)"),
-      int_list_key("matrix", "consumers", json::array({1}), 1, 64,
-                   "consumer processes (mixed: equal to producers; fanout: the stream's subscribers)"),
-      key("matrix", "placements", K::string_list, json::array({"different-cores"}),
-          "where the workers sit relative to each other; 'all' = every placement this machine offers",
-          placement_choices()),
-      key("matrix", "skip_impossible", K::boolean, false,
-          "leave out combinations that cannot run (listed in the plan) instead of refusing the experiment"),
-      // [pingpong]
-      int_key("pingpong", "round_trips", 20000, 1, big, "timed round trips per repetition"),
-      int_key("pingpong", "warmup_round_trips", 2000, 0, big, "untimed round trips before them"),
-      int_key("pingpong", "ping_capacity", 64, 2, 1 << 20, "capacity of each of the two structures"),
-      // [streaming]
-      int_key("streaming", "messages", 200000, 1, big, "timed messages per producer (when duration_ms = 0)"),
-      int_key("streaming", "warmup_messages", 20000, 0, big, "untimed messages per producer before them"),
-      int_key("streaming", "duration_ms", 0, 0, 3600000, "if > 0: producers send for this long instead"),
-      int_key("streaming", "capacity", 1024, 2, 1 << 24, "capacity of the structure (streaming, burst, mixed, fanout)"),
-      // [burst]
-      int_key("burst", "bursts", 2000, 1, big, "timed bursts per producer"),
-      int_key("burst", "warmup_bursts", 200, 0, big, "untimed bursts before them"),
-      int_key("burst", "burst_size", 32, 1, 1 << 20, "messages per burst, sent back to back"),
-      int_key("burst", "gap_us", 20, 0, 1000000, "idle time between bursts (spun, not slept)"),
-      // [mixed]
-      int_key("mixed", "pairs", 100000, 1, big, "timed push+pop pairs per worker"),
-      int_key("mixed", "warmup_pairs", 10000, 0, big, "untimed pairs per worker before them"),
-      // [baselines]
-      int_key("baselines", "redis_pu", -1, -1, 4095,
-              "OS index of the PU the harness's redis-server is pinned to; -1 = the plan picks one (a PU no worker of "
-              "a Redis case uses, else the responder's / consumer's)"),
-      // [floor]
-      int_key("floor", "cacheline_round_trips", 20000, 1, big, "timed round trips of one cache line"),
-      int_key("floor", "cacheline_warmup", 2000, 0, big, "untimed round trips before them"),
-      int_key("floor", "memcpy_bytes", 32 << 20, 4096, std::int64_t{1} << 32, "bytes copied per memcpy pass"),
-      int_key("floor", "shm_read_bytes", 4 << 20, 4096, std::int64_t{1} << 32,
-              "bytes one worker writes and the other reads per pass"),
-      int_key("floor", "passes", 8, 1, 100000, "timed passes of the bandwidth probes"),
-      key("floor", "futex", K::boolean, false,
-          "also time a futex wake round trip between the two PUs (each side sleeps in FUTEX_WAIT until the "
-          "other's FUTEX_WAKE): the least a mechanism that sleeps in the kernel can cost; same counts as the "
-          "cache-line probe"),
+      make_key("matrix", "workloads", K::string_list, json::array({"pingpong", "streaming"}),
+               join(summaries) + "; [] = the floor probes alone", measured),
+      make_key("matrix", "structures", K::string_list, json::array({"queue"}),
+               "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
+               "zeroipc's queues among them; 'stream' = zeroipc::Stream (workload fanout, 1 producer, 1..8 "
+               "subscribers)",
+               {"queue", "stack", "transport", "stream"}),
+      make_key("matrix", "variants", K::string_list, json::array({"all"}),
+               "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
+               variant_choices()),
+      make_key("matrix", "transports", K::string_list, json::array({"all"}),
+               "transports measured when structures has 'transport' (pingpong and streaming, 1p1c); 'all' = every one "
+               "this build has, leaving out the combinations it cannot run",
+               transport_choices()),
+      make_int_list_key("matrix", "message_sizes", json::array({8}), 8, 65536, "bytes per message",
+                        supported_message_sizes()),
+      make_int_list_key("matrix", "producers", json::array({1}), 1, 64,
+                        "producer processes (mixed: workers, each pushing and popping)"),
+      make_int_list_key("matrix", "consumers", json::array({1}), 1, 64,
+                        "consumer processes (mixed: equal to producers; fanout: the stream's subscribers)"),
+      make_key("matrix", "placements", K::string_list, json::array({"different-cores"}),
+               "where the workers sit relative to each other; 'all' = every placement this machine offers",
+               placement_choices()),
+      make_key("matrix", "skip_impossible", K::boolean, false,
+               "leave out combinations that cannot run (listed in the plan) instead of refusing the experiment"),
   };
+  auto add_keys_of = [&](bool floors) {
+    for (Workload w : all_workloads()) {
+      if (w->is_floor() == floors) keys.insert(keys.end(), w->keys.begin(), w->keys.end());
+    }
+  };
+  add_keys_of(false);
+  // [baselines]
+  keys.push_back(make_int_key(
+      "baselines", "redis_pu", -1, -1, 4095,
+      "OS index of the PU the harness's redis-server is pinned to; -1 = the plan picks one (a PU no worker of "
+      "a Redis case uses, else the responder's / consumer's)"));
+  add_keys_of(true);
+  return keys;
 }
 
 std::string type_name(KeyType t) {
@@ -157,7 +116,7 @@ std::string type_name(KeyType t) {
   return "?";
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;
   for (const auto& s : items) {
     if (!out.empty()) out += sep;
@@ -337,6 +296,35 @@ json parse_override_value(const KeyDef& def, std::string_view text, std::string_
 }
 
 }  // namespace
+
+KeyDef make_key(std::string section, std::string name, KeyType type, nlohmann::json def, std::string help,
+                std::vector<std::string> choices) {
+  KeyDef k;
+  k.section = std::move(section);
+  k.key = std::move(name);
+  k.type = type;
+  k.default_value = std::move(def);
+  k.help = std::move(help);
+  k.choices = std::move(choices);
+  return k;
+}
+
+KeyDef make_int_key(std::string section, std::string name, std::int64_t def, std::int64_t min, std::int64_t max,
+                    std::string help) {
+  KeyDef k = make_key(std::move(section), std::move(name), KeyType::integer, def, std::move(help));
+  k.min = min;
+  k.max = max;
+  return k;
+}
+
+KeyDef make_int_list_key(std::string section, std::string name, nlohmann::json def, std::int64_t min,
+                         std::int64_t max, std::string help, std::vector<std::int64_t> choices) {
+  KeyDef k = make_key(std::move(section), std::move(name), KeyType::integer_list, std::move(def), std::move(help));
+  k.min = min;
+  k.max = max;
+  k.int_choices = std::move(choices);
+  return k;
+}
 
 const std::vector<std::int64_t>& supported_message_sizes() {
   static const std::vector<std::int64_t> sizes{8, 16, 32, 64, 128, 256, 1024, 4096, 16384, 65536};

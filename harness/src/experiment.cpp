@@ -101,18 +101,6 @@ double clock_resolution_ns(const ClockCalibration& c) {
 
 std::uint64_t u64(const json& j, const char* key) { return j.at(key).get<std::uint64_t>(); }
 
-// Messages the producers must have sent in all, or 0 when not fixed (duration mode).
-std::uint64_t expected_sent(const RunParams& p) {
-  switch (p.workload) {
-    case Workload::pingpong: return 2 * (p.warmup + p.timed);
-    case Workload::streaming:
-    case Workload::fanout: return p.duration_ns ? 0 : static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed);
-    case Workload::burst: return static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed) * p.burst_size;
-    case Workload::mixed: return static_cast<std::uint64_t>(p.producers) * (p.warmup + p.timed);
-    default: return 0;
-  }
-}
-
 // The Repetition object of results/README.md from the workers' reports.
 json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& segment, std::size_t index,
               std::size_t order) {
@@ -135,11 +123,12 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
     corrupt += u64(t, "corrupt");
     out_of_order += u64(t, "out_of_order");
   }
-  const RunSegment::Leftovers left = segment.drain();  // nothing for fanout: a stream is read, not popped
-  // fanout is multicast: every subscriber receives every message, so the
-  // receivers together see each sent message `consumers` times (counts and
-  // multiset hashes alike, the hashes modulo 2^64).
-  const std::uint64_t copies = p.workload == Workload::fanout ? static_cast<std::uint64_t>(p.consumers) : 1;
+  const Workload w = p.workload;
+  const RunSegment::Leftovers left = segment.drain();  // nothing for a stream: it is read, not popped
+  // A multicast workload (fanout): every consumer receives every message, so
+  // the receivers together see each sent message `consumers` times (counts
+  // and multiset hashes alike, the hashes modulo 2^64).
+  const std::uint64_t copies = w->multicast ? static_cast<std::uint64_t>(p.consumers) : 1;
   const bool hash_match = sent_hash * copies == received_hash + left.hash;
   rep["verification"] = {{"sent", sent},
                          {"received", received},
@@ -147,15 +136,15 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
                          {"corrupt", corrupt + left.corrupt},
                          {"out_of_order", out_of_order},
                          {"multiset_hash_match", hash_match}};
-  if (p.workload == Workload::fanout) rep["verification"]["expected_received"] = sent * copies;
+  if (w->multicast) rep["verification"]["expected_received"] = sent * copies;
   std::vector<std::string> problems;
   if (sent * copies != received + left.count || !hash_match) {
     problems.push_back("lost or duplicated messages: sent " + std::to_string(sent) +
-                       (p.workload == Workload::fanout ? " to each of " + std::to_string(copies) + " subscribers" : "") + ", received " +
+                       (w->multicast ? " to each of " + std::to_string(copies) + " subscribers" : "") + ", received " +
                        std::to_string(received) + " (+" + std::to_string(left.count) + " left in the structure)" +
                        (hash_match ? "" : ", the multisets differ"));
   }
-  if (const auto want = expected_sent(p); want != 0 && sent != want) {
+  if (const auto want = w->expected_sent ? w->expected_sent(p) : 0; want != 0 && sent != want) {
     problems.push_back("the senders sent " + std::to_string(sent) + " messages, expected " + std::to_string(want));
   }
   if (left.count != 0 && hash_match) {
@@ -163,7 +152,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
   }
   if (corrupt + left.corrupt != 0) {
     problems.push_back(std::to_string(corrupt + left.corrupt) +
-                       (is_floor(p.workload) ? " passes read back wrong data" : " corrupt messages"));
+                       (w->is_floor() ? " passes read back wrong data" : " corrupt messages"));
   }
   if (out_of_order != 0) problems.push_back(std::to_string(out_of_order) + " messages out of per-producer order");
   if (!problems.empty()) {
@@ -180,15 +169,10 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
     start = std::min(start, u64(r, "start_ticks"));
     end = std::max(end, u64(r, "end_ticks"));
   }
-  for (std::size_t w = 0; w < reports.size(); ++w) {
-    const std::string role = p.role(static_cast<int>(w));
-    if (role == "consumer" || role == "responder") continue;  // counted once, at the sender (fanout: emitted)
-    messages += u64(reports[w], "timed_messages");
-    bytes += u64(reports[w], "bytes");
-  }
-  if (p.workload == Workload::floor_shm_read) {
-    messages = u64(reports.at(1), "timed_messages");
-    bytes = u64(reports.at(1), "bytes");
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    if (!p.counted(static_cast<int>(i))) continue;  // a receiver: counted once, at the sender (fanout: emitted)
+    messages += u64(reports[i], "timed_messages");
+    bytes += u64(reports[i], "bytes");
   }
   const std::uint64_t elapsed_ns = end > start ? p.clock.to_ns(end - start) : 0;
   rep["messages"] = messages;
@@ -197,7 +181,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
 
   json values = json::object();
   json histograms = json::object();
-  if (p.workload == Workload::pingpong || p.workload == Workload::floor_cacheline || p.workload == Workload::floor_futex) {
+  if (w->metrics.round_trip_ns) {
     const Histogram h = Histogram::from_json(reports.at(0).at("round_trip_ns"));
     add_percentiles(values, "round_trip_ns", h);
     histograms["round_trip_ns"] = h.to_json();
@@ -213,14 +197,8 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
   }
   const double seconds = static_cast<double>(elapsed_ns) / 1e9;
   if (seconds > 0) {
-    if (p.workload != Workload::floor_memcpy && p.workload != Workload::floor_shm_read &&
-        p.workload != Workload::floor_cacheline && p.workload != Workload::floor_futex) {
-      values["throughput_msgs_per_s"] = static_cast<double>(messages) / seconds;
-    }
-    if (p.workload != Workload::pingpong && p.workload != Workload::floor_cacheline &&
-        p.workload != Workload::floor_futex) {
-      values["throughput_bytes_per_s"] = static_cast<double>(bytes) / seconds;
-    }
+    if (w->metrics.msgs_per_s) values["throughput_msgs_per_s"] = static_cast<double>(messages) / seconds;
+    if (w->metrics.bytes_per_s) values["throughput_bytes_per_s"] = static_cast<double>(bytes) / seconds;
   }
   rep["values"] = values;
   rep["histograms"] = histograms;

@@ -43,89 +43,83 @@ std::vector<std::string> transports_of(const std::vector<std::string>& wanted) {
   return out;
 }
 
+// "a", "a and b", "a, b and c".
+std::string join_and(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  }
+  return out;
+}
+
+// "\"a\", \"b\"": the items as TOML strings, for a list in a message.
+std::string quoted(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& s : items) out.push_back("\"" + s + "\"");
+  return join(out);
+}
+
+// The measured workloads that run on `structure`, in list order.
+std::vector<std::string> workloads_on(std::string_view structure) {
+  std::vector<std::string> out;
+  for (Workload w : all_workloads()) {
+    if (!w->is_floor() && w->runs_on(structure)) out.push_back(w->name);
+  }
+  return out;
+}
+
 // Why the transport cannot run this workload with these workers; "" when it can.
 std::string impossible_for_transport(Workload w, const baselines::TransportInfo& t, std::uint64_t message_size,
                                      int producers, int consumers) {
   const std::string name(t.name);
   if (!t.built) return name + " is not built: " + std::string(t.missing);
-  if (w != Workload::pingpong && w != Workload::streaming) {
-    return "a transport carries pingpong and streaming, not " + to_string(w);
+  if (!w->runs_on("transport")) {
+    return "a transport carries " + join_and(workloads_on("transport")) + ", not " + w->name;
   }
   if (producers != 1 || consumers != 1) {
     return "a transport links one client to one server: it needs producers = 1 and consumers = 1, not " +
            workers_label(producers, consumers);
   }
-  if (w == Workload::pingpong && !t.request_reply) return name + " has no request/reply pattern";
-  if (w == Workload::streaming && !t.one_way) return name + " is request/reply only: it cannot stream";
+  switch (w->transport_pattern) {
+    case baselines::Pattern::request_reply:
+      if (!t.request_reply) return name + " has no request/reply pattern";
+      break;
+    case baselines::Pattern::one_way:
+      if (!t.one_way) return name + " is request/reply only: it cannot stream";
+      break;
+  }
   return baselines::size_refusal(name, message_size);
 }
 
-// The stream's fan-out (issue 6): one producer emits, each subscriber reads
-// every message. Why the case cannot run; "" when it can.
-constexpr int kMaxSubscribers = 8;
-std::string impossible_for_stream(Workload w, int producers, int consumers) {
-  if (w != Workload::fanout) {
-    return "a stream is measured by the fanout workload only, not " + to_string(w) +
-           " (valid: workloads = [\"fanout\"] with structures = [\"stream\"])";
+// Why workload `w` cannot run on `structure` with this variant and these
+// workers; "" when it can. The structure's refusals come first where the
+// workload does not run on it (a stream, a transport), else the workload's.
+std::string impossible(Workload w, const std::string& structure, const std::string& variant, std::uint64_t message_size,
+                       int producers, int consumers) {
+  const bool takes = w->runs_on(structure);
+  if (structure == "stream" && !takes) {
+    const auto on_stream = workloads_on("stream");
+    return "a stream is measured by the " + join_and(on_stream) + " workload" + (on_stream.size() > 1 ? "s" : "") +
+           " only, not " + w->name + " (valid: workloads = [" + quoted(on_stream) + "] with structures = [\"stream\"])";
   }
-  if (producers != 1 || consumers < 1 || consumers > kMaxSubscribers) {
-    return "fanout is one producer (the stream's creator) and 1.." + std::to_string(kMaxSubscribers) +
-           " subscribers: it needs producers = 1 and consumers = 1.." + std::to_string(kMaxSubscribers) + ", not " +
-           workers_label(producers, consumers);
+  if (!takes && (!w->wrong_structure.empty() || structure != "transport")) {
+    return (w->wrong_structure.empty() ? w->name + " does not run on a " + structure : w->wrong_structure) +
+           ": it needs structures = [" + quoted(w->structures) + "], not " + structure;
   }
-  return "";
+  if (structure == "transport") {
+    return impossible_for_transport(w, baselines::transport_info(variant), message_size, producers, consumers);
+  }
+  if (!w->refusal) return "";
+  CaseShape shape;
+  shape.structure = structure;
+  shape.variant = structure == "stream" ? nullptr : &variant_info(variant);
+  shape.producers = producers;
+  shape.consumers = consumers;
+  return w->refusal(shape);
 }
 
 bool is_redis_case(const CaseSpec& c) {
   return c.structure == "transport" && baselines::transport_info(c.variant).needs_redis;
-}
-
-// Why the variant cannot run this workload with these workers; "" when it can.
-std::string impossible_for_variant(Workload w, const VariantInfo& v, int producers, int consumers) {
-  const std::string name(v.name);
-  switch (w) {
-    case Workload::pingpong:
-      if (producers != 1 || consumers != 1) {
-        return "pingpong is one initiator and one responder: it needs producers = 1 and consumers = 1, not " +
-               workers_label(producers, consumers);
-      }
-      return "";
-    case Workload::mixed:
-      if (producers != consumers) {
-        return "mixed: every worker pushes and pops, so consumers must equal producers (found producers = " +
-               std::to_string(producers) + ", consumers = " + std::to_string(consumers) + ")";
-      }
-      if (producers > 1 && !(v.multi_producer && v.multi_consumer)) {
-        return "mixed with " + std::to_string(producers) + " workers needs a multi-producer, multi-consumer variant; " +
-               name + " allows one producer and one consumer";
-      }
-      return "";
-    default:
-      if (producers > 1 && !v.multi_producer) {
-        return std::to_string(producers) + " producers on " + name + ", which allows one producer (valid: producers = 1)";
-      }
-      if (consumers > 1 && !v.multi_consumer) {
-        return std::to_string(consumers) + " consumers on " + name + ", which allows one consumer (valid: consumers = 1)";
-      }
-      return "";
-  }
-}
-
-// fanout: the producer and every subscriber. The plan counts each as a busy
-// worker, though a subscriber (or a producer held back) that waits sleeps in
-// the stream's futex instead of polling: 1p2c on a 2-PU machine is refused
-// unless experiment.oversubscribe = true, and is then marked oversubscribed
-// (its barriers yield), as for any other workload.
-int worker_count(Workload w, int producers, int consumers) {
-  switch (w) {
-    case Workload::mixed: return producers;
-    case Workload::floor_memcpy: return 1;
-    case Workload::pingpong:
-    case Workload::floor_cacheline:
-    case Workload::floor_futex:
-    case Workload::floor_shm_read: return 2;
-    default: return producers + consumers;
-  }
 }
 
 bool oversubscribes(const std::vector<int>& pus) {
@@ -195,35 +189,6 @@ struct Builder {
 
 }  // namespace
 
-std::string to_string(Workload w) {
-  switch (w) {
-    case Workload::pingpong: return "pingpong";
-    case Workload::streaming: return "streaming";
-    case Workload::burst: return "burst";
-    case Workload::mixed: return "mixed";
-    case Workload::floor_cacheline: return "floor-cacheline";
-    case Workload::floor_futex: return "floor-futex";
-    case Workload::floor_memcpy: return "floor-memcpy";
-    case Workload::floor_shm_read: return "floor-shm-read";
-    case Workload::fanout: return "fanout";
-  }
-  return "?";
-}
-
-std::optional<Workload> parse_workload(std::string_view name) {
-  for (Workload w : {Workload::pingpong, Workload::streaming, Workload::burst, Workload::mixed,
-                     Workload::floor_cacheline, Workload::floor_memcpy, Workload::floor_shm_read,
-                     Workload::floor_futex, Workload::fanout}) {
-    if (to_string(w) == name) return w;
-  }
-  return std::nullopt;
-}
-
-bool is_floor(Workload w) {
-  return w == Workload::floor_cacheline || w == Workload::floor_memcpy || w == Workload::floor_shm_read ||
-         w == Workload::floor_futex;
-}
-
 std::string workers_label(int producers, int consumers) {
   return std::to_string(producers) + "p" + std::to_string(consumers) + "c";
 }
@@ -280,10 +245,12 @@ Plan make_plan(const Config& config, const Topology& topology) {
     }
   }
 
-  // Floor probes: one set per placement that any case (or, with no workloads, the config) uses.
+  // Floor probes: one set per placement that any case (or, with no workloads,
+  // the config) uses, on that placement's pair of PUs; the probes of one run
+  // on the first case's first PU, once.
   std::map<std::string, std::pair<std::string, std::string>> floor_of;  // placement -> (latency id, bandwidth id)
   std::vector<CaseSpec> floors;
-  bool memcpy_done = false;
+  bool once_done = false;
   auto add_floors = [&](const std::string& placement, const std::vector<int>& pus) {
     if (!config.get_bool("experiment", "floor") || floor_of.count(placement)) return;
     std::string reason;
@@ -293,37 +260,36 @@ Plan make_plan(const Config& config, const Topology& topology) {
       floor_of[placement] = {"", ""};
       return;
     }
-    CaseSpec c;
-    c.placement = placement;
-    c.pus = *pair;
-    c.producers = c.consumers = 1;
-    c.oversubscribed = oversubscribes(*pair);
-    c.workload = Workload::floor_cacheline;
-    c.message_size = 64;
-    c.id = "floor-cacheline/" + placement;
-    floors.push_back(c);
-    c.workload = Workload::floor_shm_read;
-    c.message_size = static_cast<std::uint64_t>(config.get_int("floor", "shm_read_bytes"));
-    c.id = "floor-shm-read/" + placement;
-    floors.push_back(c);
-    floor_of[placement] = {"floor-cacheline/" + placement, c.id};
-    if (config.get_bool("floor", "futex")) {
-      c.workload = Workload::floor_futex;
-      c.message_size = 4;
-      c.id = "floor-futex/" + placement;
-      floors.push_back(c);
+    auto probe = [&](Workload w) {
+      CaseSpec c;
+      c.workload = w;
+      c.placement = placement;
+      c.message_size = w->probe_size(config);
+      return c;
+    };
+    auto runs = [&](Workload w, Probe kind) { return w->probe == kind && (!w->enabled || w->enabled(config)); };
+    auto& [latency, bandwidth] = floor_of[placement];
+    for (Workload w : all_workloads()) {
+      if (!runs(w, Probe::per_placement)) continue;
+      CaseSpec c = probe(w);
+      c.pus = *pair;
+      c.producers = c.consumers = 1;
+      c.oversubscribed = oversubscribes(*pair);
+      c.id = w->name + "/" + placement;
+      if (w->floor_of == FloorOf::latency) latency = c.id;
+      if (w->floor_of == FloorOf::bandwidth) bandwidth = c.id;
+      floors.push_back(std::move(c));
     }
-    if (!memcpy_done) {
-      memcpy_done = true;
-      CaseSpec m;
-      m.workload = Workload::floor_memcpy;
-      m.placement = placement;
-      m.pus = {pus.front()};
-      m.producers = 1;
-      m.consumers = 0;
-      m.message_size = static_cast<std::uint64_t>(config.get_int("floor", "memcpy_bytes"));
-      m.id = "floor-memcpy/pu" + std::to_string(pus.front());
-      floors.push_back(m);
+    if (once_done) return;
+    once_done = true;
+    for (Workload w : all_workloads()) {
+      if (!runs(w, Probe::once)) continue;
+      CaseSpec c = probe(w);
+      c.pus = {pus.front()};
+      c.producers = 1;
+      c.consumers = 0;
+      c.id = w->name + "/pu" + std::to_string(pus.front());
+      floors.push_back(std::move(c));
     }
   };
 
@@ -339,7 +305,7 @@ Plan make_plan(const Config& config, const Topology& topology) {
 
   std::vector<CaseSpec> cases;
   for (const auto& workload_name : config.get_strings("matrix", "workloads")) {
-    const Workload w = *parse_workload(workload_name);  // config.cpp checked the choices
+    const Workload w = workload_named(workload_name);  // config.cpp checked the choices
     for (const auto& structure : structures) {
       const bool transport = structure == "transport";
       const bool stream = structure == "stream";
@@ -364,27 +330,18 @@ Plan make_plan(const Config& config, const Topology& topology) {
                 c.placement = placement;
                 c.id = workload_name + "/" + structure + "/" + variant + "/" + std::to_string(size) + "B/" +
                        workers_label(c.producers, c.consumers) + "/" + placement;
-                c.capacity = static_cast<std::uint64_t>(
-                    w == Workload::pingpong ? config.get_int("pingpong", "ping_capacity")
-                                            : config.get_int("streaming", "capacity"));
-                std::string why;
-                if (stream) {
-                  why = impossible_for_stream(w, c.producers, c.consumers);
-                } else if (w == Workload::fanout) {
-                  why = "fanout measures a stream's multicast: it needs structures = [\"stream\"], not " + structure;
-                } else if (transport) {
-                  why = impossible_for_transport(w, baselines::transport_info(variant), c.message_size, c.producers,
-                                                 c.consumers);
-                } else {
-                  why = impossible_for_variant(w, variant_info(variant), c.producers, c.consumers);
-                }
+                c.capacity = static_cast<std::uint64_t>(config.get_int(w->capacity_section, w->capacity_key));
+                const std::string why = impossible(w, structure, variant, c.message_size, c.producers, c.consumers);
                 if (!why.empty()) {
                   b.refuse(c.id, why, names_from_all);
                   continue;
                 }
-                const int workers = worker_count(w, c.producers, c.consumers);
-                if (w == Workload::mixed && c.capacity < static_cast<std::uint64_t>(workers)) {
-                  b.refuse(c.id, "mixed needs streaming.capacity >= workers (" + std::to_string(workers) + ")", false);
+                const int workers = w->workers(c.producers, c.consumers);
+                if (w->capacity_at_least_workers && c.capacity < static_cast<std::uint64_t>(workers)) {
+                  b.refuse(c.id,
+                           w->name + " needs " + w->capacity_section + "." + w->capacity_key + " >= workers (" +
+                               std::to_string(workers) + ")",
+                           false);
                   continue;
                 }
                 std::string reason;

@@ -104,20 +104,7 @@ std::string metric_unit(const std::string& metric) {
 
 std::string metric_better(const std::string& metric) { return metric_unit(metric) == "ns" ? "lower" : "higher"; }
 
-std::string primary_metric(Workload w) {
-  switch (w) {
-    case Workload::pingpong:
-    case Workload::floor_cacheline:
-    case Workload::floor_futex: return "round_trip_ns_p50";
-    case Workload::burst: return "one_way_ns_p50";
-    case Workload::streaming:
-    case Workload::mixed:
-    case Workload::fanout: return "throughput_msgs_per_s";
-    case Workload::floor_memcpy:
-    case Workload::floor_shm_read: return "throughput_bytes_per_s";
-  }
-  return "";
-}
+std::string primary_metric(Workload w) { return w->metrics.primary; }
 
 void add_percentiles(json& values, const std::string& prefix, const Histogram& h) {
   if (h.count() == 0) return;

@@ -25,24 +25,15 @@ struct alignas(64) Line {
 static_assert(sizeof(Line) == 64 && std::atomic<std::uint64_t>::is_always_lock_free,
               "each control counter owns one cache line and is a lock-free 64-bit atomic");
 
-/// A 32-bit futex word alone on its cache line.
-struct alignas(64) FutexLine {
-  std::atomic<std::uint32_t> word;
-};
-static_assert(sizeof(FutexLine) == 64 && sizeof(std::atomic<std::uint32_t>) == 4 &&
-                  std::atomic<std::uint32_t>::is_always_lock_free,
-              "the futex word is a plain lock-free 32-bit word the kernel can sleep on");
-
 /// The control block, at the start of the "control" array (64-byte aligned).
-/// Phase 0 is the warm-up, phase 1 the timed phase.
+/// Phase 0 is the warm-up, phase 1 the timed phase. What one workload alone
+/// needs in the segment is its own (WorkloadDef::arrays), not here.
 struct Control {
   Line barrier_count;       // workers arrived at the current barrier
   Line barrier_generation;  // bumped by the last to arrive; the others wait for it to change
   Line produced[2];         // messages sent in the phase, added by each producer when done
   Line producers_done[2];   // producers finished with the phase
   Line consumed[2];         // messages received in the phase, added by consumers in batches
-  Line cacheline;           // floor-cacheline: the one line that bounces between the two PUs
-  FutexLine futex;          // floor-futex: the word both sides sleep on
   // Transport cases: the server's listen() address, written before the first
   // barrier, read by the client after it ((3)/(4) order it).
   std::uint64_t address_length;
@@ -51,6 +42,8 @@ struct Control {
 static_assert(sizeof(Control::address) + sizeof(Control::address_length) == 256, "the address block is 256 bytes");
 
 inline constexpr std::size_t kControlWords = sizeof(Control) / 8 + 8;  // + room to align to 64
+/// Words of an array that holds one 64-byte aligned line (a workload's own, see worker_kit.h).
+inline constexpr std::uint64_t kLineWords = 64 / 8 + 8;  // + room to align to 64
 
 /// The control block inside the "control" array (which the harness zeroes).
 inline Control* control_of(Array<std::uint64_t>& words) {
@@ -65,7 +58,6 @@ inline constexpr const char* kForwardName = "a";     // the structure; pingpong'
 inline constexpr const char* kBackName = "b";        // pingpong's pong
 inline constexpr const char* kSendStamps = "send_stamps";
 inline constexpr const char* kRecvStamps = "recv_stamps";
-inline constexpr const char* kBufferName = "buffer"; // floor-shm-read
 
 template <class H>
 struct is_queue : std::false_type {};

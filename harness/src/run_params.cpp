@@ -39,15 +39,15 @@ nlohmann::json RunParams::to_json() const {
           {"redis_unix_socket", redis_unix_socket},
           {"redis_port", redis_port},
           {"fault_worker", fault_worker},
-          {"fault_after", fault_after}};
+          {"fault_after", fault_after},
+          {"settings", settings}};
 }
 
 RunParams RunParams::from_json(const nlohmann::json& j) {
   RunParams p;
   p.segment = j.at("segment").get<std::string>();
   const auto workload = j.at("workload").get<std::string>();
-  if (auto w = parse_workload(workload)) p.workload = *w;
-  else throw std::invalid_argument("unknown workload '" + workload + "'");
+  p.workload = workload_named(workload);
   p.structure = j.at("structure").get<std::string>();
   p.variant = j.at("variant").get<std::string>();
   p.message_size = j.at("message_size").get<std::uint64_t>();
@@ -74,6 +74,7 @@ RunParams RunParams::from_json(const nlohmann::json& j) {
   p.redis_port = j.at("redis_port").get<int>();
   p.fault_worker = j.at("fault_worker").get<int>();
   p.fault_after = j.at("fault_after").get<std::uint64_t>();
+  p.settings = j.at("settings");
   if (p.stride == 0 || !std::has_single_bit(p.stride)) throw std::invalid_argument("stride must be a power of two");
   if (p.producers < 0 || static_cast<std::uint64_t>(p.producers) > kMaxProducers) {
     throw std::invalid_argument("producers out of range");
@@ -88,29 +89,39 @@ baselines::LinkSpec RunParams::link_spec() const {
   s.dir = link_dir;
   s.message_size = message_size;
   s.capacity = capacity;
-  s.pattern = workload == Workload::pingpong ? baselines::Pattern::request_reply : baselines::Pattern::one_way;
+  s.pattern = workload->transport_pattern;
   s.redis_unix_socket = redis_unix_socket;
   s.redis_port = redis_port;
   return s;
 }
 
 std::string RunParams::role(int worker) const {
-  switch (workload) {
-    case Workload::pingpong:
-    case Workload::floor_cacheline:
-    case Workload::floor_futex: return worker == 0 ? "initiator" : "responder";
-    case Workload::floor_shm_read: return worker == 0 ? "writer" : "reader";
-    case Workload::mixed:
-    case Workload::floor_memcpy: return "worker";
-    default: return worker < producers ? "producer" : "consumer";
+  const Roles& r = workload->roles;
+  switch (r.split) {
+    case Roles::Split::pair: return worker == 0 ? r.first : r.second;
+    case Roles::Split::producers_consumers: return worker < producers ? r.first : r.second;
+    case Roles::Split::alike: return r.first;
   }
+  return "?";
 }
 
 int RunParams::role_index(int worker) const {
-  const bool one_way = workload == Workload::streaming || workload == Workload::burst || workload == Workload::fanout;
-  if (one_way && worker >= producers) return worker - producers;
-  if (one_way || workload == Workload::mixed) return worker;
-  return 0;  // pingpong and the floor probes: one worker per role
+  switch (workload->roles.split) {
+    case Roles::Split::pair: return 0;  // one worker per role
+    case Roles::Split::producers_consumers: return worker < producers ? worker : worker - producers;
+    case Roles::Split::alike: return worker;
+  }
+  return 0;
+}
+
+bool RunParams::counted(int worker) const {
+  const Roles& r = workload->roles;
+  switch (r.split) {
+    case Roles::Split::pair: return worker == 0 || r.second_counted;
+    case Roles::Split::producers_consumers: return worker < producers || r.second_counted;
+    case Roles::Split::alike: return true;
+  }
+  return true;
 }
 
 RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCalibration& clock,
@@ -128,50 +139,12 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
   p.clock = clock;
   p.yield_when_waiting = c.oversubscribed;
   if (p.is_transport()) p.link_dir = "/tmp/" + segment.substr(segment.rfind('/') + 1);
-  auto u = [&](const char* section, const char* key) { return static_cast<std::uint64_t>(config.get_int(section, key)); };
-  std::uint64_t stamped_per_producer = 0;  // timed messages per producer that may be stamped; 0 = unknown
-  switch (c.workload) {
-    case Workload::pingpong:
-      p.warmup = u("pingpong", "warmup_round_trips");
-      p.timed = u("pingpong", "round_trips");
-      stamped_per_producer = p.timed;
-      break;
-    case Workload::streaming:
-    case Workload::fanout:  // the producer's counts; every subscriber receives them all
-      p.warmup = u("streaming", "warmup_messages");
-      p.timed = u("streaming", "messages");
-      p.duration_ns = u("streaming", "duration_ms") * 1'000'000;
-      if (p.duration_ns) p.timed = 0;
-      stamped_per_producer = p.timed;
-      break;
-    case Workload::burst:
-      p.warmup = u("burst", "warmup_bursts");
-      p.timed = u("burst", "bursts");
-      p.burst_size = u("burst", "burst_size");
-      p.gap_ns = u("burst", "gap_us") * 1000;
-      stamped_per_producer = p.timed * p.burst_size;
-      break;
-    case Workload::mixed:
-      p.warmup = u("mixed", "warmup_pairs");
-      p.timed = u("mixed", "pairs");
-      break;
-    case Workload::floor_cacheline:
-    case Workload::floor_futex:
-      p.warmup = u("floor", "cacheline_warmup");
-      p.timed = u("floor", "cacheline_round_trips");
-      break;
-    case Workload::floor_memcpy:
-      p.bytes = u("floor", "memcpy_bytes");
-      p.passes = u("floor", "passes");
-      break;
-    case Workload::floor_shm_read:
-      p.bytes = u("floor", "shm_read_bytes") / 8 * 8;
-      p.passes = u("floor", "passes");
-      break;
-  }
-  // fanout: the producer stamps, the first subscriber alone stamps what it receives.
-  if (c.workload == Workload::pingpong || c.workload == Workload::streaming || c.workload == Workload::burst ||
-      c.workload == Workload::fanout) {
+  if (c.workload->fill) c.workload->fill(config, p);
+  if (c.workload->metrics.one_way_ns) {
+    // Timed messages per producer that may be stamped; 0 = unknown (duration
+    // mode). fanout: the producer stamps, the first subscriber alone stamps
+    // what it receives.
+    const std::uint64_t stamped_per_producer = p.timed * p.burst_size;
     if (stamped_per_producer == 0) {  // duration mode: stamp every 64th message while the slots last
       p.stride = 64;
       p.samples = kMaxSamplesPerProducer;

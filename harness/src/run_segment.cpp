@@ -18,9 +18,14 @@ constexpr std::uint64_t kSlack = 1 << 20;  // table, headers, alignment
 
 std::uint64_t array_bytes(std::uint64_t words) { return words * 8 + 128; }
 
+// The arrays the workload keeps in the segment besides the structure.
+std::vector<SegmentArray> own_arrays(const RunParams& p) {
+  return p.workload->arrays ? p.workload->arrays(p) : std::vector<SegmentArray>{};
+}
+
 // Bytes the structures of `p` take in the segment.
 std::uint64_t structure_bytes(const RunParams& p) {
-  if (is_floor(p.workload) || p.is_transport()) return 0;
+  if (p.structure.empty() || p.is_transport()) return 0;  // the floor probes have none
   if (p.is_stream()) {
     // Only reserved: the producer worker creates the stream (its creator is the
     // one process that may emit), with capacity rounded up to a power of two.
@@ -31,13 +36,13 @@ std::uint64_t structure_bytes(const RunParams& p) {
   run::with_handle_type(p, [&]<class H>(std::type_identity<H>) {
     one = H::total_size(p.capacity, static_cast<std::uint32_t>(p.message_size)) + 128;
   });
-  return p.workload == Workload::pingpong ? 2 * one : one;
+  return static_cast<std::uint64_t>(p.workload->structure_instances) * one;
 }
 
 std::uint64_t segment_bytes(const RunParams& p) {
   std::uint64_t total = kSlack + array_bytes(run::kControlWords) + structure_bytes(p);
   if (p.stamp_slots()) total += 2 * array_bytes(p.stamp_slots());
-  if (p.workload == Workload::floor_shm_read) total += array_bytes(p.bytes / 8);
+  for (const auto& a : own_arrays(p)) total += array_bytes(a.words);
   return (total + 4095) / 4096 * 4096;
 }
 }  // namespace
@@ -58,8 +63,8 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
       std::fill(send.data(), send.data() + send.size(), 0);
       std::fill(recv.data(), recv.data() + recv.size(), 0);
     }
-    if (params.workload == Workload::floor_shm_read) {
-      Array<std::uint64_t> buffer(mem, run::kBufferName, params.bytes / 8);
+    for (const auto& a : own_arrays(params)) {
+      Array<std::uint64_t> words(mem, a.name, a.words);  // zero: the segment is new (and left untouched here)
     }
     if (params.is_transport()) {
       // The link's private directory (sockets, FIFOs): made fresh, owner only.
@@ -68,10 +73,10 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
       if (::mkdir(params.link_dir.c_str(), 0700) != 0) {
         throw std::runtime_error("cannot create " + params.link_dir + ": " + std::strerror(errno));
       }
-    } else if (!is_floor(params.workload) && !params.is_stream()) {
+    } else if (!params.structure.empty() && !params.is_stream()) {
       run::with_handle_type(params, [&]<class H>(std::type_identity<H>) {
         H forward(mem, run::kForwardName, params.capacity);
-        if (params.workload == Workload::pingpong) H back(mem, run::kBackName, params.capacity);
+        if (params.workload->structure_instances > 1) H back(mem, run::kBackName, params.capacity);
       });
     }
   } catch (...) {
@@ -102,7 +107,7 @@ RunSegment::Leftovers RunSegment::drain() {
   // A stream keeps what it published (subscribers read it, nobody pops it):
   // that every subscriber read everything up to the end-of-phase marker is
   // the workers' own check.
-  if (is_floor(params_.workload) || params_.is_transport() || params_.is_stream()) return left;
+  if (params_.structure.empty() || params_.is_transport() || params_.is_stream()) return left;
   run::with_handle_type(params_, [&]<class H>(std::type_identity<H>) {
     auto drain_one = [&](const char* name) {
       H h(impl_->mem, name);
@@ -113,7 +118,7 @@ RunSegment::Leftovers RunSegment::drain() {
       }
     };
     drain_one(run::kForwardName);
-    if (params_.workload == Workload::pingpong) drain_one(run::kBackName);
+    if (params_.workload->structure_instances > 1) drain_one(run::kBackName);
   });
   return left;
 }

@@ -70,13 +70,13 @@ TEST(Plan, DefaultConfigPlansFloorProbesFirstThenEveryQueueVariant) {
 
   const auto pair = *topology().place("different-cores", 2);
   EXPECT_EQ(p.cases[0].id, "floor-cacheline/different-cores");
-  EXPECT_EQ(p.cases[0].workload, Workload::floor_cacheline);
+  EXPECT_EQ(p.cases[0].workload, workload_named("floor-cacheline"));
   EXPECT_EQ(p.cases[0].pus, pair);
   EXPECT_EQ(p.cases[1].id, "floor-shm-read/different-cores");
-  EXPECT_EQ(p.cases[1].workload, Workload::floor_shm_read);
+  EXPECT_EQ(p.cases[1].workload, workload_named("floor-shm-read"));
   EXPECT_EQ(p.cases[1].message_size, 4u << 20);  // floor.shm_read_bytes
   EXPECT_EQ(p.cases[2].id, "floor-memcpy/pu" + std::to_string(pair.front()));
-  EXPECT_EQ(p.cases[2].workload, Workload::floor_memcpy);
+  EXPECT_EQ(p.cases[2].workload, workload_named("floor-memcpy"));
   EXPECT_EQ(p.cases[2].pus, std::vector<int>{pair.front()});
   EXPECT_EQ(p.cases[2].message_size, 32u << 20);  // floor.memcpy_bytes
   for (std::size_t i = 0; i < 3; ++i) {
@@ -391,7 +391,7 @@ TEST(Plan, PlacementsAllLeavesOutWhatTheMachineCannotOffer) {
   }
   // Exactly one memcpy probe.
   EXPECT_EQ(std::count_if(p.cases.begin(), p.cases.end(),
-                          [](const CaseSpec& c) { return c.workload == Workload::floor_memcpy; }),
+                          [](const CaseSpec& c) { return c.workload == workload_named("floor-memcpy"); }),
             1);
 }
 

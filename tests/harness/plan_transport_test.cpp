@@ -124,11 +124,11 @@ TEST(PlanTransports, FutexFloorIsAddedWhenAskedFor) {
   const Plan with = make_plan(transports_config({"transports=pipe", "futex=true"}), topology());
   const CaseSpec* f = find_case(with, "floor-futex/different-cores");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->workload, Workload::floor_futex);
+  EXPECT_EQ(f->workload, workload_named("floor-futex"));
   EXPECT_EQ(f->workers(), 2);
   EXPECT_TRUE(is_floor(f->workload));
-  EXPECT_EQ(to_string(Workload::floor_futex), "floor-futex");
-  EXPECT_EQ(parse_workload("floor-futex"), Workload::floor_futex);
+  EXPECT_EQ(to_string(workload_named("floor-futex")), "floor-futex");
+  EXPECT_EQ(parse_workload("floor-futex"), workload_named("floor-futex"));
 }
 
 TEST(PlanTransports, SizeRefusalIsEmptyForWhatTheMachineCarries) {

@@ -39,7 +39,7 @@ CaseSpec floor_spec(Workload w, const std::string& id) {
   s.pus = {0, 1};
   s.producers = 1;
   s.consumers = 1;
-  s.message_size = w == Workload::floor_cacheline ? 64 : 4u << 20;
+  s.message_size = w == workload_named("floor-cacheline") ? 64 : 4u << 20;
   return s;
 }
 
@@ -63,18 +63,19 @@ CaseSpec case_spec(Workload w, const std::string& variant) {
 // The four records of the brief: two probes, a pingpong case, a streaming case.
 std::vector<CaseRecord> records() {
   std::vector<CaseRecord> out;
-  CaseRecord cacheline{floor_spec(Workload::floor_cacheline, std::string("floor-cacheline/") + kPlacement), {}, false};
+  CaseRecord cacheline{floor_spec(workload_named("floor-cacheline"), std::string("floor-cacheline/") + kPlacement), {},
+                       false};
   for (std::size_t i = 0; i < 5; ++i) {
     cacheline.repetitions.push_back(rep(i, {{"round_trip_ns_p50", 100.0}, {"round_trip_ns_p99", 120.0}}));
   }
   out.push_back(cacheline);
 
-  CaseRecord shm{floor_spec(Workload::floor_shm_read, std::string("floor-shm-read/") + kPlacement), {}, false};
+  CaseRecord shm{floor_spec(workload_named("floor-shm-read"), std::string("floor-shm-read/") + kPlacement), {}, false};
   for (std::size_t i = 0; i < 5; ++i) shm.repetitions.push_back(rep(i, {{"throughput_bytes_per_s", 1e10}}));
   out.push_back(shm);
 
   // Repetitions appended in the order they ran, not by index.
-  CaseRecord pingpong{case_spec(Workload::pingpong, "lcrq"), {}, false};
+  CaseRecord pingpong{case_spec(workload_named("pingpong"), "lcrq"), {}, false};
   const double rtt[] = {300, 400, 500, 600, 700};  // by index
   for (std::size_t i : {3u, 0u, 4u, 1u, 2u}) {
     pingpong.repetitions.push_back(rep(i, {{"round_trip_ns_p50", rtt[i]},
@@ -84,7 +85,7 @@ std::vector<CaseRecord> records() {
   }
   out.push_back(pingpong);
 
-  CaseRecord streaming{case_spec(Workload::streaming, "scq"), {}, false};
+  CaseRecord streaming{case_spec(workload_named("streaming"), "scq"), {}, false};
   for (std::size_t i = 0; i < 5; ++i) {
     streaming.repetitions.push_back(
         rep(i, {{"throughput_bytes_per_s", 1e9}, {"throughput_msgs_per_s", 1.25e8}, {"one_way_ns_p50", 1000.0}}));
@@ -151,13 +152,13 @@ TEST(Results, MetricUnitsAndDirections) {
 }
 
 TEST(Results, PrimaryMetricOfEachWorkload) {
-  EXPECT_EQ(primary_metric(Workload::pingpong), "round_trip_ns_p50");
-  EXPECT_EQ(primary_metric(Workload::floor_cacheline), "round_trip_ns_p50");
-  EXPECT_EQ(primary_metric(Workload::burst), "one_way_ns_p50");
-  EXPECT_EQ(primary_metric(Workload::streaming), "throughput_msgs_per_s");
-  EXPECT_EQ(primary_metric(Workload::mixed), "throughput_msgs_per_s");
-  EXPECT_EQ(primary_metric(Workload::floor_memcpy), "throughput_bytes_per_s");
-  EXPECT_EQ(primary_metric(Workload::floor_shm_read), "throughput_bytes_per_s");
+  EXPECT_EQ(primary_metric(workload_named("pingpong")), "round_trip_ns_p50");
+  EXPECT_EQ(primary_metric(workload_named("floor-cacheline")), "round_trip_ns_p50");
+  EXPECT_EQ(primary_metric(workload_named("burst")), "one_way_ns_p50");
+  EXPECT_EQ(primary_metric(workload_named("streaming")), "throughput_msgs_per_s");
+  EXPECT_EQ(primary_metric(workload_named("mixed")), "throughput_msgs_per_s");
+  EXPECT_EQ(primary_metric(workload_named("floor-memcpy")), "throughput_bytes_per_s");
+  EXPECT_EQ(primary_metric(workload_named("floor-shm-read")), "throughput_bytes_per_s");
 }
 
 TEST(Results, AddPercentilesOfAHistogram) {

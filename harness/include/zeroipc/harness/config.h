@@ -8,7 +8,8 @@
 //   nlohmann::json resolved = c.to_json();        // every key, defaults filled in: goes into results
 //
 // Every section and key, its type, default, bounds and help text, is in
-// config_keys() (config.cpp): `zeroipc-harness --keys` prints it. An override
+// config_keys() (config.cpp, with each workload's own keys from its
+// descriptor, workload.h): `zeroipc-harness --keys` prints it. An override
 // names a key as `section.key`, or by its bare name when only one section has
 // it (`repetitions=9`); list values are comma-separated (`variants=lcrq,scq`).
 // Anything wrong — an unknown section or key, a wrong type, a value out of
@@ -48,7 +49,18 @@ struct KeyDef {
   std::vector<std::int64_t> int_choices;  // integer lists: allowed values (empty = any in bounds)
 };
 
-/// Every key the harness knows, in the order `--keys` prints them.
+/// Builders of the key table's entries (config.cpp; a workload's keys, workloads/*.cpp).
+KeyDef make_key(std::string section, std::string key, KeyType type, nlohmann::json default_value, std::string help,
+                std::vector<std::string> choices = {});
+KeyDef make_int_key(std::string section, std::string key, std::int64_t default_value, std::int64_t min,
+                    std::int64_t max, std::string help);
+KeyDef make_int_list_key(std::string section, std::string key, nlohmann::json default_value, std::int64_t min,
+                         std::int64_t max, std::string help, std::vector<std::int64_t> choices = {});
+/// The upper bound of a count key (messages, round trips, ...).
+inline constexpr std::int64_t kMaxCount = std::int64_t{1} << 40;
+
+/// Every key the harness knows, in the order `--keys` prints them: [experiment],
+/// [matrix], the measured workloads' keys, [baselines], the floor probes' keys.
 const std::vector<KeyDef>& config_keys();
 /// The message sizes a case can use (bytes); each is compiled in as its own element type.
 const std::vector<std::int64_t>& supported_message_sizes();

@@ -12,6 +12,8 @@
 // an error naming the keys and the valid choices, unless [matrix]
 // skip_impossible = true or the value came from 'all' (every variant /
 // placement): then it is left out and listed in plan.skipped with the reason.
+// What each workload accepts is its descriptor's (workload.h); the plan knows
+// the structures (variants, transports, the stream) and the machine.
 #pragma once
 
 #include <cstdint>
@@ -24,19 +26,13 @@
 
 #include "zeroipc/harness/config.h"
 #include "zeroipc/harness/topology.h"
+#include "zeroipc/harness/workload.h"
 
 namespace zeroipc::harness {
 
-enum class Workload { pingpong, streaming, burst, mixed, floor_cacheline, floor_memcpy, floor_shm_read, floor_futex, fanout };
-
-std::string to_string(Workload w);
-/// Inverse of to_string; nullopt for an unknown name.
-std::optional<Workload> parse_workload(std::string_view name);
-bool is_floor(Workload w);
-
 struct CaseSpec {
   std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores", "fanout/stream/block/64B/1p2c/different-cores"
-  Workload workload{};
+  Workload workload = nullptr;
   std::string structure;        // "queue" | "stack" | "transport" | "stream"; empty for floor probes
   std::string variant;          // the variant, the transport's name, or the stream's overflow mode
                                 // ("block"); empty for floor probes

@@ -2,8 +2,8 @@
 //
 // The harness creates a fresh segment per repetition (RunSegment), with the
 // structure(s) under test, a control block (a reusable barrier and the
-// end-of-phase counters, each on its own cache line) and the stamp arrays
-// for one-way latency. It then re-executes itself once per worker:
+// end-of-phase counters, each on its own cache line), the stamp arrays
+// for one-way latency and the arrays of the workload's own (workload.h). It then re-executes itself once per worker:
 //   zeroipc-harness --worker <index> '<RunParams as JSON>'
 // A worker pins itself to its PU, opens the segment, waits on the barrier
 // with the others, runs the warm-up phase, meets them again, runs the timed
@@ -28,7 +28,7 @@ namespace zeroipc::harness {
 /// Everything a worker needs; travels as JSON on the worker's command line.
 struct RunParams {
   std::string segment;
-  Workload workload{};
+  Workload workload = nullptr;
   std::string structure, variant;
   std::uint64_t message_size = 0;
   int producers = 0, consumers = 0;
@@ -50,6 +50,8 @@ struct RunParams {
   int redis_port = 0;
   int fault_worker = -1;         // test hook: this worker SIGKILLs itself ...
   std::uint64_t fault_after = 0; // ... after this many messages
+  nlohmann::json settings = nlohmann::json::object();  // a workload's own values beyond the counts above:
+                                                       // its fill() writes them, its loop reads them
 
   /// Slots of each stamp array: samples per producer, for every producer (pingpong: one).
   std::uint64_t stamp_slots() const { return samples * static_cast<std::uint64_t>(producers > 1 ? producers : 1); }
@@ -63,13 +65,15 @@ struct RunParams {
   nlohmann::json to_json() const;
   static RunParams from_json(const nlohmann::json& j);
 
-  /// Worker i's role: "producer", "consumer", "initiator", "responder", "worker", "writer", "reader".
+  /// Worker i's role, as the workload's Roles say: "producer", "consumer", "initiator", "responder", ...
   std::string role(int worker) const;
   /// Index among the workers of its role.
   int role_index(int worker) const;
+  /// Whether worker i's timed messages and bytes count in the repetition's totals.
+  bool counted(int worker) const;
 };
 
-/// Fills the counts of `params` from the config for case `c`.
+/// Fills the counts of `params` from the config for case `c` (the workload's fill()).
 RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCalibration& clock,
                           const std::string& segment);
 

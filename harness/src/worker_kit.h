@@ -1,0 +1,252 @@
+// What a workload's worker loop (harness/src/workloads/*.cpp) works with:
+// the Worker of one process of one repetition — its params, the segment, the
+// control block, the barrier, the clock, the checks on receipt, the stamps —
+// and the loops several workloads share (the one-way send/receive phases,
+// the handles of the structure under test, a transport's link).
+// Internal to the harness.
+//
+// A loop meets the others at barrier() as its workload's protocol says,
+// brackets its timed phase with begin_timed() / end_timed(), and leaves its
+// results in the public fields (timed_messages, bytes, round_trips, tally);
+// worker.cpp turns them into the worker's report.
+//
+// Memory-ordering pairs of the control block (worker.cpp):
+//   (1) a producer's release fetch_add on produced[] and then producers_done[]
+//       pairs with (2) the consumers' acquire loads of both, after which
+//       consumed == produced means every message of the phase was taken;
+//   (3) the last worker's release bump of barrier_generation pairs with (4)
+//       the waiters' acquire loads: what anyone did before the barrier is
+//       visible to everyone after it (the reset of barrier_count included).
+// A workload's own pairs are numbered in its file from (5) on.
+#pragma once
+
+#include <sched.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "run_layout.h"
+#include "zeroipc/baselines/transport.h"
+#include "zeroipc/harness/counters.h"
+#include "zeroipc/harness/histogram.h"
+#include "zeroipc/harness/message.h"
+#include "zeroipc/harness/rusage.h"
+#include "zeroipc/harness/worker.h"
+#include "zeroipc/harness/workload.h"
+#include "zeroipc/memory.h"
+
+namespace zeroipc::harness {
+
+// The producer of the end-of-phase marker a sender writes after the last
+// message of a phase when its receiver blocks (a transport, a stream): not a
+// real producer (the plan allows at most 64), so it cannot be mistaken for a
+// message.
+inline constexpr std::uint64_t kEndMarkerProducer = kMaxProducers - 1;
+
+class Worker {
+ public:
+  Worker(const RunParams& params, int index);
+
+  const RunParams& p;  // the repetition
+  const int index;     // this worker: 0 .. p.pus.size() - 1
+  Memory mem;          // the run segment
+
+ private:
+  Array<std::uint64_t> control_words_;
+
+ public:
+  run::Control* const ctl;  // the control block in the segment
+  Counters counters;        // hardware counters, started by begin_timed()
+
+  // ---- what the loop leaves for the report ----------------------------------------
+  std::uint64_t start = 0, end = 0;  // ticks of the timed phase (begin_timed / end_timed set them)
+  std::uint64_t timed_messages = 0;  // messages (round trips, passes) of the timed phase
+  std::uint64_t bytes = 0;           // their bytes
+  Tally tally;                       // every message sent and received, checked
+  Histogram round_trips;             // reported as "round_trip_ns" when not empty
+  SoftwareFacts before{}, facts{};   // rusage of the timed phase (begin_timed / end_timed)
+  std::map<std::string, long long> counter_values;
+  nlohmann::json link_settings;      // transport cases: what the adapter set (buffers, limits)
+
+  /// Runs the workload's loop and returns the worker's report (worker.h).
+  nlohmann::json run();
+
+  // ---- waiting, the barrier, timing -----------------------------------------------
+  /// In a wait loop: yields the PU in oversubscribed cases, else nothing (a busy poll).
+  void wait_hint() const {
+    if (p.yield_when_waiting) sched_yield();
+  }
+  /// Every worker of the repetition meets here; (3)/(4) order what came before.
+  void barrier();
+  std::uint64_t now() const { return clock_.now_ticks(); }
+  std::uint64_t to_ns(std::uint64_t ticks) const { return clock_.to_ns(ticks); }
+  /// Ticks for `ns`, rounded up.
+  std::uint64_t ticks_for(std::uint64_t ns) const;
+  /// A barrier, then the timed phase starts: rusage, counters, start.
+  void begin_timed();
+  /// The timed phase ends: end, counters, rusage.
+  void end_timed();
+
+  // ---- messages ---------------------------------------------------------------------
+  /// Test hook: a message passed; dies at the chosen one, as a crash would.
+  void count_message();
+
+  /// A received message: checked whole, counted, order checked per producer
+  /// for FIFO structures. Returns its sequence when it is intact and names a
+  /// producer of this run (the segment is not trusted), else nullopt.
+  template <class M>
+  std::optional<std::uint64_t> receive(const M& m, bool fifo) {
+    const std::uint64_t seq = m.sequence();
+    tally.on_receive(seq);
+    count_message();
+    if (!m.intact() || producer_of(seq) >= next_index_.size()) {
+      ++tally.corrupt;
+      return std::nullopt;
+    }
+    auto& next = next_index_[producer_of(seq)];
+    if (fifo && index_of(seq) < next) ++tally.out_of_order;
+    next = std::max(next, index_of(seq) + 1);
+    return seq;
+  }
+
+  /// The send / receive stamp slot of a producer's message index (one-way
+  /// latency), or nullptr when that message is not stamped.
+  std::uint64_t* send_stamp(std::uint64_t producer, std::uint64_t message_index) {
+    return stamp_slot(send_stamps_, producer, message_index);
+  }
+  std::uint64_t* recv_stamp(std::uint64_t producer, std::uint64_t message_index) {
+    return stamp_slot(recv_stamps_, producer, message_index);
+  }
+
+  // ---- the structure under test --------------------------------------------------
+  /// One side of a transport link (worker 1 is the server), connected through
+  /// the address the server's listen() leaves in the control block; runs
+  /// body(link), then meets the other side so neither closes early.
+  void with_link(const std::function<void(baselines::Transport&)>& body);
+
+ private:
+  std::uint64_t* stamp_slot(std::optional<Array<std::uint64_t>>& stamps, std::uint64_t producer,
+                            std::uint64_t message_index);
+
+  ClockCalibration clock_;
+  std::optional<Array<std::uint64_t>> send_stamps_, recv_stamps_;
+  std::vector<std::uint64_t> next_index_;  // per producer: lowest index not seen yet
+  std::uint64_t fault_count_ = 0;
+};
+
+// A transport (baselines/) seen through the push/pop interface the workloads
+// use: push sends and pop receives, both blocking, so neither ever fails. A
+// receiver blocked in the kernel cannot watch the control counters the way a
+// queue's consumer does, so a streaming sender ends each phase with a marker
+// message (end_phase); pop returns nullopt for it, after which the counters
+// say the phase is complete.
+template <class M>
+class TransportHandle {
+ public:
+  using value_type = M;
+  explicit TransportHandle(baselines::Transport& t) : t_(t) {}
+
+  bool push(const M& m) {
+    t_.send(reinterpret_cast<const std::byte*>(&m));
+    return true;
+  }
+  std::optional<M> pop() {
+    if (ended_) {
+      throw std::runtime_error("the end-of-phase marker arrived before every message of the phase (messages lost)");
+    }
+    std::optional<M> out(std::in_place);
+    t_.receive(reinterpret_cast<std::byte*>(&*out));
+    if (out->intact() && producer_of(out->sequence()) == kEndMarkerProducer) {
+      ended_ = true;
+      out.reset();
+    }
+    return out;
+  }
+  void begin_phase() { ended_ = false; }
+  void end_phase(int phase) {
+    M m;
+    m.write(sequence_of(kEndMarkerProducer, static_cast<std::uint64_t>(phase)));
+    push(m);
+  }
+
+ private:
+  baselines::Transport& t_;
+  bool ended_ = false;
+};
+
+template <class H>
+struct is_transport_handle : std::false_type {};
+template <class M>
+struct is_transport_handle<TransportHandle<M>> : std::true_type {};
+
+/// Queues promise each consumer a producer's messages in order, and so does
+/// every transport (one sender, one receiver); stacks do not.
+template <class H>
+inline constexpr bool kFifo = run::is_queue<H>::value || is_transport_handle<H>::value;
+
+/// Calls f(forward, back) with the handles of the case's structure: a queue's
+/// or stack's instances "a" and "b" (back is forward when the workload keeps
+/// one instance), or, for a transport, this side of the link as one
+/// TransportHandle (f(h, h)).
+template <class F>
+void with_handles(Worker& w, F&& f) {
+  if (w.p.is_transport()) {
+    w.with_link([&](baselines::Transport& link) {
+      run::with_message_size(w.p.message_size, [&](auto size) {
+        TransportHandle<Message<decltype(size)::value>> h(link);
+        f(h, h);
+      });
+    });
+    return;
+  }
+  run::with_handle_type(w.p, [&]<class H>(std::type_identity<H>) {
+    H forward(w.mem, run::kForwardName);
+    if (w.p.workload->structure_instances > 1) {
+      H back(w.mem, run::kBackName);
+      f(forward, back);
+    } else {
+      f(forward, forward);
+    }
+  });
+}
+
+/// The phases of a round-trip workload (pingpong, the round-trip probes): a
+/// barrier, rounds 0 .. p.warmup - 1 untimed, then p.timed rounds between
+/// begin_timed() and end_timed(); round(r, timed) runs round r.
+template <class Round>
+void round_trip_phases(Worker& w, Round&& round) {
+  w.barrier();
+  for (std::uint64_t r = 0; r < w.p.warmup; ++r) round(r, false);
+  w.begin_timed();
+  for (std::uint64_t r = w.p.warmup; r < w.p.warmup + w.p.timed; ++r) round(r, true);
+  w.end_timed();
+  w.timed_messages = w.p.timed;
+}
+
+/// The one-way loop (streaming, burst): producers send the warm-up, then the
+/// timed phase, in bursts of p.burst_size followed by p.gap_ns of spinning
+/// (or, with p.duration_ns, as many as fit); consumers receive until every
+/// producer is done and every message is taken. (1)/(2) in worker.cpp.
+void run_one_way(Worker& w);
+
+/// The first 64-byte aligned line of an array of run::kLineWords words: a
+/// workload's own line in the segment (floor-cacheline, floor-futex), alone
+/// on its cache line.
+template <class T>
+T* aligned_line(Array<std::uint64_t>& words) {
+  static_assert(sizeof(T) <= 64 && alignof(T) <= 64, "one cache line");
+  if (words.size() < run::kLineWords) throw std::runtime_error("the line's array is too small");
+  auto a = reinterpret_cast<std::uintptr_t>(words.data());
+  a = (a + 63) & ~std::uintptr_t{63};
+  return reinterpret_cast<T*>(a);
+}
+
+}  // namespace zeroipc::harness
