@@ -259,7 +259,7 @@ TEST(Channel, OpeningAsTheWrongTypeOrCapacityIsAClearError) {
   zeroipc::Future<std::int32_t> f(mem, "future");
   e = error_of([&] { Channel<std::int32_t> wrong(peer, "future"); });
   EXPECT_TRUE(contains(e, "expected channel (opened as Channel), found future")) << e;
-  e = error_of([&] { zeroipc::Future<std::int32_t> wrong(peer, "task_queue", true); });
+  e = error_of([&] { zeroipc::Future<std::int32_t> wrong(peer, "task_queue", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected future (opened as Future), found channel")) << e;
   EXPECT_THROW(Channel<int>(peer, "missing"), zeroipc::NotFound);
 }

@@ -59,7 +59,7 @@ TEST(Future, SetInOneProcessGetInSeveralOthers) {
   for (int i = 0; i < 4; ++i) {
     readers.push_back(spawn([&] {
       Memory peer(name);
-      Future<double> r(peer, "expensive_calc", true);
+      Future<double> r(peer, "expensive_calc", zeroipc::open_only);
       opened.send();
       return r.get() == 42.5 ? 0 : 1;
     }));
@@ -84,7 +84,7 @@ TEST(Future, GetForTimesOutWhileTheProducerLives) {
 
   const pid_t reader = spawn([&] {
     Memory peer(name);
-    Future<double> r(peer, "slow", true);
+    Future<double> r(peer, "slow", zeroipc::open_only);
     return r.get_for(50ms).has_value() ? 1 : 0;  // the producer (the parent) lives: a timeout
   });
   EXPECT_EQ(wait_for(reader), 0);
@@ -97,7 +97,7 @@ TEST(Future, GetForReturnsAValueSetByAnotherProcessMeanwhile) {
   Signal go;
   const pid_t setter = spawn([&] {
     Memory peer(name);
-    Future<std::int64_t> s(peer, "answer", true);
+    Future<std::int64_t> s(peer, "answer", zeroipc::open_only);
     if (!go.receive()) return 2;
     s.set_value(-7);
     return 0;
@@ -117,7 +117,7 @@ TEST(Future, AnErrorReachesEveryProcess) {
   Signal opened;
   const pid_t reader = spawn([&] {
     Memory peer(name);
-    Future<double> r(peer, "sim", true);
+    Future<double> r(peer, "sim", zeroipc::open_only);
     opened.send();
     try {
       r.get();
@@ -129,7 +129,7 @@ TEST(Future, AnErrorReachesEveryProcess) {
   ASSERT_TRUE(opened.receive());
   const pid_t setter = spawn([&] {
     Memory peer(name);
-    Future<double> s(peer, "sim", true);
+    Future<double> s(peer, "sim", zeroipc::open_only);
     s.set_error("diverged at step 812");
     return 0;
   });
@@ -172,7 +172,7 @@ TEST(Future, ASecondSetThrowsAlsoFromAnotherProcess) {
 
   const pid_t other = spawn([&] {
     Memory peer(name);
-    Future<double> o(peer, "once", true);
+    Future<double> o(peer, "once", zeroipc::open_only);
     const std::string e = error_of([&] { o.set_value(3.0); });
     return contains(e, "already has a value (set by process " + std::to_string(::getppid()) + ")") ? 0 : 1;
   });
@@ -183,7 +183,7 @@ TEST(Future, ASecondSetThrowsAlsoFromAnotherProcess) {
   Future<double> g(mem, "once_other");
   const pid_t first = spawn([&] {
     Memory peer(name);
-    Future<double>(peer, "once_other", true).set_error("first");
+    Future<double>(peer, "once_other", zeroipc::open_only).set_error("first");
     return 0;
   });
   ASSERT_EQ(wait_for(first), 0);
@@ -198,7 +198,7 @@ TEST(Future, AProducerKilledBeforeSettingFailsEveryReaderInsteadOfHanging) {
   Signal claimed;
   const pid_t producer = spawn([&] {
     Memory peer(name);
-    Future<double> p(peer, "r", true);
+    Future<double> p(peer, "r", zeroipc::open_only);
     p.claim_producer();
     claimed.send();
     ::pause();  // killed here
@@ -212,7 +212,7 @@ TEST(Future, AProducerKilledBeforeSettingFailsEveryReaderInsteadOfHanging) {
   for (int i = 0; i < 2; ++i) {
     readers.push_back(spawn([&] {
       Memory peer(name);
-      Future<double> r(peer, "r", true);
+      Future<double> r(peer, "r", zeroipc::open_only);
       opened.send();
       try {
         r.get();
@@ -248,7 +248,7 @@ TEST(Future, ACreatorThatExitsWithoutSettingFailsReaders) {
   });
   ASSERT_EQ(wait_for(creator), 0);
   Memory peer(name);
-  Future<double> r(peer, "orphan", true);
+  Future<double> r(peer, "orphan", zeroipc::open_only);
   EXPECT_EQ(r.producer(), creator);
   EXPECT_TRUE(contains(error_of([&] { r.get(); }), died_text(creator)));
 }
@@ -285,7 +285,7 @@ TEST(Future, ManyReadersAfterTheValueIsSet) {
   for (int i = 0; i < 8; ++i) {
     readers.push_back(spawn([&] {
       Memory peer(name);
-      Future<std::uint64_t> r(peer, "ready", true);
+      Future<std::uint64_t> r(peer, "ready", zeroipc::open_only);
       for (int k = 0; k < 100'000; ++k) {
         if (r.get() != 0x0123456789ABCDEFull) return 1;
       }
@@ -333,7 +333,7 @@ TEST(Future, AnySkipsFailedFuturesAndThrowsWhenAllFail) {
   const pid_t setter = spawn([&] {
     Memory peer(name);
     if (!go.receive()) return 2;
-    Future<int>(peer, "good", true).set_value(4);
+    Future<int>(peer, "good", zeroipc::open_only).set_value(4);
     return 0;
   });
   go.send();
@@ -358,7 +358,7 @@ TEST(Future, AnySkipsAFutureWhoseProducerDied) {
   Signal claimed;
   const pid_t producer = spawn([&] {
     Memory peer(name);
-    Future<int>(peer, "dead", true).claim_producer();
+    Future<int>(peer, "dead", zeroipc::open_only).claim_producer();
     claimed.send();
     ::pause();
     return 1;
@@ -371,7 +371,7 @@ TEST(Future, AnySkipsAFutureWhoseProducerDied) {
     Memory peer(name);
     if (!go.receive()) return 2;
     ::usleep(50'000);  // after any() has found the dead producer
-    Future<int>(peer, "alive", true).set_value(11);
+    Future<int>(peer, "alive", zeroipc::open_only).set_value(11);
     return 0;
   });
   go.send();
@@ -395,7 +395,7 @@ TEST(Future, ThreadsOfOneProcessWaitAndOneSets) {
   std::vector<std::thread> readers;
   for (int i = 0; i < 4; ++i) {
     readers.emplace_back([&] {
-      Future<std::uint64_t> r(mem, "t", true);
+      Future<std::uint64_t> r(mem, "t", zeroipc::open_only);
       if (r.get() == 77 && Future<std::uint64_t>::any(several).second == 5) ok.fetch_add(1);
     });
   }
@@ -412,17 +412,17 @@ TEST(Future, OpeningANameAsTheWrongTypeIsAClearError) {
   Future<double> f(mem, "f");
   zeroipc::Array<double> a(mem, "a", 4);
 
-  std::string e = error_of([&] { Future<float>(mem, "f", true); });
+  std::string e = error_of([&] { Future<float>(mem, "f", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected element size 4 bytes, found 8")) << e;
-  e = error_of([&] { Future<std::int64_t>(mem, "f", true); });
+  e = error_of([&] { Future<std::int64_t>(mem, "f", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected element type i64, found f64")) << e;
-  e = error_of([&] { zeroipc::Lazy<double>(mem, "f", true); });
+  e = error_of([&] { zeroipc::Lazy<double>(mem, "f", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected lazy (opened as Lazy), found future")) << e;
-  e = error_of([&] { Future<double>(mem, "a", true); });
+  e = error_of([&] { Future<double>(mem, "a", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected future (opened as Future), found array")) << e;
   e = error_of([&] { Future<double>(mem, "a"); });  // create-or-open finds the array
   EXPECT_TRUE(contains(e, "found array")) << e;
-  EXPECT_THROW(Future<double>(mem, "missing", true), zeroipc::NotFound);
+  EXPECT_THROW(Future<double>(mem, "missing", zeroipc::open_only), zeroipc::NotFound);
 }
 
 }  // namespace

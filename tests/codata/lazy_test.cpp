@@ -84,7 +84,7 @@ TEST(Lazy, EightRacingProcessesComputeExactlyOnce) {
     racers.push_back(spawn([&] {
       Memory peer(name);
       Counters c(peer);
-      Lazy<double> same(peer, "shared", true);
+      Lazy<double> same(peer, "shared", zeroipc::open_only);
       same.set_computation([&] {
         c.bump(0);
         ::usleep(50'000);  // the others arrive while it computes
@@ -107,7 +107,7 @@ pid_t start_doomed_computation(const ScopedName& name, const Signal& started) {
   return spawn([&] {
     Memory peer(name);
     Counters c(peer);
-    Lazy<double> l(peer, "lz", true);
+    Lazy<double> l(peer, "lz", zeroipc::open_only);
     l.set_computation([&] {
       c.bump(0);
       started.send();
@@ -133,7 +133,7 @@ TEST(Lazy, ComputingProcessKilledMidComputationAWaiterWithTheComputationTakesOve
   const pid_t rescuer = spawn([&] {
     Memory peer(name);
     Counters c(peer);
-    Lazy<double> l(peer, "lz", true);
+    Lazy<double> l(peer, "lz", zeroipc::open_only);
     l.set_computation([&] {
       c.bump(0);
       c.bump(1);
@@ -209,7 +209,7 @@ TEST(Lazy, NoComputationAnywhereTimesOutWithAClearError) {
 
   const pid_t other = spawn([&] {
     Memory peer(name);
-    Lazy<int> l(peer, "nobody", true);
+    Lazy<int> l(peer, "nobody", zeroipc::open_only);
     l.set_timeout(100ms);
     const auto start = Clock::now();
     const std::string e = error_of([&] { l.get(); });  // the message gives the time it waited
@@ -225,7 +225,7 @@ TEST(Lazy, WaitsForALiveComputationInAnotherProcess) {
   Signal started;
   const pid_t computer = spawn([&] {
     Memory peer(name);
-    Lazy<std::uint64_t> l(peer, "slow", true);
+    Lazy<std::uint64_t> l(peer, "slow", zeroipc::open_only);
     l.set_computation([&] {
       started.send();
       ::usleep(150'000);
@@ -245,7 +245,7 @@ TEST(Lazy, AThrowingComputationIsSeenByEveryProcess) {
   Lazy<double> lazy(mem, "inverse");
   const pid_t computer = spawn([&] {
     Memory peer(name);
-    Lazy<double> l(peer, "inverse", true);
+    Lazy<double> l(peer, "inverse", zeroipc::open_only);
     l.set_computation([]() -> double { throw std::runtime_error("singular matrix"); });
     try {
       l.get();
@@ -261,7 +261,7 @@ TEST(Lazy, AThrowingComputationIsSeenByEveryProcess) {
 
   const pid_t reader = spawn([&] {
     Memory peer(name);
-    Lazy<double> l(peer, "inverse", true);
+    Lazy<double> l(peer, "inverse", zeroipc::open_only);
     l.set_computation([] { return 1.0; });  // has one, but the error is stored
     return contains(error_of([&] { l.get(); }), "singular matrix") ? 0 : 1;
   });
@@ -284,7 +284,7 @@ TEST(Lazy, InvalidateThenRecomputeAcrossProcesses) {
 
   const pid_t other = spawn([&] {
     Memory peer(name);
-    Lazy<std::uint64_t> l(peer, "gen", true);
+    Lazy<std::uint64_t> l(peer, "gen", zeroipc::open_only);
     return l.invalidate() && l.generation() == 1 ? 0 : 1;
   });
   ASSERT_EQ(wait_for(other), 0);
@@ -353,9 +353,9 @@ TEST(Lazy, OpeningANameAsTheWrongTypeIsAClearError) {
   Lazy<double> lazy(mem, "lz");
   std::string e = error_of([&] { Lazy<float>(mem, "lz", true); });
   EXPECT_TRUE(contains(e, "expected element size 4 bytes, found 8")) << e;
-  e = error_of([&] { zeroipc::Future<double>(mem, "lz", true); });
+  e = error_of([&] { zeroipc::Future<double>(mem, "lz", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected future (opened as Future), found lazy")) << e;
-  EXPECT_THROW(Lazy<double>(mem, "missing", true), zeroipc::NotFound);
+  EXPECT_THROW(Lazy<double>(mem, "missing", zeroipc::open_only), zeroipc::NotFound);
 }
 
 }  // namespace

@@ -462,7 +462,7 @@ TEST(Stream, OpeningAsTheWrongTypeSaysWhatWasExpectedAndFound) {
   EXPECT_TRUE(contains(e, "expected element size 4 bytes, found 8")) << e;
   e = error_of([&] { Stream<std::int64_t> x(mem, "temps"); });
   EXPECT_TRUE(contains(e, "expected element type i64, found f64")) << e;
-  e = error_of([&] { zeroipc::Future<double> x(mem, "temps", true); });
+  e = error_of([&] { zeroipc::Future<double> x(mem, "temps", zeroipc::open_only); });
   EXPECT_TRUE(contains(e, "expected future (opened as Future), found stream")) << e;
   e = error_of([&] { Stream<double> x(mem, "answer"); });
   EXPECT_TRUE(contains(e, "expected stream (opened as Stream), found future")) << e;

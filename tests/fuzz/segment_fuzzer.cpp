@@ -177,7 +177,7 @@ void drive(zeroipc::Memory& mem, unsigned order) {
     });
   }
   attempt([&] {
-    zeroipc::Lazy<std::uint64_t> lazy(mem, "lazy", true);
+    zeroipc::Lazy<std::uint64_t> lazy(mem, "lazy", zeroipc::open_only);
     lazy.set_computation([] { return std::uint64_t{11}; });
     attempt([&] { (void)lazy.get_for(0ms); });
     if (order & 2) attempt([&] { (void)lazy.invalidate(); });

@@ -123,7 +123,7 @@ TEST(Liveness, AnOwnerInAnotherPidNamespaceIsAliveUntilKilled) {
   Signal claimed;
   InNewPidNamespace owner([&] {
     Memory peer(name);
-    Future<int> p(peer, "f", true);
+    Future<int> p(peer, "f", zeroipc::open_only);
     p.claim_producer();  // its pid here is 1: meaningless outside
     // It also holds the table lock, as a creator would.
     auto& h = *reinterpret_cast<zeroipc::detail::SegmentHeader*>(peer.base());
@@ -160,7 +160,7 @@ TEST(Liveness, AnOwnerHereIsAliveForACheckerInAnotherPidNamespace) {
   Future<int> f(mem, "f");  // this process produces it
   InNewPidNamespace checker([&] {
     Memory peer(name);
-    Future<int> r(peer, "f", true);
+    Future<int> r(peer, "f", zeroipc::open_only);
     try {
       return r.get_for(300ms).has_value() ? 2 : 0;  // timed out: the producer is alive
     } catch (const FutureError&) {

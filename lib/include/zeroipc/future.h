@@ -4,7 +4,7 @@
 //   zeroipc::Future<double> result(mem, "expensive_calc");     // create, pending; this process is the producer
 //   result.set_value(run_simulation());                        // single assignment; a second set throws
 //   result.set_error("diverged at step 812");                  // or an error, with a message
-//   zeroipc::Future<double> r(peer, "expensive_calc", true);   // open existing
+//   zeroipc::Future<double> r(peer, "expensive_calc", zeroipc::open_only);   // open existing
 //   if (auto v = r.get_for(std::chrono::seconds(5))) use(*v); else handle_timeout();
 //   double v = r.get();        // blocks; throws FutureError with the stored message, or if the producer died
 //   auto all = zeroipc::Future<double>::all(futures);          // every value, in order

@@ -3,7 +3,7 @@
 //
 //   zeroipc::Lazy<Matrix> inv(mem, "matrix_inverse");
 //   inv.set_computation([&] { return compute_inverse(original); });  // registered in this process
-//   zeroipc::Lazy<Matrix> same(peer, "matrix_inverse", true);         // open existing
+//   zeroipc::Lazy<Matrix> same(peer, "matrix_inverse", zeroipc::open_only);         // open existing
 //   Matrix m = same.get();   // first caller with a computation computes; everyone else waits; then cached
 //   zeroipc::Lazy<double> h(mem, "H", [] { return entropy(); });       // create + computation
 //   h.force();               // = get()
