@@ -33,6 +33,7 @@
 #include <zeroipc/lazy.h>
 #include <zeroipc/map.h>
 #include <zeroipc/memory.h>
+#include <zeroipc/pool.h>
 #include <zeroipc/queue.h>
 #include <zeroipc/registry.h>
 #include <zeroipc/set.h>
@@ -77,6 +78,9 @@ void create_everything(Memory& mem) {
       zeroipc::Set<std::uint32_t, decltype(v)>(mem, "set_" + std::string(decltype(v)::kName), kCapacity)),
      ...);
   }, zeroipc::MapVariants{});
+  std::apply([&](auto... v) {
+    (zeroipc::Pool<std::uint64_t, decltype(v)>(mem, "pool_" + std::string(decltype(v)::kName), kCapacity), ...);
+  }, zeroipc::PoolVariants{});
   zeroipc::Future<std::uint64_t> fut(mem, "fut");
   zeroipc::Lazy<std::uint64_t> lazy(mem, "lazy");
   zeroipc::Stream<std::uint64_t> block(mem, "stream", kCapacity);
@@ -181,6 +185,27 @@ Handles open_everything(Memory& m, Counts& counts) {
        h.ops.push_back([set](std::mt19937_64& rng) { (void)set->erase(static_cast<std::uint32_t>(rng() % 32)); });
      }), ...);
   }, zeroipc::MapVariants{});
+  std::apply([&](auto... v) {
+    (guarded_open([&] {
+       using P = zeroipc::Pool<std::uint64_t, decltype(v)>;
+       auto pool = std::make_shared<P>(m, "pool_" + std::string(decltype(v)::kName));
+       auto held = std::make_shared<std::vector<typename P::Handle>>();
+       h.ops.push_back([pool, held](std::mt19937_64&) {
+         if (auto got = pool->acquire()) {
+           (*pool)[*got] = 1;
+           held->push_back(*got);
+         }
+       });
+       h.ops.push_back([pool, held](std::mt19937_64& rng) {
+         if (held->empty()) return;
+         const std::size_t i = rng() % held->size();
+         const auto one = (*held)[i];
+         held->erase(held->begin() + static_cast<std::ptrdiff_t>(i));
+         pool->release(one);
+       });
+       h.ops.push_back([pool](std::mt19937_64&) { (void)pool->held_by_dead(); });
+     }), ...);
+  }, zeroipc::PoolVariants{});
   guarded_open([&] {
     auto f = std::make_shared<zeroipc::Future<std::uint64_t>>(m, "fut", zeroipc::open_only);
     h.ops.push_back([f](std::mt19937_64&) { (void)f->get_for(1ms); });

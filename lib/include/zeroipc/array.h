@@ -77,13 +77,7 @@ class Array : public detail::StructureHandle {
 
   /// The layout this type expects (used by create/open and by tests).
   static detail::StructSpec spec() noexcept {
-    detail::StructSpec s{};
-    s.kind = detail::Kind::kArray;
-    s.element_size = static_cast<std::uint32_t>(sizeof(T));
-    s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
-    s.total_size = &total_size;
-    s.type_name = "Array";
-    return s;
+    return detail::element_spec<T>(detail::Kind::kArray, 0, "Array", &total_size);
   }
 
   /// Bytes an Array of `capacity` elements of `element_size` occupies; 0 on overflow.

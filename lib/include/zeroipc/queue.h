@@ -166,18 +166,10 @@ class Queue : public detail::StructureHandle {
   }
 
   static detail::StructSpec spec() noexcept {
-    detail::StructSpec s{};
-    s.kind = detail::Kind::kQueue;
-    s.variant = V::kId;
-    s.element_size = static_cast<std::uint32_t>(sizeof(T));
-    s.dtype = static_cast<std::uint8_t>(detail::dtype_of<T>());
-    s.total_size = &total_size;
-    s.type_name = "Queue";
-    return s;
+    return detail::element_spec<T>(detail::Kind::kQueue, V::kId, "Queue", &total_size);
   }
   static std::uint64_t total_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
-    const std::uint64_t body = V::body_size(capacity, element_size);
-    return body == 0 ? 0 : body + sizeof(detail::StructHeader);
+    return detail::with_header(V::body_size(capacity, element_size));
   }
 
  private:

@@ -23,6 +23,7 @@
 #include "zeroipc/detail/names.h"
 #include "zeroipc/error.h"
 #include "zeroipc/map.h"
+#include "zeroipc/pool.h"
 #include "zeroipc/queue.h"
 #include "zeroipc/stack.h"
 
@@ -33,10 +34,11 @@ using QueueVariants =
 using StackVariants = std::tuple<variants::treiber_tagged, variants::elimination_backoff>;
 /// Map and Set share their variants (a Set is a Map without values).
 using MapVariants = std::tuple<variants::locked_probe>;
+using PoolVariants = std::tuple<variants::locked_free_list>;
 
 struct VariantInfo {
   std::string_view name;
-  detail::Kind kind;    // kQueue, kStack or kMap (a map variant serves Set too)
+  detail::Kind kind;    // kQueue, kStack, kMap (a map variant serves Set too) or kPool
   std::uint16_t id;     // stored in the structure header
   bool multi_producer;  // more than one process may push at once
   bool multi_consumer;  // more than one process may pop at once
@@ -55,17 +57,22 @@ template <class V>
 constexpr VariantInfo map_info() {
   return {V::kName, Kind::kMap, V::kId, true, true};
 }
-template <class... Q, class... S, class... M>
-constexpr auto make_registry(std::tuple<Q...>*, std::tuple<S...>*, std::tuple<M...>*) {
-  return std::array<VariantInfo, sizeof...(Q) + sizeof...(S) + sizeof...(M)>{queue_info<Q>()..., stack_info<S>()...,
-                                                                              map_info<M>()...};
+template <class V>
+constexpr VariantInfo pool_info() {
+  return {V::kName, Kind::kPool, V::kId, true, true};
+}
+template <class... Q, class... S, class... M, class... P>
+constexpr auto make_registry(std::tuple<Q...>*, std::tuple<S...>*, std::tuple<M...>*, std::tuple<P...>*) {
+  return std::array<VariantInfo, sizeof...(Q) + sizeof...(S) + sizeof...(M) + sizeof...(P)>{
+      queue_info<Q>()..., stack_info<S>()..., map_info<M>()..., pool_info<P>()...};
 }
 }  // namespace detail
 
-/// Every variant: queues, stacks, maps.
+/// Every variant: queues, stacks, maps, pools.
 inline constexpr auto kVariants = detail::make_registry(static_cast<QueueVariants*>(nullptr),
                                                         static_cast<StackVariants*>(nullptr),
-                                                        static_cast<MapVariants*>(nullptr));
+                                                        static_cast<MapVariants*>(nullptr),
+                                                        static_cast<PoolVariants*>(nullptr));
 
 /// "vyukov_bounded, spsc_ring, ..." — for messages.
 inline std::string variant_names() {

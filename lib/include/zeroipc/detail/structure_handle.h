@@ -23,6 +23,7 @@
 #include <string_view>
 #include <utility>
 
+#include "zeroipc/detail/dtype.h"
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
@@ -37,6 +38,26 @@ namespace zeroipc::detail {
 /// "zeroipc: segment '/s', queue 'orders' (lcrq)" — the prefix of every
 /// message about one structure; the variant is left out when it is 0.
 std::string structure_where(std::string_view segment, const StructSpec& spec, std::string_view name);
+
+/// The StructSpec of a structure whose elements are T: kind, variant,
+/// element size and dtype from T, the layout's size function.
+template <class T>
+StructSpec element_spec(Kind kind, std::uint16_t variant, const char* type_name,
+                        std::uint64_t (*total_size)(std::uint64_t, std::uint32_t)) noexcept {
+  StructSpec s{};
+  s.kind = kind;
+  s.variant = variant;
+  s.element_size = static_cast<std::uint32_t>(sizeof(T));
+  s.dtype = static_cast<std::uint8_t>(dtype_of<T>());
+  s.total_size = total_size;
+  s.type_name = type_name;
+  return s;
+}
+
+/// A variant's body size plus the common header; 0 when the body is not allowed.
+constexpr std::uint64_t with_header(std::uint64_t body_size) noexcept {
+  return body_size == 0 ? 0 : body_size + sizeof(StructHeader);
+}
 
 class StructureHandle {
  public:
