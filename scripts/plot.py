@@ -20,6 +20,10 @@ path works too) and writes PNG and PDF files into RESULTS_DIR/plots/ (or DIR):
                         has floor-futex, the futex wake round trip: the floor of sleeping in the kernel)
   fanout_vs_subscribers fanout cases (zeroipc::Stream): messages emitted/s against the number of
                         subscriber processes, one line per variant and message size
+  map_throughput        map cases (experiments/structures.toml): operations/s of all workers per
+                        key-value store, one group of bars per mix and worker count, one panel per
+                        value size / placement (log axis), and beside it the same as a ratio to
+                        zeroipc's Map (zeroipc_locked_probe) of the same mix, workers and size
   transport_tables.md   (a table, not a figure) per message size: every transport's round trip and
                         streaming rate, its speed-up over the Unix socket (unix_stream), and how many
                         times the best zeroipc queue and the floor it is (and, for round trips when
@@ -526,9 +530,63 @@ def transport_tables(run):
     return "\n".join(out) + "\n"
 
 
+# ---------------------------------------------------------------- key-value stores (map)
+
+MAP_REFERENCE = "zeroipc_locked_probe"
+
+
+def map_throughput(run):
+    metric = "throughput_ops_per_s"
+    cases = run.ok("map", metric)
+    if not cases:
+        raise Skip(f"no map case with status ok and a {metric} median")
+    panels = group(cases, lambda c: (c.get("message_size") or 0, c.get("placement") or ""))
+    stores = sorted({c.get("variant") for c in cases}, key=lambda s: (s != MAP_REFERENCE, s))
+    colors = {s: plt.get_cmap("tab10").colors[i % 10] for i, s in enumerate(stores)}
+    fig, axes = new_figure(2 * len(panels), width=PANEL_W * 1.15)
+    width = 0.8 / len(stores)
+    for k, ((size, placement), panel) in enumerate(panels.items()):
+        groups = group(panel, lambda c: (c.get("mix") or "", c.get("producers") or 0))
+        x = np.arange(len(groups))
+        value_ax, ratio_ax = axes[2 * k], axes[2 * k + 1]
+        for j, store in enumerate(stores):
+            at, sums, ratios = [], [], []
+            for i, cs in enumerate(groups.values()):
+                mine = next((c for c in cs if c.get("variant") == store), None)
+                ref = next((c for c in cs if c.get("variant") == MAP_REFERENCE), None)
+                if mine is None:
+                    continue
+                s = zr.metric_summary(mine, metric)
+                at.append(x[i] + (j - (len(stores) - 1) / 2) * width)
+                sums.append(s)
+                ratios.append(s.median / zr.metric_summary(ref, metric).median if ref else np.nan)
+            if not sums:
+                continue
+            value_ax.bar(at, [s.median for s in sums], width, yerr=error_bars(sums), capsize=2,
+                         color=colors[store], label=store, error_kw={"elinewidth": 0.8})
+            ratio_ax.bar(at, ratios, width, color=colors[store], label=store)
+            for a, r in zip(at, ratios):
+                if np.isfinite(r):
+                    ratio_ax.text(a, r, f"{r:.2g}", ha="center", va="bottom", fontsize=6)
+        labels = [f"{mix}\n{p} worker{'s' if p != 1 else ''}" for mix, p in groups]
+        where = ", ".join(p for p in (fmt_size(size) + " values", placement) if p)
+        for ax in (value_ax, ratio_ax):
+            ax.set_yscale("log")
+            ax.set_xticks(x, labels, fontsize=8)
+            ax.grid(axis="y", which="major", alpha=0.3)
+        ratio_ax.axhline(1, color="black", linewidth=0.8)
+        value_ax.set_ylabel("operations/s, all workers (median)")
+        ratio_ax.set_ylabel(f"ratio to {MAP_REFERENCE}")
+        value_ax.set_title(f"ops/s, {where}", fontsize=10)
+        ratio_ax.set_title(f"as a ratio to {MAP_REFERENCE} (higher is faster)", fontsize=10)
+    return finish(fig, axes, run, "Key-value mix on one shared map, by store (median of repetitions, CI; log axes)",
+                  run.not_drawn("map"))
+
+
 FIGURES = [("latency_percentiles", latency_percentiles), ("latency_cdf", latency_cdf),
            ("throughput_vs_size", throughput_vs_size), ("throughput_vs_workers", throughput_vs_workers),
-           ("transport_latency", transport_latency), ("fanout_vs_subscribers", fanout_vs_subscribers)]
+           ("transport_latency", transport_latency), ("fanout_vs_subscribers", fanout_vs_subscribers),
+           ("map_throughput", map_throughput)]
 TABLES = [("transport_tables.md", transport_tables)]
 
 

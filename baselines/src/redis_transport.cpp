@@ -28,7 +28,6 @@
 // has then read what it needs): the server deletes c2s and the credits, the
 // client s2c. The server's listen() deletes stale keys of a dead run first,
 // and remove_redis_leftovers deletes all three.
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -39,6 +38,7 @@
 #include <string>
 
 #include "adapters.h"
+#include "hiredis_kit.h"
 
 namespace zeroipc::baselines::adapters {
 
@@ -50,15 +50,8 @@ struct Keys {
       : c2s("zeroipc:" + name + ":c2s"), s2c("zeroipc:" + name + ":s2c"), credit("zeroipc:" + name + ":credit") {}
 };
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const noexcept { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
+using hiredis::Context;
+using hiredis::Reply;
 
 /// Connects, or returns why not. `timeout`: for the connect only.
 Context connect_to(const LinkSpec& spec, bool tcp, timeval timeout, std::string& error) {

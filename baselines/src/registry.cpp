@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "adapters.h"
+#include "optional_deps.h"
 #include "zeroipc/baselines/redis_server.h"
 #include "zeroipc/registry.h"
 
@@ -15,27 +16,7 @@ namespace zeroipc::baselines {
 
 namespace {
 
-#if ZEROIPC_BASELINES_BOOST
-constexpr bool kBoost = true;
-#else
-constexpr bool kBoost = false;
-#endif
-#if ZEROIPC_BASELINES_ZMQ
-constexpr bool kZmq = true;
-#else
-constexpr bool kZmq = false;
-#endif
-#if ZEROIPC_BASELINES_REDIS
-constexpr bool kRedis = true;
-#else
-constexpr bool kRedis = false;
-#endif
-
-constexpr std::string_view kNoBoost = "Boost.Interprocess was not found when zeroipc was configured (libboost-dev)";
-constexpr std::string_view kNoZmq =
-    "ZeroMQ was not found when zeroipc was configured (libzmq3-dev and cppzmq-dev)";
-constexpr std::string_view kNoRedis =
-    "Redis was not found when zeroipc was configured (libhiredis-dev and redis-server)";
+using namespace deps;
 
 // The zeroipc queue variants' transport names: "zeroipc_" + variant. The
 // strings live as long as the program (the registry's names are static).

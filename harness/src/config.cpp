@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "zeroipc/baselines/kv_store.h"
 #include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/topology.h"
 #include "zeroipc/harness/workload.h"
@@ -30,6 +31,12 @@ std::vector<std::string> variant_choices() {
 std::vector<std::string> transport_choices() {
   std::vector<std::string> out{"all"};
   for (const auto& t : baselines::transports()) out.emplace_back(t.name);
+  return out;
+}
+
+std::vector<std::string> store_choices() {
+  std::vector<std::string> out{"all"};
+  for (const auto& s : baselines::stores()) out.emplace_back(s.name);
   return out;
 }
 
@@ -68,8 +75,8 @@ std::vector<KeyDef> make_keys() {
       make_key("matrix", "structures", K::string_list, json::array({"queue"}),
                "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
                "zeroipc's queues among them; 'stream' = zeroipc::Stream (workload fanout, 1 producer, 1..8 "
-               "subscribers)",
-               {"queue", "stack", "transport", "stream"}),
+               "subscribers); 'map' = the key-value stores of matrix.stores (workload map)",
+               {"queue", "stack", "transport", "stream", "map"}),
       make_key("matrix", "variants", K::string_list, json::array({"all"}),
                "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
                variant_choices()),
@@ -77,12 +84,16 @@ std::vector<KeyDef> make_keys() {
                "transports measured when structures has 'transport' (pingpong and streaming, 1p1c); 'all' = every one "
                "this build has, leaving out the combinations it cannot run",
                transport_choices()),
-      make_int_list_key("matrix", "message_sizes", json::array({8}), 8, 65536, "bytes per message",
+      make_key("matrix", "stores", K::string_list, json::array({"all"}),
+               "key-value stores measured when structures has 'map' (workload map): zeroipc's Map and the "
+               "baselines a user would pick instead; 'all' = every one this build has, leaving out the ones it lacks",
+               store_choices()),
+      make_int_list_key("matrix", "message_sizes", json::array({8}), 8, 65536, "bytes per message (map: per value)",
                         supported_message_sizes()),
       make_int_list_key("matrix", "producers", json::array({1}), 1, 64,
-                        "producer processes (mixed: workers, each pushing and popping)"),
+                        "producer processes (mixed, map: workers, each pushing and popping, or reading and writing)"),
       make_int_list_key("matrix", "consumers", json::array({1}), 1, 64,
-                        "consumer processes (mixed: equal to producers; fanout: the stream's subscribers)"),
+                        "consumer processes (mixed, map: equal to producers; fanout: the stream's subscribers)"),
       make_key("matrix", "placements", K::string_list, json::array({"different-cores"}),
                "where the workers sit relative to each other; 'all' = every placement this machine offers",
                placement_choices()),

@@ -198,6 +198,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
   const double seconds = static_cast<double>(elapsed_ns) / 1e9;
   if (seconds > 0) {
     if (w->metrics.msgs_per_s) values["throughput_msgs_per_s"] = static_cast<double>(messages) / seconds;
+    if (w->metrics.ops_per_s) values["throughput_ops_per_s"] = static_cast<double>(messages) / seconds;
     if (w->metrics.bytes_per_s) values["throughput_bytes_per_s"] = static_cast<double>(bytes) / seconds;
   }
   rep["values"] = values;
@@ -215,6 +216,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
                        {"counters", r.at("counters")}});
   }
   rep["workers"] = workers;
+  if (p.is_map()) rep["store"] = reports.at(0).value("store", json(nullptr));
   if (p.is_transport()) {
     rep["link"] = {{"client", reports.at(0).value("link", json(nullptr))},
                    {"server", reports.at(1).value("link", json(nullptr))}};
@@ -334,7 +336,7 @@ int run_experiment(const RunOptions& o) {
     RunParams params = make_run_params(c, config, calibration, run_segment_name(order));
     json rep;
     try {
-      if (params.is_transport() && baselines::transport_info(params.variant).needs_redis) {
+      if (c.needs_redis()) {
         if (!redis) throw std::runtime_error(redis_error);
         params.redis_unix_socket = redis->unix_socket();
         params.redis_port = redis->port();

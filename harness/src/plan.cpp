@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "zeroipc/baselines/kv_store.h"
 #include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/stats.h"
 #include "zeroipc/registry.h"
@@ -39,6 +40,16 @@ std::vector<std::string> transports_of(const std::vector<std::string>& wanted) {
   const bool all = std::find(wanted.begin(), wanted.end(), "all") != wanted.end();
   for (const auto& t : baselines::transports()) {
     if (all || std::find(wanted.begin(), wanted.end(), t.name) != wanted.end()) out.emplace_back(t.name);
+  }
+  return out;
+}
+
+// The key-value stores the config names ("all": every one, built or not), in the registry's order.
+std::vector<std::string> stores_of(const std::vector<std::string>& wanted) {
+  std::vector<std::string> out;
+  const bool all = std::find(wanted.begin(), wanted.end(), "all") != wanted.end();
+  for (const auto& s : baselines::stores()) {
+    if (all || std::find(wanted.begin(), wanted.end(), s.name) != wanted.end()) out.emplace_back(s.name);
   }
   return out;
 }
@@ -109,17 +120,19 @@ std::string impossible(Workload w, const std::string& structure, const std::stri
   if (structure == "transport") {
     return impossible_for_transport(w, baselines::transport_info(variant), message_size, producers, consumers);
   }
+  if (structure == "map") {
+    const auto& s = baselines::store_info(variant);
+    if (!s.built) return variant + " is not built: " + std::string(s.missing);
+  }
   if (!w->refusal) return "";
   CaseShape shape;
   shape.structure = structure;
-  shape.variant = structure == "stream" ? nullptr : &variant_info(variant);
+  shape.variant = structure == "stream" || structure == "map" ? nullptr : &variant_info(variant);
+  shape.name = variant;
+  shape.message_size = message_size;
   shape.producers = producers;
   shape.consumers = consumers;
   return w->refusal(shape);
-}
-
-bool is_redis_case(const CaseSpec& c) {
-  return c.structure == "transport" && baselines::transport_info(c.variant).needs_redis;
 }
 
 bool oversubscribes(const std::vector<int>& pus) {
@@ -189,6 +202,12 @@ struct Builder {
 
 }  // namespace
 
+bool CaseSpec::needs_redis() const {
+  if (structure == "transport") return baselines::transport_info(variant).needs_redis;
+  if (structure == "map") return baselines::store_info(variant).needs_redis;
+  return false;
+}
+
 std::string workers_label(int producers, int consumers) {
   return std::to_string(producers) + "p" + std::to_string(consumers) + "c";
 }
@@ -200,6 +219,7 @@ nlohmann::json CaseSpec::to_json() const {
           {"workload", to_string(workload)},
           {"structure", or_null(structure)},
           {"variant", or_null(variant)},
+          {"mix", or_null(mix)},
           {"message_size", message_size},
           {"producers", producers},
           {"consumers", consumers},
@@ -238,6 +258,10 @@ Plan make_plan(const Config& config, const Topology& topology) {
   for (const auto& v : wanted_variants) {
     if (v == "all") continue;
     const auto& info = variant_info(v);
+    if (info.kind == detail::Kind::kMap) {
+      throw ConfigError("matrix.variants: '" + v + "' is a map variant: a map is measured as a key-value store, " +
+                        "with structures = [\"map\"] and stores = [\"zeroipc_" + v + "\"]");
+    }
     const std::string kind = info.kind == detail::Kind::kQueue ? "queue" : "stack";
     if (std::find(structures.begin(), structures.end(), kind) == structures.end()) {
       throw ConfigError("matrix.variants: '" + v + "' is a " + kind + " variant, but matrix.structures = [" +
@@ -303,59 +327,76 @@ Plan make_plan(const Config& config, const Topology& topology) {
     }
   }
 
+  const auto wanted_stores = config.get_strings("matrix", "stores");
+  const bool stores_from_all = std::find(wanted_stores.begin(), wanted_stores.end(), "all") != wanted_stores.end();
+  if (std::find(structures.begin(), structures.end(), "map") != structures.end()) {
+    for (const auto& store : stores_of(wanted_stores)) {
+      const auto& s = baselines::store_info(store);
+      if (!s.built) b.plan.notes.push_back("store " + store + " is off: " + std::string(s.missing));
+    }
+  }
+
   std::vector<CaseSpec> cases;
   for (const auto& workload_name : config.get_strings("matrix", "workloads")) {
     const Workload w = workload_named(workload_name);  // config.cpp checked the choices
     for (const auto& structure : structures) {
       const bool transport = structure == "transport";
       const bool stream = structure == "stream";
-      const bool names_from_all = transport ? transports_from_all : !stream && variants_from_all;
+      const bool map = structure == "map";
+      const bool names_from_all = transport ? transports_from_all : map ? stores_from_all : !stream && variants_from_all;
       // A stream has one variant here: "block", its default backpressure (emit
       // waits for the slowest subscriber), so every subscriber gets every message.
       const std::vector<std::string> names = stream      ? std::vector<std::string>{"block"}
                                              : transport ? transports_of(wanted_transports)
+                                             : map       ? stores_of(wanted_stores)
                                                          : variants_of(structure, wanted_variants);
+      // The workload's mixes of operations (map), one case each; "" for a workload without.
+      const std::vector<std::string> mixes = w->mixes ? w->mixes(config) : std::vector<std::string>{""};
       for (const auto& variant : names) {
-        for (auto size : config.get_ints("matrix", "message_sizes")) {
-          for (auto producers : config.get_ints("matrix", "producers")) {
-            for (auto consumers : config.get_ints("matrix", "consumers")) {
-              for (const auto& placement : placements) {
-                CaseSpec c;
-                c.workload = w;
-                c.structure = structure;
-                c.variant = variant;
-                c.message_size = static_cast<std::uint64_t>(size);
-                c.producers = static_cast<int>(producers);
-                c.consumers = static_cast<int>(consumers);
-                c.placement = placement;
-                c.id = workload_name + "/" + structure + "/" + variant + "/" + std::to_string(size) + "B/" +
-                       workers_label(c.producers, c.consumers) + "/" + placement;
-                c.capacity = static_cast<std::uint64_t>(config.get_int(w->capacity_section, w->capacity_key));
-                const std::string why = impossible(w, structure, variant, c.message_size, c.producers, c.consumers);
-                if (!why.empty()) {
-                  b.refuse(c.id, why, names_from_all);
-                  continue;
+        for (const auto& mix : mixes) {
+          for (auto size : config.get_ints("matrix", "message_sizes")) {
+            for (auto producers : config.get_ints("matrix", "producers")) {
+              for (auto consumers : config.get_ints("matrix", "consumers")) {
+                for (const auto& placement : placements) {
+                  CaseSpec c;
+                  c.workload = w;
+                  c.structure = structure;
+                  c.variant = variant;
+                  c.mix = mix;
+                  c.message_size = static_cast<std::uint64_t>(size);
+                  c.producers = static_cast<int>(producers);
+                  c.consumers = static_cast<int>(consumers);
+                  c.placement = placement;
+                  c.id = workload_name + "/" + structure + "/" + variant + (mix.empty() ? "" : "/" + mix) + "/" +
+                         std::to_string(size) + "B/" +
+                         workers_label(c.producers, c.consumers) + "/" + placement;
+                  c.capacity = static_cast<std::uint64_t>(config.get_int(w->capacity_section, w->capacity_key));
+                  const std::string why = impossible(w, structure, variant, c.message_size, c.producers, c.consumers);
+                  if (!why.empty()) {
+                    b.refuse(c.id, why, names_from_all);
+                    continue;
+                  }
+                  const int workers = w->workers(c.producers, c.consumers);
+                  if (w->capacity_at_least_workers && c.capacity < static_cast<std::uint64_t>(workers)) {
+                    b.refuse(c.id,
+                             w->name + " needs " + w->capacity_section + "." + w->capacity_key + " >= workers (" +
+                                 std::to_string(workers) + ")",
+                             false);
+                    continue;
+                  }
+                  std::string reason;
+                  auto pus = b.place(placement, workers, reason);
+                  if (!pus) {
+                    b.refuse(c.id, reason, placements_from_all);
+                    continue;
+                  }
+                  c.pus = *pus;
+                  c.oversubscribed = oversubscribes(c.pus);
+                  add_floors(placement, c.pus);
+                  c.latency_floor = floor_of[placement].first;
+                  c.bandwidth_floor = floor_of[placement].second;
+                  cases.push_back(std::move(c));
                 }
-                const int workers = w->workers(c.producers, c.consumers);
-                if (w->capacity_at_least_workers && c.capacity < static_cast<std::uint64_t>(workers)) {
-                  b.refuse(c.id,
-                           w->name + " needs " + w->capacity_section + "." + w->capacity_key + " >= workers (" +
-                               std::to_string(workers) + ")",
-                           false);
-                  continue;
-                }
-                std::string reason;
-                auto pus = b.place(placement, workers, reason);
-                if (!pus) {
-                  b.refuse(c.id, reason, placements_from_all);
-                  continue;
-                }
-                c.pus = *pus;
-                c.oversubscribed = oversubscribes(c.pus);
-                add_floors(placement, c.pus);
-                c.latency_floor = floor_of[placement].first;
-                c.bandwidth_floor = floor_of[placement].second;
-                cases.push_back(std::move(c));
               }
             }
           }
@@ -397,7 +438,7 @@ Plan make_plan(const Config& config, const Topology& topology) {
   std::set<int> redis_workers;
   const CaseSpec* first_redis = nullptr;
   for (const auto& c : b.plan.cases) {
-    if (!is_redis_case(c)) continue;
+    if (!c.needs_redis()) continue;
     if (!first_redis) first_redis = &c;
     redis_workers.insert(c.pus.begin(), c.pus.end());
   }

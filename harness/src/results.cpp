@@ -64,7 +64,7 @@ std::string fixed(double v, int digits) {
 std::string human(double v, const std::string& unit) {
   if (!std::isfinite(v)) return "-";
   if (unit == "ns") return v >= 100000 ? fixed(v / 1000, 1) + " us" : fixed(v, v < 100 ? 1 : 0) + " ns";
-  const char* suffix = unit == "bytes/s" ? "B/s" : "/s";
+  const char* suffix = unit == "bytes/s" ? "B/s" : unit == "ops/s" ? "ops/s" : "/s";
   if (v >= 1e9) return fixed(v / 1e9, 2) + " G" + suffix;
   if (v >= 1e6) return fixed(v / 1e6, 2) + " M" + suffix;
   if (v >= 1e3) return fixed(v / 1e3, 2) + " k" + suffix;
@@ -99,6 +99,7 @@ std::string csv_cell(const json& v) {
 std::string metric_unit(const std::string& metric) {
   if (metric.find("_ns") != std::string::npos) return "ns";
   if (metric == "throughput_bytes_per_s") return "bytes/s";
+  if (metric == "throughput_ops_per_s") return "ops/s";
   return "msgs/s";
 }
 

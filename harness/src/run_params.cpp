@@ -18,6 +18,7 @@ nlohmann::json RunParams::to_json() const {
           {"workload", to_string(workload)},
           {"structure", structure},
           {"variant", variant},
+          {"mix", mix},
           {"message_size", message_size},
           {"producers", producers},
           {"consumers", consumers},
@@ -50,6 +51,7 @@ RunParams RunParams::from_json(const nlohmann::json& j) {
   p.workload = workload_named(workload);
   p.structure = j.at("structure").get<std::string>();
   p.variant = j.at("variant").get<std::string>();
+  p.mix = j.at("mix").get<std::string>();
   p.message_size = j.at("message_size").get<std::uint64_t>();
   p.producers = j.at("producers").get<int>();
   p.consumers = j.at("consumers").get<int>();
@@ -95,6 +97,17 @@ baselines::LinkSpec RunParams::link_spec() const {
   return s;
 }
 
+baselines::StoreSpec RunParams::store_spec() const {
+  baselines::StoreSpec s;
+  s.store = variant;
+  s.name = segment.substr(segment.rfind('/') + 1);
+  s.value_size = message_size;
+  s.capacity = capacity;
+  s.redis_unix_socket = redis_unix_socket;
+  s.redis_port = redis_port;
+  return s;
+}
+
 std::string RunParams::role(int worker) const {
   const Roles& r = workload->roles;
   switch (r.split) {
@@ -131,6 +144,7 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
   p.workload = c.workload;
   p.structure = c.structure;
   p.variant = c.variant;
+  p.mix = c.mix;
   p.message_size = c.message_size;
   p.producers = c.producers;
   p.consumers = c.consumers;

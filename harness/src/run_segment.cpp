@@ -25,7 +25,8 @@ std::vector<SegmentArray> own_arrays(const RunParams& p) {
 
 // Bytes the structures of `p` take in the segment.
 std::uint64_t structure_bytes(const RunParams& p) {
-  if (p.structure.empty() || p.is_transport()) return 0;  // the floor probes have none
+  // The floor probes have none; a transport's and a map's store live outside the segment.
+  if (p.structure.empty() || p.is_transport() || p.is_map()) return 0;
   if (p.is_stream()) {
     // Only reserved: the producer worker creates the stream (its creator is the
     // one process that may emit), with capacity rounded up to a power of two.
@@ -73,7 +74,7 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
       if (::mkdir(params.link_dir.c_str(), 0700) != 0) {
         throw std::runtime_error("cannot create " + params.link_dir + ": " + std::strerror(errno));
       }
-    } else if (!params.structure.empty() && !params.is_stream()) {
+    } else if (!params.structure.empty() && !params.is_stream() && !params.is_map()) {
       run::with_handle_type(params, [&]<class H>(std::type_identity<H>) {
         H forward(mem, run::kForwardName, params.capacity);
         if (params.workload->structure_instances > 1) H back(mem, run::kBackName, params.capacity);
@@ -87,8 +88,10 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
 }
 
 // What a transport case's workers may have left, if one died: queues,
-// segments, Redis keys (remove_leftovers), and the link's directory.
+// segments, Redis keys (remove_leftovers), and the link's directory; a map
+// case's store (its segment, its Redis keys).
 void RunSegment::remove_link(const RunParams& p) noexcept {
+  if (p.is_map()) baselines::remove_store_leftovers(p.store_spec());
   if (!p.is_transport()) return;
   baselines::remove_leftovers(p.link_spec());
   std::error_code ec;
@@ -107,7 +110,8 @@ RunSegment::Leftovers RunSegment::drain() {
   // A stream keeps what it published (subscribers read it, nobody pops it):
   // that every subscriber read everything up to the end-of-phase marker is
   // the workers' own check.
-  if (params_.structure.empty() || params_.is_transport() || params_.is_stream()) return left;
+  // A map's store is checked by its workers (workloads/map.cpp).
+  if (params_.structure.empty() || params_.is_transport() || params_.is_stream() || params_.is_map()) return left;
   run::with_handle_type(params_, [&]<class H>(std::type_identity<H>) {
     auto drain_one = [&](const char* name) {
       H h(impl_->mem, name);

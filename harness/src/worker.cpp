@@ -62,6 +62,7 @@ nlohmann::json Worker::run() {
                            {"counters", counters_json}};
   if (round_trips.count() > 0) report["round_trip_ns"] = round_trips.to_json();
   if (p.is_transport()) report["link"] = link_settings;
+  if (p.is_map()) report["store"] = link_settings;  // what the store's adapter set up
   return report;
 }
 

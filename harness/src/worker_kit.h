@@ -74,7 +74,7 @@ class Worker {
   Histogram round_trips;             // reported as "round_trip_ns" when not empty
   SoftwareFacts before{}, facts{};   // rusage of the timed phase (begin_timed / end_timed)
   std::map<std::string, long long> counter_values;
-  nlohmann::json link_settings;      // transport cases: what the adapter set (buffers, limits)
+  nlohmann::json link_settings;      // transport (map) cases: what the link's (store's) adapter set
 
   /// Runs the workload's loop and returns the worker's report (worker.h).
   nlohmann::json run();

@@ -27,7 +27,8 @@ def test_plot_writes_every_figure(make_run):
         assert f"wrote {run / 'plots' / name}.png and .pdf" in r.stdout
     skipped = [line for line in r.stdout.splitlines() if line.startswith("skipped")]
     assert [line.split(":")[0] for line in skipped] == [
-        "skipped transport_latency", "skipped fanout_vs_subscribers", "skipped transport_tables.md"]
+        "skipped transport_latency", "skipped fanout_vs_subscribers", "skipped map_throughput",
+        "skipped transport_tables.md"]
 
 
 def test_plot_transport_run_draws_the_transport_figure_and_tables(tmp_path):

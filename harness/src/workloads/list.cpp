@@ -34,6 +34,7 @@ const WorkloadDef& streaming();
 const WorkloadDef& burst();
 const WorkloadDef& mixed();
 const WorkloadDef& fanout();
+const WorkloadDef& map();
 const WorkloadDef& floor_cacheline();
 const WorkloadDef& floor_memcpy();
 const WorkloadDef& floor_shm_read();
@@ -48,6 +49,7 @@ const std::vector<Workload>& all_workloads() {
       &burst(),            // bursts then idle gaps
       &mixed(),            // every worker pushes then pops
       &fanout(),           // a stream's multicast
+      &map(),              // a key-value mix on a shared map
       &floor_cacheline(),  // probe: one cache line's round trip
       &floor_memcpy(),     // probe: one PU's memcpy bandwidth
       &floor_shm_read(),   // probe: shared-memory read bandwidth between two PUs

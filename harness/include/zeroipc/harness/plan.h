@@ -33,9 +33,10 @@ namespace zeroipc::harness {
 struct CaseSpec {
   std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores", "fanout/stream/block/64B/1p2c/different-cores"
   Workload workload = nullptr;
-  std::string structure;        // "queue" | "stack" | "transport" | "stream"; empty for floor probes
-  std::string variant;          // the variant, the transport's name, or the stream's overflow mode
-                                // ("block"); empty for floor probes
+  std::string structure;        // "queue" | "stack" | "transport" | "stream" | "map"; empty for floor probes
+  std::string variant;          // the variant, the transport's or the store's name, or the stream's
+                                // overflow mode ("block"); empty for floor probes
+  std::string mix;              // the workload's mix of operations (map: "read_mostly"); "" if it has none
   std::uint64_t message_size = 0;
   int producers = 0, consumers = 0;
   std::string placement;
@@ -46,6 +47,8 @@ struct CaseSpec {
   std::uint64_t capacity = 0;   // of the structure(s)
 
   int workers() const { return static_cast<int>(pus.size()); }
+  /// A case that talks to the harness's redis-server (a Redis transport or store).
+  bool needs_redis() const;
   nlohmann::json to_json() const;
 };
 

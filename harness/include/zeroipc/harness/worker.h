@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "zeroipc/baselines/kv_store.h"
 #include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/clock.h"
 #include "zeroipc/harness/plan.h"
@@ -30,6 +31,7 @@ struct RunParams {
   std::string segment;
   Workload workload = nullptr;
   std::string structure, variant;
+  std::string mix;               // the workload's mix of operations (map); "" if it has none
   std::uint64_t message_size = 0;
   int producers = 0, consumers = 0;
   std::vector<int> pus;
@@ -46,7 +48,7 @@ struct RunParams {
   bool yield_when_waiting = false;  // oversubscribed: waits call sched_yield instead of spinning
   ClockCalibration clock{};
   std::string link_dir;          // transport cases: the link's private directory (RunSegment makes it)
-  std::string redis_unix_socket; // Redis transports: the harness's redis-server
+  std::string redis_unix_socket; // Redis transports and stores: the harness's redis-server
   int redis_port = 0;
   int fault_worker = -1;         // test hook: this worker SIGKILLs itself ...
   std::uint64_t fault_after = 0; // ... after this many messages
@@ -59,8 +61,12 @@ struct RunParams {
   bool is_transport() const { return structure == "transport"; }
   /// A fanout case: a zeroipc::Stream the producer worker creates.
   bool is_stream() const { return structure == "stream"; }
+  /// A map case: a key-value store (baselines/kv_store.h) the workers make themselves.
+  bool is_map() const { return structure == "map"; }
   /// The link of a transport case: named after the segment, in link_dir.
   baselines::LinkSpec link_spec() const;
+  /// The store of a map case: named after the segment, values of message_size bytes.
+  baselines::StoreSpec store_spec() const;
 
   nlohmann::json to_json() const;
   static RunParams from_json(const nlohmann::json& j);

@@ -39,11 +39,13 @@ namespace zeroipc::harness {
 struct RunParams;
 class Worker;  // harness/src/worker_kit.h: what a worker loop works with
 
-/// What a workload's plan rule sees of one case of the matrix (queue, stack
-/// and stream cases; the transports' rules are the plan's own).
+/// What a workload's plan rule sees of one case of the matrix (queue, stack,
+/// stream and map cases; the transports' rules are the plan's own).
 struct CaseShape {
-  std::string_view structure;            // "queue", "stack" or "stream"
-  const VariantInfo* variant = nullptr;  // queue and stack: the variant; stream: null
+  std::string_view structure;            // "queue", "stack", "stream" or "map"
+  const VariantInfo* variant = nullptr;  // queue and stack: the variant; stream and map: null
+  std::string_view name;                 // the variant's, the store's ("redis") or the stream's name
+  std::uint64_t message_size = 0;        // map: the value size
   int producers = 0, consumers = 0;
 };
 
@@ -68,6 +70,7 @@ struct Metrics {
   bool round_trip_ns = false;  // worker 0's "round_trip_ns" histogram: round_trip_ns_p50 ...
   bool one_way_ns = false;     // stamped messages: one_way_ns_p50 ... (the workers stamp them)
   bool msgs_per_s = false;     // throughput_msgs_per_s
+  bool ops_per_s = false;      // throughput_ops_per_s (map: the workers' timed operations, in all)
   bool bytes_per_s = false;    // throughput_bytes_per_s
 };
 
@@ -101,7 +104,8 @@ struct WorkloadDef {
   std::vector<KeyDef> keys;
 
   // ---- plan rule (measured workloads) ---------------------------------------------
-  std::vector<std::string> structures;  // matrix.structures it runs on: "queue", "stack", "transport", "stream"
+  std::vector<std::string> structures;  // matrix.structures it runs on: "queue", "stack", "transport", "stream",
+                                        // "map" (the key-value stores of matrix.stores)
   /// Said of a structure it does not run on, before the structure's own
   /// refusal ("fanout measures a stream's multicast" -> "...: it needs
   /// structures = [\"stream\"], not queue"); empty: the structure's refusal.
@@ -111,6 +115,10 @@ struct WorkloadDef {
   /// Why a queue, stack or stream case cannot run; "" when it can. Null: any.
   /// Such a refusal is skipped rather than fatal when the value came from 'all'.
   std::string (*refusal)(const CaseShape&) = nullptr;
+  /// The mixes of operations a case runs, from the config (map: "read_mostly",
+  /// "write_heavy"): one case per mix, named in its id after the variant.
+  /// Null: the workload has no mixes.
+  std::vector<std::string> (*mixes)(const Config&) = nullptr;
   /// Worker processes of a case (measured: from producers and consumers; probes: of one probe).
   int (*workers)(int producers, int consumers) = nullptr;
   /// The key holding the capacity of its structure(s) (measured workloads).
