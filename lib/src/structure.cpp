@@ -155,6 +155,9 @@ std::string variant_name(std::uint16_t kind, std::uint16_t variant) {
   } else if (kind == static_cast<std::uint16_t>(Kind::kPool)) {
     static constexpr const char* kPools[] = {"locked_free_list"};
     if (variant <= 1) return kPools[variant - 1];
+  } else if (kind == static_cast<std::uint16_t>(Kind::kRing)) {
+    static constexpr const char* kRings[] = {"gated_ring"};
+    if (variant <= 1) return kRings[variant - 1];
   }
   return "unknown variant " + std::to_string(variant);
 }

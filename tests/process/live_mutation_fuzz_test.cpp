@@ -36,6 +36,7 @@
 #include <zeroipc/pool.h>
 #include <zeroipc/queue.h>
 #include <zeroipc/registry.h>
+#include <zeroipc/ring.h>
 #include <zeroipc/set.h>
 #include <zeroipc/stack.h>
 #include <zeroipc/stream.h>
@@ -81,6 +82,9 @@ void create_everything(Memory& mem) {
   std::apply([&](auto... v) {
     (zeroipc::Pool<std::uint64_t, decltype(v)>(mem, "pool_" + std::string(decltype(v)::kName), kCapacity), ...);
   }, zeroipc::PoolVariants{});
+  std::apply([&](auto... v) {
+    (zeroipc::Ring<std::uint32_t, decltype(v)>(mem, "ring_" + std::string(decltype(v)::kName), 100), ...);
+  }, zeroipc::RingVariants{});
   zeroipc::Future<std::uint64_t> fut(mem, "fut");
   zeroipc::Lazy<std::uint64_t> lazy(mem, "lazy");
   zeroipc::Stream<std::uint64_t> block(mem, "stream", kCapacity);
@@ -206,6 +210,32 @@ Handles open_everything(Memory& m, Counts& counts) {
        h.ops.push_back([pool](std::mt19937_64&) { (void)pool->held_by_dead(); });
      }), ...);
   }, zeroipc::PoolVariants{});
+  std::apply([&](auto... v) {
+    (guarded_open([&] {
+       using R = zeroipc::Ring<std::uint32_t, decltype(v)>;
+       auto ring = std::make_shared<R>(m, "ring_" + std::string(decltype(v)::kName));
+       auto reader = std::make_shared<typename R::Reader>(ring->reader());
+       h.ops.push_back([ring](std::mt19937_64& rng) {
+         std::uint32_t buf[40] = {};
+         (void)ring->write(std::span<const std::uint32_t>(buf, 1 + rng() % 40));
+       });
+       h.ops.push_back([ring](std::mt19937_64& rng) {
+         auto slot = ring->write_acquire(1 + rng() % 40);
+         for (auto& x : slot) x = 7;
+         ring->write_release(slot.size());
+       });
+       h.ops.push_back([ring, reader](std::mt19937_64& rng) {
+         std::uint32_t buf[40];
+         (void)reader->read(std::span<std::uint32_t>(buf, 1 + rng() % 40));
+       });
+       h.ops.push_back([ring, reader](std::mt19937_64& rng) {
+         auto view = reader->read_acquire(1 + rng() % 40);
+         std::uint64_t sum = 0;
+         for (auto x : view) sum += x;
+         reader->read_release(view.size() / 2 + (sum & 0));
+       });
+     }), ...);
+  }, zeroipc::RingVariants{});
   guarded_open([&] {
     auto f = std::make_shared<zeroipc::Future<std::uint64_t>>(m, "fut", zeroipc::open_only);
     h.ops.push_back([f](std::mt19937_64&) { (void)f->get_for(1ms); });

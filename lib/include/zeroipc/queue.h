@@ -35,9 +35,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +46,7 @@
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/names.h"
+#include "zeroipc/detail/process_roles.h"
 #include "zeroipc/detail/structure.h"
 #include "zeroipc/detail/structure_handle.h"
 #include "zeroipc/detail/variant_errors.h"
@@ -188,19 +187,8 @@ class Queue : public detail::StructureHandle {
     return capacity;
   }
 
-  // A role belongs to the process (its owner key is in the segment), and
-  // several handles of one process may use it: it is released in the segment
-  // when the last handle of this process that claimed it goes away. The
-  // count is per owner key, so a forked child's counts (a copy of its
-  // parent's map) never mix with its own claims.
-  static int& role_users(const std::string& key) {
-    static std::map<std::string, int> users;
-    return users[key];
-  }
-  static std::mutex& role_mutex() {
-    static std::mutex m;
-    return m;
-  }
+  // A role belongs to the process (its owner key is in the segment); the
+  // handles of this process that use it are counted (process_roles.h).
   std::string role_key(variants::detail::Role role, std::uint32_t owner) const {
     std::string k = segment_name();
     k += '\0';
@@ -212,8 +200,7 @@ class Queue : public detail::StructureHandle {
   }
   void release(variants::detail::Role role, std::uint32_t owner) {
     if (owner != detail::self_key()) return;  // inherited across fork(): the parent's claim
-    std::lock_guard lock(role_mutex());
-    if (--role_users(role_key(role, owner)) == 0) impl_->release_role(role);
+    if (detail::ProcessRoles::release(role_key(role, owner))) impl_->release_role(role);
   }
 
   void claim(variants::detail::Role role) {
@@ -224,8 +211,7 @@ class Queue : public detail::StructureHandle {
       throw RoleTaken(where() + ": the " + what + " role is held by live " + detail::process_text(c.holder) +
                       "; a " + std::string(V::kName) + " allows one " + what);
     }
-    std::lock_guard lock(role_mutex());
-    ++role_users(role_key(role, c.key));
+    detail::ProcessRoles::claim(role_key(role, c.key));
     (producer ? producer_key_ : consumer_key_) = c.key;
   }
 

@@ -24,6 +24,7 @@
 #include "zeroipc/error.h"
 #include "zeroipc/map.h"
 #include "zeroipc/pool.h"
+#include "zeroipc/ring.h"
 #include "zeroipc/queue.h"
 #include "zeroipc/stack.h"
 
@@ -35,6 +36,7 @@ using StackVariants = std::tuple<variants::treiber_tagged, variants::elimination
 /// Map and Set share their variants (a Set is a Map without values).
 using MapVariants = std::tuple<variants::locked_probe>;
 using PoolVariants = std::tuple<variants::locked_free_list>;
+using RingVariants = std::tuple<variants::gated_ring>;
 
 struct VariantInfo {
   std::string_view name;
