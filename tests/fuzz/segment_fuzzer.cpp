@@ -42,9 +42,13 @@
 #include <zeroipc/channel.h>
 #include <zeroipc/future.h>
 #include <zeroipc/lazy.h>
+#include <zeroipc/map.h>
 #include <zeroipc/memory.h>
+#include <zeroipc/pool.h>
 #include <zeroipc/queue.h>
 #include <zeroipc/registry.h>
+#include <zeroipc/ring.h>
+#include <zeroipc/set.h>
 #include <zeroipc/stack.h>
 #include <zeroipc/stream.h>
 #include <zeroipc/variants/detail/liveness.h>
@@ -113,6 +117,24 @@ void build_image(const std::string& name) {
       for (std::uint64_t i = 0; i < 5; ++i) (void)s.push(i);
       (void)s.pop();
     });
+    {
+      zeroipc::Map<std::uint64_t, std::uint64_t> map(mem, "map", kCapacity);
+      for (std::uint64_t i = 0; i < 6; ++i) (void)map.insert(i, i * 10);
+      (void)map.erase(2);
+      (void)map.insert_or_assign(3, 33);
+      zeroipc::Set<std::uint32_t> set(mem, "set", kCapacity);
+      for (std::uint32_t i = 0; i < 4; ++i) (void)set.insert(i);
+      zeroipc::Pool<std::uint64_t> pool(mem, "pool", kCapacity);
+      const auto h = pool.acquire();
+      (void)pool.acquire();
+      pool.release(*h);
+      zeroipc::Ring<std::uint32_t> ring(mem, "ring", 12);
+      static auto reader = ring.reader();  // never left: its slot is a dead process's
+      const std::uint32_t xs[] = {1, 2, 3, 4, 5};
+      (void)ring.write(xs);
+      std::uint32_t out[2];
+      (void)reader.read(out);
+    }
     zeroipc::Future<std::uint64_t>(mem, "fut_pending");
     zeroipc::Future<std::uint64_t>(mem, "fut_set").set_value(7);
     zeroipc::Lazy<std::uint64_t>(mem, "lazy", [] { return std::uint64_t{9}; }).get();
@@ -168,9 +190,53 @@ void drive(zeroipc::Memory& mem, unsigned order) {
       if (order & 1) attempt([&] { (void)s.recover(); });
     });
   });
+  attempt([&] {
+    zeroipc::Map<std::uint64_t, std::uint64_t> map(mem, "map");
+    attempt([&] { (void)map.find(3); });
+    attempt([&] { (void)map.insert(order % 20, 1); });
+    attempt([&] { (void)map.insert_or_assign(4, 2); });
+    attempt([&] { (void)map.erase(order % 7); });
+    attempt([&] { map.for_each([](std::uint64_t, std::uint64_t) {}); });
+    (void)map.size();
+  });
+  attempt([&] {
+    zeroipc::Set<std::uint32_t> set(mem, "set");
+    attempt([&] { (void)set.contains(1); });
+    attempt([&] { (void)set.insert(9); });
+    attempt([&] { (void)set.erase(0); });
+  });
+  attempt([&] {
+    zeroipc::Pool<std::uint64_t> pool(mem, "pool");
+    attempt([&] {
+      if (auto h = pool.acquire()) {
+        pool[*h] = 5;
+        pool.release(*h);
+      }
+    });
+    attempt([&] { (void)pool.held_by_dead(); });
+    (void)pool.available();
+  });
+  attempt([&] {
+    zeroipc::Ring<std::uint32_t> ring(mem, "ring");
+    attempt([&] {
+      auto reader = ring.reader();
+      const std::uint32_t xs[] = {7, 8, 9};
+      attempt([&] { (void)ring.write(xs); });
+      std::uint32_t out[4];
+      attempt([&] { (void)reader.read(out); });
+      attempt([&] {
+        auto view = reader.read_acquire(3);
+        reader.read_release(view.size());
+      });
+    });
+    attempt([&] {
+      auto slot = ring.write_acquire(order % 16);
+      ring.write_release(slot.size());
+    });
+  });
   for (const char* f : {"fut_pending", "fut_set"}) {
     attempt([&] {
-      zeroipc::Future<std::uint64_t> fut(mem, f, true);
+      zeroipc::Future<std::uint64_t> fut(mem, f, zeroipc::open_only);
       attempt([&] { (void)fut.get_for(0ms); });
       attempt([&] { (void)fut.producer(); });
       if (order & 2) attempt([&] { fut.set_value(5); });
