@@ -24,6 +24,15 @@ path works too) and writes PNG and PDF files into RESULTS_DIR/plots/ (or DIR):
                         key-value store, one group of bars per mix and worker count, one panel per
                         value size / placement (log axis), and beside it the same as a ratio to
                         zeroipc's Map (zeroipc_locked_probe) of the same mix, workers and size
+  pool_throughput       pool cases (experiments/structures.toml): cycles/s (acquire, write, pass,
+                        check, release) against object size, one line per mode (handles through a
+                        queue; copies of the messages through the same queue, the baseline), log-log,
+                        and beside it handles / copies per size
+  ring_bandwidth        ring cases: bytes/s delivered to each reader against message size, log-log,
+                        with the run's memcpy and shared-memory read floors as lines, and beside it
+                        the ratio to the memcpy floor per size (the 0.8 target as a line)
+  structures_table.md   (a table) map ops/s per store, mix and workers; pool cycles/s per mode and
+                        size; ring bytes/s per size with its ratios to the memcpy and shm-read floors
   transport_tables.md   (a table, not a figure) per message size: every transport's round trip and
                         streaming rate, its speed-up over the Unix socket (unix_stream), and how many
                         times the best zeroipc queue and the floor it is (and, for round trips when
@@ -583,11 +592,162 @@ def map_throughput(run):
                   run.not_drawn("map"))
 
 
+# ---------------------------------------------------------------- pool and ring
+
+POOL_MODES = ("handles", "copies")
+RING_TARGET = 0.8  # of the memcpy floor, at 1 MiB messages (the ring's stated goal; measured, never asserted)
+
+
+def memcpy_floor(run):
+    """The run's memcpy floor (bytes/s): the median of its floor-memcpy probe, or None."""
+    for probe in run.ok("floor-memcpy", "throughput_bytes_per_s"):
+        return zr.metric_summary(probe, "throughput_bytes_per_s").median
+    return None
+
+
+def size_line(ax, cases, metric, **style):
+    """One errorbar line of cases' medians of `metric` against their message size; the sizes."""
+    pts = sorted((c.get("message_size"), zr.metric_summary(c, metric)) for c in cases)
+    ax.errorbar([p[0] for p in pts], [p[1].median for p in pts], yerr=error_bars([p[1] for p in pts]), marker="o",
+                markersize=4, capsize=3, linewidth=1.4, **style)
+    return [p[0] for p in pts]
+
+
+def ratio_line(ax, sizes, ratios, fmt, **style):
+    """Ratios against message size, each value written above its point."""
+    ax.plot(sizes, ratios, marker="o", **style)
+    for n, r in zip(sizes, ratios):
+        ax.annotate(format(r, fmt), (n, r), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
+
+
+def size_panels(value_ax, ratio_ax, sizes, xlabel, where, value_title, ratio_title):
+    """The pair of panels of one group of cases: log size axes, titles; the value axis log."""
+    for ax in (value_ax, ratio_ax):
+        log_size_axis(ax, sizes)
+        ax.set_xlabel(xlabel)
+        ax.grid(which="major", alpha=0.3)
+    value_ax.set_yscale("log")
+    where = ", ".join(p for p in where if p)
+    value_ax.set_title(f"{value_title}, {where}", fontsize=10)
+    ratio_ax.set_title(ratio_title, fontsize=10)
+
+
+def by_workers(run, workload, metric):
+    """The ok cases of `workload` with a `metric` median, and them by (workers, placement)."""
+    cases = run.ok(workload, metric)
+    if not cases:
+        raise Skip(f"no {workload} case with status ok and a {metric} median")
+    return cases, group(cases, lambda c: (workers(c), c.get("placement") or ""))
+
+
+def pool_throughput(run):
+    metric = "throughput_msgs_per_s"
+    _, panels = by_workers(run, "pool", metric)
+    fig, axes = new_figure(2 * len(panels))
+    colors = {m: plt.get_cmap("tab10").colors[i] for i, m in enumerate(POOL_MODES)}
+    for k, ((w, placement), panel) in enumerate(panels.items()):
+        value_ax, ratio_ax = axes[2 * k], axes[2 * k + 1]
+        by_mode = group(panel, lambda c: c.get("mix") or "")
+        for mode, cs in by_mode.items():
+            size_line(value_ax, cs, metric, color=colors.get(mode), label=mode)
+        handles = {c.get("message_size"): zr.metric_summary(c, metric).median for c in by_mode.get("handles", [])}
+        copies = {c.get("message_size"): zr.metric_summary(c, metric).median for c in by_mode.get("copies", [])}
+        both = sorted(set(handles) & set(copies))
+        if both:
+            ratio_line(ratio_ax, both, [handles[n] / copies[n] for n in both], ".2g", color=colors["handles"],
+                       label="handles / copies")
+        ratio_ax.axhline(1, color="black", linewidth=0.8)
+        size_panels(value_ax, ratio_ax, {c.get("message_size") for c in panel}, "object (message) size",
+                    (w, placement), "cycles/s", "what passing handles instead of copies buys")
+        value_ax.set_ylabel("cycles/s, all producers (median)")
+        ratio_ax.set_ylabel("handles / copies (higher: the pool is faster)")
+    return finish(fig, axes, run, "Pool: acquire / write / pass / check / release cycles, handles against copies "
+                  "(median of repetitions, CI)", run.not_drawn("pool"))
+
+
+def ring_bandwidth(run):
+    metric = "throughput_bytes_per_s"
+    cases, panels = by_workers(run, "ring", metric)
+    memcpy = memcpy_floor(run)
+    shm = shm_read_floor(run, cases)
+    fig, axes = new_figure(2 * len(panels))
+    for k, ((w, placement), panel) in enumerate(panels.items()):
+        value_ax, ratio_ax = axes[2 * k], axes[2 * k + 1]
+        color = run.colors.get(run.label(panel[0]))
+        sizes = size_line(value_ax, panel, metric, color=color, label="ring, zero copy (write_acquire / read_acquire)")
+        if memcpy:
+            value_ax.axhline(memcpy, color="black", linestyle="--", linewidth=1, label="floor: memcpy, one PU")
+            ratios = [zr.metric_summary(c, metric).median / memcpy
+                      for c in sorted(panel, key=lambda c: c.get("message_size"))]
+            ratio_line(ratio_ax, sizes, ratios, ".2f", color=color, label="ring / memcpy floor")
+            ratio_ax.axhline(RING_TARGET, color="0.4", linestyle=":", linewidth=1,
+                             label=f"target: {RING_TARGET:g}x memcpy at 1 MiB")
+        if shm.get(placement):
+            value_ax.axhline(shm[placement], color="black", linestyle=":", linewidth=1,
+                             label="floor: shared-memory read between the PUs")
+        size_panels(value_ax, ratio_ax, sizes, "message size", (w, placement), "bytes/s",
+                    "as a ratio to memcpy (1 = the copy's own rate)")
+        value_ax.set_ylabel("bytes/s to each reader (median)")
+        ratio_ax.set_ylim(bottom=0)
+        ratio_ax.set_ylabel("ratio to the run's memcpy floor")
+    return finish(fig, axes, run, "Ring: bulk transfer, zero copy, against the run's floors (median of repetitions, CI)",
+                  run.not_drawn("ring"))
+
+
+def fmt_bytes_rate(r):
+    return f"{r / 1e9:.2f} GB/s"
+
+
+def structures_table(run):
+    """Markdown: the map, pool and ring cases' medians (the numbers the README quotes)."""
+    out = []
+    maps = run.ok("map", "throughput_ops_per_s")
+    if maps:
+        out += ["## map: operations/s, all workers (median)", "",
+                "| store | mix | workers | value size | ops/s |", "|---|---|---|---|---|"]
+        for c in sorted(maps, key=lambda c: (c.get("variant"), c.get("mix") or "", c.get("producers") or 0)):
+            out.append(f"| {c.get('variant')} | {c.get('mix')} | {c.get('producers')} | "
+                       f"{fmt_size(c.get('message_size'))} | "
+                       f"{fmt_rate(zr.metric_summary(c, 'throughput_ops_per_s').median)} |")
+        out.append("")
+    pools = run.ok("pool", "throughput_msgs_per_s")
+    if pools:
+        out += ["## pool: cycles/s, all producers (median)", "",
+                "| mode | workers | object size | cycles/s | bytes/s | one-way p50 |", "|---|---|---|---|---|---|"]
+        for c in sorted(pools, key=lambda c: (c.get("mix") or "", workers(c), c.get("message_size") or 0)):
+            lat = zr.metric_summary(c, "one_way_ns_p50")
+            out.append(f"| {c.get('mix')} | {workers(c)} | {fmt_size(c.get('message_size'))} | "
+                       f"{fmt_rate(zr.metric_summary(c, 'throughput_msgs_per_s').median)} | "
+                       f"{fmt_bytes_rate(zr.metric_summary(c, 'throughput_bytes_per_s').median)} | "
+                       f"{fmt_ns(lat.median) if lat else 'n/a'} |")
+        out.append("")
+    rings = run.ok("ring", "throughput_bytes_per_s")
+    if rings:
+        memcpy = memcpy_floor(run)
+        shm = shm_read_floor(run, rings)
+        out += ["## ring: bytes/s to each reader (median), against the run's floors", "",
+                f"memcpy floor: {fmt_bytes_rate(memcpy) if memcpy else 'not measured'}; shared-memory read floor: " +
+                (", ".join(f"{fmt_bytes_rate(v)} ({k})" for k, v in shm.items()) or "not measured"), "",
+                "| workers | message size | bytes/s | x memcpy | x shm read |", "|---|---|---|---|---|"]
+        for c in sorted(rings, key=lambda c: (workers(c), c.get("message_size") or 0)):
+            bw = zr.metric_summary(c, "throughput_bytes_per_s").median
+            floor = shm.get(c.get("placement") or "")
+            x_memcpy = f"{bw / memcpy:.2f}" if memcpy else "n/a"
+            x_shm = f"{bw / floor:.2f}" if floor else "n/a"
+            out.append(f"| {workers(c)} | {fmt_size(c.get('message_size'))} | {fmt_bytes_rate(bw)} | {x_memcpy} | "
+                       f"{x_shm} |")
+        out.append("")
+    if not out:
+        raise Skip("no map, pool or ring case with status ok")
+    return "\n".join(out)
+
+
 FIGURES = [("latency_percentiles", latency_percentiles), ("latency_cdf", latency_cdf),
            ("throughput_vs_size", throughput_vs_size), ("throughput_vs_workers", throughput_vs_workers),
            ("transport_latency", transport_latency), ("fanout_vs_subscribers", fanout_vs_subscribers),
-           ("map_throughput", map_throughput)]
-TABLES = [("transport_tables.md", transport_tables)]
+           ("map_throughput", map_throughput), ("pool_throughput", pool_throughput),
+           ("ring_bandwidth", ring_bandwidth)]
+TABLES = [("transport_tables.md", transport_tables), ("structures_table.md", structures_table)]
 
 
 # ---------------------------------------------------------------- main

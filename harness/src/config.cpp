@@ -75,8 +75,9 @@ std::vector<KeyDef> make_keys() {
       make_key("matrix", "structures", K::string_list, json::array({"queue"}),
                "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
                "zeroipc's queues among them; 'stream' = zeroipc::Stream (workload fanout, 1 producer, 1..8 "
-               "subscribers); 'map' = the key-value stores of matrix.stores (workload map)",
-               {"queue", "stack", "transport", "stream", "map"}),
+               "subscribers); 'map' = the key-value stores of matrix.stores (workload map); 'pool' = zeroipc::Pool "
+               "(workload pool); 'ring' = zeroipc::Ring (workload ring)",
+               {"queue", "stack", "transport", "stream", "map", "pool", "ring"}),
       make_key("matrix", "variants", K::string_list, json::array({"all"}),
                "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
                variant_choices()),

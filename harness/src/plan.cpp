@@ -9,6 +9,7 @@
 #include "zeroipc/baselines/transport.h"
 #include "zeroipc/harness/stats.h"
 #include "zeroipc/registry.h"
+#include "zeroipc/ring.h"
 
 namespace zeroipc::harness {
 
@@ -20,10 +21,15 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+// The kind of the variants of a structure of the matrix with variants (queue, stack, pool).
+detail::Kind kind_of(const std::string& structure) {
+  return structure == "queue" ? detail::Kind::kQueue : structure == "pool" ? detail::Kind::kPool : detail::Kind::kStack;
+}
+
 // The variants of `structure` that the config names ("all" expands to every one).
 std::vector<std::string> variants_of(const std::string& structure, const std::vector<std::string>& wanted) {
   std::vector<std::string> out;
-  const detail::Kind kind = structure == "queue" ? detail::Kind::kQueue : detail::Kind::kStack;
+  const detail::Kind kind = kind_of(structure);
   for (const auto& v : kVariants) {
     if (v.kind != kind) continue;
     if (std::find(wanted.begin(), wanted.end(), "all") != wanted.end() ||
@@ -127,7 +133,7 @@ std::string impossible(Workload w, const std::string& structure, const std::stri
   if (!w->refusal) return "";
   CaseShape shape;
   shape.structure = structure;
-  shape.variant = structure == "stream" || structure == "map" ? nullptr : &variant_info(variant);
+  shape.variant = structure == "stream" || structure == "map" || structure == "ring" ? nullptr : &variant_info(variant);
   shape.name = variant;
   shape.message_size = message_size;
   shape.producers = producers;
@@ -262,7 +268,9 @@ Plan make_plan(const Config& config, const Topology& topology) {
       throw ConfigError("matrix.variants: '" + v + "' is a map variant: a map is measured as a key-value store, " +
                         "with structures = [\"map\"] and stores = [\"zeroipc_" + v + "\"]");
     }
-    const std::string kind = info.kind == detail::Kind::kQueue ? "queue" : "stack";
+    const std::string kind = info.kind == detail::Kind::kQueue  ? "queue"
+                             : info.kind == detail::Kind::kPool ? "pool"
+                                                                : "stack";
     if (std::find(structures.begin(), structures.end(), kind) == structures.end()) {
       throw ConfigError("matrix.variants: '" + v + "' is a " + kind + " variant, but matrix.structures = [" +
                         join(structures) + "] (add \"" + kind + "\" to structures, or drop the variant)");
@@ -343,18 +351,23 @@ Plan make_plan(const Config& config, const Topology& topology) {
       const bool transport = structure == "transport";
       const bool stream = structure == "stream";
       const bool map = structure == "map";
-      const bool names_from_all = transport ? transports_from_all : map ? stores_from_all : !stream && variants_from_all;
+      const bool ring = structure == "ring";
+      const bool names_from_all =
+          transport ? transports_from_all : map ? stores_from_all : !stream && !ring && variants_from_all;
       // A stream has one variant here: "block", its default backpressure (emit
       // waits for the slowest subscriber), so every subscriber gets every message.
+      // A ring has one: its default (the run-time registry lists no ring variants).
       const std::vector<std::string> names = stream      ? std::vector<std::string>{"block"}
+                                             : ring      ? std::vector<std::string>{std::string(variants::default_ring::kName)}
                                              : transport ? transports_of(wanted_transports)
                                              : map       ? stores_of(wanted_stores)
                                                          : variants_of(structure, wanted_variants);
       // The workload's mixes of operations (map), one case each; "" for a workload without.
       const std::vector<std::string> mixes = w->mixes ? w->mixes(config) : std::vector<std::string>{""};
+      const auto sizes = w->message_sizes ? w->message_sizes(config) : config.get_ints("matrix", "message_sizes");
       for (const auto& variant : names) {
         for (const auto& mix : mixes) {
-          for (auto size : config.get_ints("matrix", "message_sizes")) {
+          for (auto size : sizes) {
             for (auto producers : config.get_ints("matrix", "producers")) {
               for (auto consumers : config.get_ints("matrix", "consumers")) {
                 for (const auto& placement : placements) {

@@ -27,6 +27,7 @@ std::vector<SegmentArray> own_arrays(const RunParams& p) {
 std::uint64_t structure_bytes(const RunParams& p) {
   // The floor probes have none; a transport's and a map's store live outside the segment.
   if (p.structure.empty() || p.is_transport() || p.is_map()) return 0;
+  if (p.workload->own_structure_bytes) return p.workload->own_structure_bytes(p);  // the workers create them
   if (p.is_stream()) {
     // Only reserved: the producer worker creates the stream (its creator is the
     // one process that may emit), with capacity rounded up to a power of two.
@@ -74,7 +75,8 @@ RunSegment::RunSegment(const RunParams& params) : params_(params), impl_(std::ma
       if (::mkdir(params.link_dir.c_str(), 0700) != 0) {
         throw std::runtime_error("cannot create " + params.link_dir + ": " + std::strerror(errno));
       }
-    } else if (!params.structure.empty() && !params.is_stream() && !params.is_map()) {
+    } else if (!params.structure.empty() && !params.is_stream() && !params.is_map() &&
+               !params.workload->own_structure_bytes) {
       run::with_handle_type(params, [&]<class H>(std::type_identity<H>) {
         H forward(mem, run::kForwardName, params.capacity);
         if (params.workload->structure_instances > 1) H back(mem, run::kBackName, params.capacity);
@@ -110,8 +112,12 @@ RunSegment::Leftovers RunSegment::drain() {
   // A stream keeps what it published (subscribers read it, nobody pops it):
   // that every subscriber read everything up to the end-of-phase marker is
   // the workers' own check.
-  // A map's store is checked by its workers (workloads/map.cpp).
-  if (params_.structure.empty() || params_.is_transport() || params_.is_stream() || params_.is_map()) return left;
+  // A map's store is checked by its workers (workloads/map.cpp), and so are
+  // the structures a workload's workers make themselves (pool, ring).
+  if (params_.structure.empty() || params_.is_transport() || params_.is_stream() || params_.is_map() ||
+      params_.workload->own_structure_bytes) {
+    return left;
+  }
   run::with_handle_type(params_, [&]<class H>(std::type_identity<H>) {
     auto drain_one = [&](const char* name) {
       H h(impl_->mem, name);

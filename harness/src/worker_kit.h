@@ -188,9 +188,11 @@ template <class M>
 struct is_transport_handle<TransportHandle<M>> : std::true_type {};
 
 /// Queues promise each consumer a producer's messages in order, and so does
-/// every transport (one sender, one receiver); stacks do not.
+/// every transport (one sender, one receiver); stacks do not. A workload's
+/// own handle says so with `static constexpr bool kFifoOrder = true`.
 template <class H>
-inline constexpr bool kFifo = run::is_queue<H>::value || is_transport_handle<H>::value;
+inline constexpr bool kFifo = run::is_queue<H>::value || is_transport_handle<H>::value ||
+                              requires { requires H::kFifoOrder; };
 
 /// Calls f(forward, back) with the handles of the case's structure: a queue's
 /// or stack's instances "a" and "b" (back is forward when the workload keeps
@@ -229,6 +231,132 @@ void round_trip_phases(Worker& w, Round&& round) {
   for (std::uint64_t r = w.p.warmup; r < w.p.warmup + w.p.timed; ++r) round(r, true);
   w.end_timed();
   w.timed_messages = w.p.timed;
+}
+
+// The one-way loop's parts (run_one_way, and workloads that bring a handle
+// of their own to it, such as pool's). A handle H has value_type M (a
+// Message) and either push(const M&) -> bool / pop() -> optional<M> (a copy
+// each way), or, written and read in place:
+//   push_in_place(seq) -> bool          writes message `seq` where the receiver
+//                                       will read it; false: no room yet
+//   pop_in_place(check) -> bool         calls check(const M&) on the next
+//                                       message where it lies; false: none yet
+template <class H>
+inline constexpr bool kInPlace = requires(H& h, std::uint64_t seq) { h.push_in_place(seq); };
+
+namespace one_way {
+// Sends `bursts` bursts (or, with duration_ns, as many as fit), each of
+// burst_size messages back to back followed by gap_ns of spinning.
+template <class H>
+inline std::uint64_t produce(Worker& w, H& h, int phase, std::uint64_t index, std::uint64_t bursts,
+                             std::uint64_t duration_ns) {
+  using M = typename H::value_type;
+  const auto producer = static_cast<std::uint64_t>(w.index);
+  const std::uint64_t first = index;
+  const std::uint64_t gap_ticks = w.p.gap_ns == 0 ? 0 : w.ticks_for(w.p.gap_ns);
+  const std::uint64_t deadline = duration_ns == 0 ? 0 : w.now() + w.ticks_for(duration_ns);
+  M m;
+  for (std::uint64_t b = 0;; ++b) {
+    if (deadline != 0 ? ((b & 63) == 0 && w.now() >= deadline) : b == bursts) break;
+    for (std::uint64_t k = 0; k < w.p.burst_size; ++k, ++index) {
+      const std::uint64_t seq = sequence_of(producer, index);
+      if (auto* slot = phase == 1 ? w.send_stamp(producer, index) : nullptr) *slot = w.now();
+      if constexpr (kInPlace<H>) {
+        while (!h.push_in_place(seq)) w.wait_hint();
+      } else {
+        m.write(seq);
+        while (!h.push(m)) w.wait_hint();
+      }
+      w.tally.on_send(seq);
+      w.count_message();
+    }
+    if (gap_ticks != 0) {
+      const std::uint64_t until = w.now() + gap_ticks;
+      while (w.now() < until) {
+      }
+    }
+  }
+  w.ctl->produced[phase].v.fetch_add(index - first, std::memory_order_release);  // (1)
+  w.ctl->producers_done[phase].v.fetch_add(1, std::memory_order_release);        // (1)
+  return index;
+}
+
+template <class H>
+inline void produce_phases(Worker& w, H& h) {
+  w.barrier();
+  std::uint64_t next = produce(w, h, 0, 0, w.p.warmup, 0);
+  if constexpr (is_transport_handle<H>::value) h.end_phase(0);
+  w.begin_timed();
+  const std::uint64_t first = next;
+  next = produce(w, h, 1, next, w.p.timed, w.p.duration_ns);
+  w.end_timed();
+  if constexpr (is_transport_handle<H>::value) h.end_phase(1);
+  w.timed_messages = next - first;
+  w.bytes = w.timed_messages * sizeof(typename H::value_type);
+}
+
+// Receives until every producer is done with the phase and every message
+// it sent was taken (by this consumer or another). Returns how many it took.
+template <class H>
+inline std::uint64_t consume(Worker& w, H& h, int phase) {
+  constexpr std::uint64_t kFlushEvery = 64;
+  const auto producers = static_cast<std::uint64_t>(w.p.producers);
+  std::uint64_t pending = 0, taken = 0;
+  if constexpr (is_transport_handle<H>::value) h.begin_phase();
+  using M = typename H::value_type;
+  auto check = [&](const M& m) {
+    if (auto seq = w.receive(m, kFifo<H>)) {
+      if (auto* slot = phase == 1 ? w.recv_stamp(producer_of(*seq), index_of(*seq)) : nullptr) *slot = w.now();
+    }
+  };
+  while (true) {
+    bool got = false;
+    if constexpr (kInPlace<H>) {
+      got = h.pop_in_place(check);
+    } else if (auto m = h.pop()) {
+      check(*m);
+      got = true;
+    }
+    if (got) {
+      ++taken;
+      if (++pending == kFlushEvery) {
+        w.ctl->consumed[phase].v.fetch_add(pending, std::memory_order_relaxed);
+        pending = 0;
+      }
+      continue;
+    }
+    if (pending != 0) {
+      w.ctl->consumed[phase].v.fetch_add(pending, std::memory_order_relaxed);
+      pending = 0;
+    }
+    if (w.ctl->producers_done[phase].v.load(std::memory_order_acquire) == producers &&  // (2)
+        w.ctl->consumed[phase].v.load(std::memory_order_relaxed) ==
+            w.ctl->produced[phase].v.load(std::memory_order_acquire)) {  // (2)
+      return taken;
+    }
+    w.wait_hint();
+  }
+}
+
+template <class H>
+inline void consume_phases(Worker& w, H& h) {
+  w.barrier();
+  consume(w, h, 0);
+  w.begin_timed();
+  w.timed_messages = consume(w, h, 1);
+  w.end_timed();
+  w.bytes = w.timed_messages * sizeof(typename H::value_type);
+}
+}  // namespace one_way
+
+/// Worker w's part of the one-way loop on handle h: producer or consumer, as its index says.
+template <class H>
+void one_way_phases(Worker& w, H& h) {
+  if (w.index < w.p.producers) {
+    one_way::produce_phases(w, h);
+  } else {
+    one_way::consume_phases(w, h);
+  }
 }
 
 /// The one-way loop (streaming, burst): producers send the warm-up, then the

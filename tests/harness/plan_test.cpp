@@ -32,12 +32,6 @@ Config config_with(const std::vector<std::string>& overrides) {
   return c;
 }
 
-std::vector<std::string> ids(const Plan& p) {
-  std::vector<std::string> out;
-  for (const auto& c : p.cases) out.push_back(c.id);
-  return out;
-}
-
 const SkippedCase* find_skipped(const Plan& p, const std::string& id) {
   for (const auto& s : p.skipped)
     if (s.id == id) return &s;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include <zeroipc/harness/config.h>
 #include <zeroipc/harness/plan.h>
@@ -39,6 +40,13 @@ inline std::string plan_error(const Config& c) {
   }
   ADD_FAILURE() << "expected ConfigError, make_plan succeeded";
   return "";
+}
+
+/// The ids of the plan's cases, in plan order.
+inline std::vector<std::string> ids(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& c : p.cases) out.push_back(c.id);
+  return out;
 }
 
 inline const CaseSpec* find_case(const Plan& p, const std::string& id) {

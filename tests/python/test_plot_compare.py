@@ -28,7 +28,8 @@ def test_plot_writes_every_figure(make_run):
     skipped = [line for line in r.stdout.splitlines() if line.startswith("skipped")]
     assert [line.split(":")[0] for line in skipped] == [
         "skipped transport_latency", "skipped fanout_vs_subscribers", "skipped map_throughput",
-        "skipped transport_tables.md"]
+        "skipped pool_throughput", "skipped ring_bandwidth", "skipped transport_tables.md",
+        "skipped structures_table.md"]
 
 
 def test_plot_transport_run_draws_the_transport_figure_and_tables(tmp_path):

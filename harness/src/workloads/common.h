@@ -42,13 +42,19 @@ inline std::string multiplicity_refusal(const CaseShape& s) {
   return "";
 }
 
-/// The [streaming] counts (streaming, fanout): messages per producer, or
-/// with duration_ms > 0 as many as fit (timed = 0).
-inline void fill_streaming_counts(const Config& c, RunParams& p) {
-  p.warmup = u64(c, "streaming", "warmup_messages");
-  p.timed = u64(c, "streaming", "messages");
-  p.duration_ns = u64(c, "streaming", "duration_ms") * 1'000'000;
+/// The counts of a one-way loop from keys of `section`: `timed` and
+/// `warmup` messages per producer, or with `duration_ms` > 0 as many as fit
+/// (timed = 0).
+inline void fill_counts(const Config& c, RunParams& p, const char* section, const char* timed, const char* warmup,
+                        const char* duration_ms) {
+  p.warmup = u64(c, section, warmup);
+  p.timed = u64(c, section, timed);
+  p.duration_ns = u64(c, section, duration_ms) * 1'000'000;
   if (p.duration_ns) p.timed = 0;
+}
+/// The [streaming] counts (streaming, fanout).
+inline void fill_streaming_counts(const Config& c, RunParams& p) {
+  fill_counts(c, p, "streaming", "messages", "warmup_messages", "duration_ms");
 }
 
 /// What the producers send in all: warmup + timed bursts of burst_size each,

@@ -35,6 +35,8 @@ const WorkloadDef& burst();
 const WorkloadDef& mixed();
 const WorkloadDef& fanout();
 const WorkloadDef& map();
+const WorkloadDef& pool();
+const WorkloadDef& ring();
 const WorkloadDef& floor_cacheline();
 const WorkloadDef& floor_memcpy();
 const WorkloadDef& floor_shm_read();
@@ -50,6 +52,8 @@ const std::vector<Workload>& all_workloads() {
       &mixed(),            // every worker pushes then pops
       &fanout(),           // a stream's multicast
       &map(),              // a key-value mix on a shared map
+      &pool(),             // objects of a shared pool, their handles through a queue
+      &ring(),             // bulk transfer through a ring, zero copy
       &floor_cacheline(),  // probe: one cache line's round trip
       &floor_memcpy(),     // probe: one PU's memcpy bandwidth
       &floor_shm_read(),   // probe: shared-memory read bandwidth between two PUs

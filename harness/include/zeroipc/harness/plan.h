@@ -33,7 +33,7 @@ namespace zeroipc::harness {
 struct CaseSpec {
   std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores", "fanout/stream/block/64B/1p2c/different-cores"
   Workload workload = nullptr;
-  std::string structure;        // "queue" | "stack" | "transport" | "stream" | "map"; empty for floor probes
+  std::string structure;        // "queue" | "stack" | "transport" | "stream" | "map" | "pool" | "ring"; empty for floor probes
   std::string variant;          // the variant, the transport's or the store's name, or the stream's
                                 // overflow mode ("block"); empty for floor probes
   std::string mix;              // the workload's mix of operations (map: "read_mostly"); "" if it has none

@@ -42,8 +42,8 @@ class Worker;  // harness/src/worker_kit.h: what a worker loop works with
 /// What a workload's plan rule sees of one case of the matrix (queue, stack,
 /// stream and map cases; the transports' rules are the plan's own).
 struct CaseShape {
-  std::string_view structure;            // "queue", "stack", "stream" or "map"
-  const VariantInfo* variant = nullptr;  // queue and stack: the variant; stream and map: null
+  std::string_view structure;            // "queue", "stack", "stream", "map", "pool" or "ring"
+  const VariantInfo* variant = nullptr;  // queue, stack and pool: the variant; stream, map and ring: null
   std::string_view name;                 // the variant's, the store's ("redis") or the stream's name
   std::uint64_t message_size = 0;        // map: the value size
   int producers = 0, consumers = 0;
@@ -105,7 +105,7 @@ struct WorkloadDef {
 
   // ---- plan rule (measured workloads) ---------------------------------------------
   std::vector<std::string> structures;  // matrix.structures it runs on: "queue", "stack", "transport", "stream",
-                                        // "map" (the key-value stores of matrix.stores)
+                                        // "map" (the key-value stores of matrix.stores), "pool", "ring"
   /// Said of a structure it does not run on, before the structure's own
   /// refusal ("fanout measures a stream's multicast" -> "...: it needs
   /// structures = [\"stream\"], not queue"); empty: the structure's refusal.
@@ -119,6 +119,9 @@ struct WorkloadDef {
   /// "write_heavy"): one case per mix, named in its id after the variant.
   /// Null: the workload has no mixes.
   std::vector<std::string> (*mixes)(const Config&) = nullptr;
+  /// The message sizes of its cases, from a key of its own (ring: up to
+  /// 4 MiB, beyond what matrix.message_sizes compiles in). Null: matrix.message_sizes.
+  std::vector<std::int64_t> (*message_sizes)(const Config&) = nullptr;
   /// Worker processes of a case (measured: from producers and consumers; probes: of one probe).
   int (*workers)(int producers, int consumers) = nullptr;
   /// The key holding the capacity of its structure(s) (measured workloads).
@@ -140,6 +143,12 @@ struct WorkloadDef {
   void (*fill)(const Config&, RunParams& p) = nullptr;
   /// Instances of the structure under test in the segment, named "a" (and "b").
   int structure_instances = 1;
+  /// Its workers create the structures under test themselves, in the run
+  /// segment (pool, ring: the worker that owns a role creates, the others
+  /// open): the bytes they take. The segment reserves them; RunSegment
+  /// creates and drains nothing (the workers check what is left). Null: RunSegment
+  /// creates `structure_instances` of the case's queue or stack.
+  std::uint64_t (*own_structure_bytes)(const RunParams&) = nullptr;
   /// Arrays of its own in the segment (floor-shm-read's buffer); null: none.
   std::vector<SegmentArray> (*arrays)(const RunParams&) = nullptr;
   /// Runs worker `w.index` (harness/src/worker_kit.h).
