@@ -44,9 +44,24 @@ using default_map = locked_probe;
 
 namespace detail {
 
-/// What Map and Set share: the handle over a variant's byte table.
-template <class V>
+/// What Map and Set share: the handle over a variant's byte table of
+/// `Key`s, and the operations that need only the key.
+template <class Key, class V>
 class KeyTableHandle : public StructureHandle {
+ public:
+  [[nodiscard]] bool contains(const Key& key) const {
+    return guarded([&] { return table_->find(bytes(key), nullptr); });
+  }
+  /// Removes `key`; false if it was not present.
+  bool erase(const Key& key) {
+    return guarded([&] { return table_->erase(bytes(key)); });
+  }
+  /// Keys present (exact when no operation is in flight).
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(table_->size()); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  /// Keys it can hold.
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(stored_capacity()); }
+
  protected:
   KeyTableHandle(Memory& mem, std::string_view name, const StructSpec& spec, std::size_t capacity,
                  std::uint32_t key_size, std::uint32_t value_size)
@@ -67,8 +82,7 @@ class KeyTableHandle : public StructureHandle {
   }
 
   static std::uint64_t body_total(std::uint64_t capacity, std::uint32_t key_size, std::uint32_t value_size) noexcept {
-    const std::uint64_t body = V::body_size(capacity, key_size, value_size);
-    return body == 0 ? 0 : body + sizeof(StructHeader);
+    return with_header(V::body_size(capacity, key_size, value_size));
   }
 
   template <class T>
@@ -89,12 +103,12 @@ class KeyTableHandle : public StructureHandle {
 }  // namespace detail
 
 template <class Key, class Value, class V = variants::default_map>
-class Map : public detail::KeyTableHandle<V> {
+class Map : public detail::KeyTableHandle<Key, V> {
   static_assert(std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<Value>,
                 "Map<Key, Value> copies bytes between processes: both must be trivially copyable");
   static_assert(sizeof(Key) <= 0xFFFFFFF0u && sizeof(Value) <= 0xFFFFFFF0u,
                 "key and value sizes are u32s in the header (spec §6, §7.8)");
-  using Base = detail::KeyTableHandle<V>;
+  using Base = detail::KeyTableHandle<Key, V>;
 
  public:
   using key_type = Key;
@@ -127,18 +141,7 @@ class Map : public detail::KeyTableHandle<V> {
     if (!this->guarded([&] { return this->table_->find(Base::bytes(key), out.data()); })) return std::nullopt;
     return std::bit_cast<Value>(out);
   }
-  [[nodiscard]] bool contains(const Key& key) const {
-    return this->guarded([&] { return this->table_->find(Base::bytes(key), nullptr); });
-  }
-  /// Removes `key`; false if it was not present.
-  bool erase(const Key& key) {
-    return this->guarded([&] { return this->table_->erase(Base::bytes(key)); });
-  }
-  /// Keys present (exact when no operation is in flight).
-  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(this->table_->size()); }
-  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-  /// Keys it can hold.
-  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(this->stored_capacity()); }
+  // contains, erase, size, empty, capacity: KeyTableHandle.
 
   /// Calls f(key, value) for every entry, in slot order, as one atomic
   /// snapshot (under the map's lock: f must not use this map).

@@ -14,11 +14,11 @@
 namespace zeroipc {
 
 template <class Key, class V = variants::default_map>
-class Set : public detail::KeyTableHandle<V> {
+class Set : public detail::KeyTableHandle<Key, V> {
   static_assert(std::is_trivially_copyable_v<Key>,
                 "Set<Key> copies bytes between processes: Key must be trivially copyable");
   static_assert(sizeof(Key) <= 0xFFFFFFF0u, "the key size is a u32 in the header (spec §6)");
-  using Base = detail::KeyTableHandle<V>;
+  using Base = detail::KeyTableHandle<Key, V>;
 
  public:
   using key_type = Key;
@@ -37,16 +37,7 @@ class Set : public detail::KeyTableHandle<V> {
     return this->guarded([&] { return this->table_->insert(Base::bytes(key), nullptr, false); }) ==
            V::table::Insert::kInserted;
   }
-  [[nodiscard]] bool contains(const Key& key) const {
-    return this->guarded([&] { return this->table_->find(Base::bytes(key), nullptr); });
-  }
-  /// Removes `key`; false if it was not present.
-  bool erase(const Key& key) {
-    return this->guarded([&] { return this->table_->erase(Base::bytes(key)); });
-  }
-  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(this->table_->size()); }
-  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(this->stored_capacity()); }
+  // contains, erase, size, empty, capacity: KeyTableHandle.
 
   /// Calls f(key) for every key, as one atomic snapshot (f must not use this set).
   template <class F>
