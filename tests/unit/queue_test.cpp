@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -18,7 +20,9 @@
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
 #include <zeroipc/registry.h>
+#include <zeroipc/variants/detail/crash_hook.h>
 
+#include "raw_bytes.h"
 #include "test_support.h"
 #include "variant_test_support.h"
 
@@ -329,11 +333,14 @@ TYPED_TEST(QueueTest, OpeningWithAnotherElementSizeThrowsMismatch) {
 
 // Items are producer << 40 | sequence. Every item is seen once, and within
 // each consumer the sequence of each producer increases.
+// Waits: yield on full and empty, or (`spin`) retry at once, so that the
+// threads, more of them than cores, are preempted mid-operation.
 template <class V>
-void threaded_run(int producers, int consumers, std::uint64_t total) {
+void threaded_run(int producers, int consumers, std::uint64_t total, std::uint64_t capacity = 1024,
+                  bool spin = false) {
   ScopedName name;
   Memory mem(name, 4 << 20);
-  Queue<std::uint64_t, V> q(mem, "q", 1024);
+  Queue<std::uint64_t, V> q(mem, "q", capacity);
   const std::uint64_t per_producer = total / static_cast<std::uint64_t>(producers);
   std::atomic<std::uint64_t> consumed{0};
   std::vector<std::vector<std::uint64_t>> got(static_cast<std::size_t>(consumers));
@@ -342,7 +349,9 @@ void threaded_run(int producers, int consumers, std::uint64_t total) {
     threads.emplace_back([&, p] {
       for (std::uint64_t s = 0; s < per_producer; ++s) {
         const std::uint64_t item = (static_cast<std::uint64_t>(p) << 40) | s;
-        while (!q.push(item)) std::this_thread::yield();
+        while (!q.push(item)) {
+          if (!spin) std::this_thread::yield();
+        }
       }
     });
   }
@@ -356,7 +365,7 @@ void threaded_run(int producers, int consumers, std::uint64_t total) {
           consumed.fetch_add(1, std::memory_order_relaxed);
         } else if (consumed.load(std::memory_order_relaxed) >= per_producer * static_cast<std::uint64_t>(producers)) {
           return;
-        } else {
+        } else if (!spin) {
           std::this_thread::yield();
         }
       }
@@ -403,6 +412,100 @@ TYPED_TEST_SUITE(MpmcQueueTest, ToTypes<MpmcQueueVariants>::type, VariantName);
 
 TYPED_TEST(MpmcQueueTest, TwoProducerThreadsTwoConsumerThreads) {
   threaded_run<TypeParam>(2, 2, kThreadItems);
+}
+
+// More spinning threads than cores on a small queue: a thread is often
+// preempted between two steps of one operation while the others run many
+// laps. The bounds against hostile segments must hold for this legal state
+// (regression: scq and lcrq measured tail against the dequeuer's own, stale,
+// head position and threw "tail ... ahead of head").
+TYPED_TEST(MpmcQueueTest, SpinningThreadsOutnumberCoresOnASmallQueue) {
+  const int each = static_cast<int>(std::max(3u, std::thread::hardware_concurrency()));
+  threaded_run<TypeParam>(each, each, kThreadItems, 64, true);
+}
+
+// ---- a dequeuer paused after passing its position, while others run laps ----------
+
+// The point kDequeuePassed parks the thread that set g_park_me until released:
+// a preemption at the worst moment, made certain.
+thread_local bool g_park_me = false;
+std::atomic<int> g_parked{0};
+std::atomic<bool> g_release{false};
+void park_if_asked(zeroipc::variants::detail::VariantCrashPoint p) {
+  if (p != zeroipc::variants::detail::VariantCrashPoint::kDequeuePassed || !g_park_me) return;
+  g_park_me = false;
+  g_parked.store(1);
+  while (!g_release.load()) std::this_thread::yield();
+}
+
+template <class V>
+class PassedDequeueTest : public ::testing::Test {};
+using RingDequeueVariants = ::testing::Types<zeroipc::variants::scq, zeroipc::variants::lcrq>;
+TYPED_TEST_SUITE(PassedDequeueTest, RingDequeueVariants, VariantName);
+
+// Regression: scq and lcrq measured tail against the dequeuer's own head
+// position, stale by the time it read tail, and threw CorruptSegment ("tail
+// ... ahead of head") on this legal state.
+TYPED_TEST(PassedDequeueTest, DequeuerPausedWhileOthersRunManyLapsIsNotCorrupt) {
+  using VariantPoint = zeroipc::variants::detail::VariantCrashPoint;
+  ScopedName name;
+  Memory mem(name, 4 << 20);
+  constexpr std::uint64_t kCap = 8;
+  Queue<std::uint64_t, TypeParam> q(mem, "q", kCap);
+  ASSERT_TRUE(q.push(1));
+  ASSERT_EQ(q.pop(), 1u);
+  // An enqueuer killed after its FAA on tail: the position it took stays
+  // empty, and the next pop passes it.
+  std::byte* body = zeroipc::test::bytes_of(mem, "q") + sizeof(zeroipc::detail::StructHeader);
+  std::byte* tail = std::is_same_v<TypeParam, zeroipc::variants::scq>
+                        ? body + zeroipc::variants::scq::kAqOffset + 64     // aq's tail
+                        : body + zeroipc::variants::lcrq::kRingsOffset + 128;  // ring 0's tail
+  std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(tail)).fetch_add(1);
+  g_parked = 0;
+  g_release = false;
+  zeroipc::detail::crash_hook_of<VariantPoint>().store(&park_if_asked);
+  std::optional<std::uint64_t> paused_got;
+  std::string paused_error;
+  std::thread paused([&] {
+    g_park_me = true;
+    try {
+      paused_got = q.pop();  // passes the dead enqueuer's position, parks before reading tail
+    } catch (const std::exception& e) {
+      paused_error = e.what();
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (g_parked.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  if (g_parked.load() == 0) {
+    g_release = true;
+    paused.join();
+    FAIL() << "the pop never reached kDequeuePassed";
+  }
+  // Far more laps than any bound on the lead of tail over head.
+  const std::uint64_t laps = 4 * (zeroipc::variants::detail::kOpSlots + 2);
+  std::uint64_t passed = 0;
+  for (std::uint64_t i = 0; i < laps * 2 * kCap; ++i) {
+    ASSERT_TRUE(q.push(i));
+    const auto v = q.pop();
+    ASSERT_TRUE(v.has_value());
+    ASSERT_EQ(*v, i);
+    ++passed;
+  }
+  ASSERT_TRUE(q.push(7));
+  g_release = true;
+  paused.join();
+  zeroipc::detail::crash_hook_of<VariantPoint>().store(nullptr);
+  ASSERT_EQ(paused_error, "");
+  // The paused pop either found the 7 or nothing; nothing is lost or doubled.
+  std::vector<std::uint64_t> rest;
+  while (auto v = q.pop()) rest.push_back(*v);
+  if (paused_got) {
+    EXPECT_EQ(*paused_got, 7u);
+    EXPECT_TRUE(rest.empty());
+  } else {
+    EXPECT_EQ(rest, std::vector<std::uint64_t>{7});
+  }
+  EXPECT_EQ(passed, laps * 2 * kCap);
 }
 
 // ---- spsc_ring: one producer process and one consumer process ----------------------

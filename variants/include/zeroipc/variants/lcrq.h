@@ -291,12 +291,15 @@ struct lcrq {
             break;  // empty: move the cell to the next lap so the late enqueuer fails
           }
         }
+        detail::crash_point(detail::VariantCrashPoint::kDequeuePassed);
         const std::uint64_t t = tail().load(std::memory_order_seq_cst) & kMask;
         if (!before(h + 1, t)) {  // t <= h + 1: nothing left
           fix_state();
           return 0;
         }
-        check_lead(h, t);
+        // Against head as it is now, loaded after t, not this thread's own
+        // h: preempted since its FAA, it would see every later enqueue as lead.
+        check_lead(head().load(std::memory_order_seq_cst) & kMask, t);
       }
     }
 

@@ -43,7 +43,8 @@
 //   threshold is never above 3n - 1; a value above is a CorruptState. An
 //   enqueue that finds no usable entry in kMaxAttempts(n) attempts while
 //   head stood still, or a dequeue that finds tail more than kMaxLead(n)
-//   positions ahead of head, or an entry that changes under a CAS more than
+//   positions ahead of head (head as it is then, not the dequeuer's own
+//   position: see check_lead), or an entry that changes under a CAS more than
 //   kMaxCasRetries times, is a CorruptState: a well-formed ring with at most
 //   kOpSlots threads in it never comes near these (module comment of
 //   op_slots.h: every thread holds a slot).
@@ -105,7 +106,13 @@ struct scq {
 
   /// Failed enqueue attempts, with head standing still, after which a ring is corrupt.
   static constexpr std::uint64_t kMaxAttempts(std::uint64_t n) noexcept { return 8 * n + 4 * detail::kOpSlots; }
-  /// How far tail may be ahead of head in a well-formed ring.
+  /// How far tail may be ahead of head in a well-formed ring, with a wide
+  /// margin. An enqueuer at a position at or past head fails only on an entry
+  /// that holds an index: live ones, and stale ones that dead dequeuers left
+  /// (their indices are lost until a recovery), at most n together. So the lead
+  /// stays within a lap or two plus one position per thread in flight. It is
+  /// measured against head as it is now (check_lead), never against a
+  /// dequeuer's own earlier position.
   static constexpr std::uint64_t kMaxLead(std::uint64_t n) noexcept { return 2 * n * (detail::kOpSlots + 2); }
   /// CAS failures on one entry within one operation after which it is corrupt.
   static constexpr unsigned kMaxCasRetries = 1u << 16;
@@ -197,16 +204,14 @@ struct scq {
           }
           break;
         }
+        detail::crash_point(detail::VariantCrashPoint::kDequeuePassed);
         const std::uint64_t t = tail_.load(std::memory_order_seq_cst);
         if (!after(t, h + 1)) {  // t <= h + 1: the ring is empty
           catchup(t, h + 1);
           threshold_.fetch_sub(1, std::memory_order_seq_cst);
           return -1;
         }
-        if (t - h > kMaxLead(n_)) {
-          throw CorruptState("scq tail " + std::to_string(t) + " is " + std::to_string(t - h) +
-                             " positions ahead of head (at most " + std::to_string(kMaxLead(n_)) + ")");
-        }
+        check_lead(t);
         if (checked_threshold(threshold_.fetch_sub(1, std::memory_order_seq_cst)) <= 0) return -1;
       }
     }
@@ -291,6 +296,21 @@ struct scq {
     }
 
    private:
+    // The lead of tail `t` over head as it is now, loaded after t. Not over
+    // this thread's own position from its FAA on head: a thread preempted
+    // since then sees tail moved on by every operation that ran meanwhile, a
+    // lead the ring never had. Head only grows while an operation is in
+    // flight (a recovery waits for none to be), so the lead measured here is
+    // never more than the ring's lead when t was read.
+    void check_lead(std::uint64_t t) const {
+      const std::uint64_t h = head_.load(std::memory_order_seq_cst);
+      if (after(t, h) && t - h > kMaxLead(n_)) {
+        throw CorruptState("scq tail " + std::to_string(t) + " is " + std::to_string(t - h) +
+                           " positions ahead of head " + std::to_string(h) + " (at most " +
+                           std::to_string(kMaxLead(n_)) + ")");
+      }
+    }
+
     std::int64_t load_threshold() const { return checked_threshold(threshold_.load(std::memory_order_seq_cst)); }
     std::int64_t checked_threshold(std::int64_t v) const {
       if (v > static_cast<std::int64_t>(3 * n_ - 1)) {

@@ -31,10 +31,12 @@ inline void crash_point_of(Point point) noexcept {
 namespace zeroipc::variants::detail {
 
 /// The windows in which a variant's operation holds a node or an index that
-/// no list holds (what a recovery gives back: op_slots.h).
+/// no list holds (what a recovery gives back: op_slots.h), and one window a
+/// test pauses a thread in, to stand for a preemption at the worst moment.
 enum class VariantCrashPoint : int {
   kPushHolding = 1,  // a push took a free node / index, and has not linked it yet
   kPopHolding = 2,   // a pop took a node / index off the data side, and has not freed it yet
+  kDequeuePassed = 3,  // a ring dequeue (scq, lcrq) passed its position and has not read tail yet
 };
 
 inline void crash_point(VariantCrashPoint point) noexcept { zeroipc::detail::crash_point_of(point); }
