@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdint>
 #include <poll.h>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -426,3 +427,77 @@ TEST(Future, OpeningANameAsTheWrongTypeIsAClearError) {
 }
 
 }  // namespace
+
+// ---- then(): a pipeline of dependent results, across processes
+
+TEST(FutureThen, AChainIsSetByThisProcessAndReadByAnother) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Future<int> measured(mem, "measured");
+  // The intermediate handle is a temporary: the chain keeps its thread going.
+  Future<double> report = measured.then(mem, "scaled", [](int v) { return v * 1.5; })
+                              .then(mem, "report", [](double d) { return d + 0.25; });
+  const pid_t reader = spawn([&] {
+    Memory peer(name);
+    Future<double> r(peer, "report", zeroipc::open_only);
+    Future<double> s(peer, "scaled", zeroipc::open_only);
+    return r.get_for(5s) == 15.25 && s.get() == 15.0 ? 0 : 1;
+  });
+  const pid_t setter = spawn([&] {
+    Memory peer(name);
+    Future<int> m(peer, "measured", zeroipc::open_only);
+    m.set_value(10);
+    return 0;
+  });
+  EXPECT_EQ(wait_for(setter), 0);
+  EXPECT_EQ(wait_for(reader), 0);
+  EXPECT_EQ(report.get(), 15.25);
+}
+
+TEST(FutureThen, AnErrorOrAThrowingFunctionBecomesTheNextFuturesError) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Future<int> a(mem, "a");
+  Future<int> b = a.then(mem, "b", [](int v) { return v + 1; });
+  a.set_error("sensor offline");
+  EXPECT_TRUE(contains(error_of([&] { (void)b.get_for(5s); }), "sensor offline"));
+
+  Future<int> c(mem, "c");
+  Future<int> d = c.then(mem, "d", [](int) -> int { throw std::runtime_error("no solution"); });
+  c.set_value(3);
+  const std::string e = error_of([&] { (void)d.get_for(5s); });
+  EXPECT_TRUE(contains(e, "then(): the function threw: no solution")) << e;
+}
+
+TEST(FutureThen, AnInputWhoseProducerDiedFailsTheNextOne) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Signal made;
+  const pid_t producer = spawn([&] {
+    Memory peer(name);
+    Future<int> f(peer, "input");
+    f.claim_producer();
+    made.send();
+    ::pause();  // SIGKILLed here
+    return 0;
+  });
+  ASSERT_TRUE(made.receive());
+  Future<int> input(mem, "input", zeroipc::open_only);
+  Future<int> next = input.then(mem, "next", [](int v) { return v; });
+  ::kill(producer, SIGKILL);
+  EXPECT_EQ(wait_for(producer), 128 + SIGKILL);
+  EXPECT_TRUE(contains(error_of([&] { (void)next.get_for(5s); }), "died before setting a value"));
+}
+
+TEST(FutureThen, DestroyingTheHandleBeforeTheInputIsSetFailsReadersInsteadOfHanging) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Future<int> a(mem, "a");
+  {
+    Future<int> b = a.then(mem, "b", [](int v) { return v; });
+  }
+  Future<int> b(mem, "b", zeroipc::open_only);
+  EXPECT_TRUE(contains(error_of([&] { (void)b.get_for(5s); }), "its then() handle was destroyed before"));
+  a.set_value(1);  // too late for b: its error stands
+  EXPECT_TRUE(b.has_error());
+}

@@ -359,3 +359,71 @@ TEST(Lazy, OpeningANameAsTheWrongTypeIsAClearError) {
 }
 
 }  // namespace
+
+// ---- demand: a process without the computation makes a provider compute it
+
+TEST(LazyDemand, AProcessWithoutTheComputationMakesALiveProviderComputeIt) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Counters counters(mem);
+  Lazy<double> provider(mem, "inverse", [&] {
+    counters.bump(0);
+    return 0.125;
+  });  // registered here; nobody has asked yet
+  let_waiters_block();
+  EXPECT_FALSE(provider.is_ready()) << "computed on demand, not on registration";
+  std::vector<pid_t> readers;
+  for (int i = 0; i < 3; ++i) {
+    readers.push_back(spawn([&] {
+      Memory peer(name);
+      Lazy<double> l(peer, "inverse", zeroipc::open_only);  // no computation here
+      l.set_timeout(5s);
+      return l.get() == 0.125 ? 0 : 1;
+    }));
+  }
+  for (pid_t r : readers) EXPECT_EQ(wait_for(r), 0);
+  EXPECT_EQ(counters[0], 1u) << "computed once, by the provider";
+  EXPECT_TRUE(provider.is_ready());
+}
+
+TEST(LazyDemand, AProviderThatStartsAfterTheDemandServesIt) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Lazy<int> lazy(mem, "late");
+  Signal asked;
+  const pid_t reader = spawn([&] {
+    Memory peer(name);
+    Lazy<int> l(peer, "late", zeroipc::open_only);
+    asked.send();
+    const auto v = l.get_for(5s);  // demands, then waits
+    return v == 7 ? 0 : 1;
+  });
+  ASSERT_TRUE(asked.receive());
+  let_waiters_block();
+  lazy.set_computation([] { return 7; });  // the provider starts: the demand is already there
+  EXPECT_EQ(wait_for(reader), 0);
+}
+
+TEST(LazyDemand, AfterTheProviderHandleIsGoneADemandTimesOutWithAClearError) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  {
+    Lazy<int> provider(mem, "gone", [] { return 1; });
+  }  // its provider thread ends with it
+  Lazy<int> lazy(mem, "gone", zeroipc::open_only);
+  EXPECT_TRUE(contains(error_of([&] { (void)lazy.get_for(100ms); }), "this process has no computation"));
+  EXPECT_FALSE(lazy.is_ready());
+}
+
+TEST(LazyDemand, AFailingComputationOnTheProviderReachesTheDemandingProcess) {
+  ScopedName name;
+  Memory mem(name, kSegmentSize);
+  Lazy<int> provider(mem, "bad", []() -> int { throw std::runtime_error("matrix is singular"); });
+  const pid_t reader = spawn([&] {
+    Memory peer(name);
+    Lazy<int> l(peer, "bad", zeroipc::open_only);
+    l.set_timeout(5s);
+    return contains(error_of([&] { l.get(); }), "matrix is singular") ? 0 : 1;
+  });
+  EXPECT_EQ(wait_for(reader), 0);
+}

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -232,6 +233,88 @@ TEST_F(StreamOperators, UnfoldGeneratesFromASeedOnceSomebodyListens) {
                                       StreamOptions{.capacity = 8});
   auto nc = naturals.cursor();
   for (int i = 0; i < 100; ++i) ASSERT_EQ(nc.next_for(2s), i);
+}
+
+TEST_F(StreamOperators, UnfoldTakesTheShapesAUserWritesFirst) {
+  using P = std::pair<std::uint64_t, std::uint64_t>;
+  const std::vector<std::uint64_t> first10{0, 1, 1, 2, 3, 5, 8, 13, 21, 34};
+  // (b) pair<T, State>, endless: ended by take().
+  auto endless = Stream<std::uint64_t>::unfold(mem_, "fib_pair", P{0, 1}, [](P s) {
+    return std::pair{s.first, P{s.second, s.first + s.second}};
+  });
+  auto c1 = endless.take(mem_, "fib_pair10", 10).cursor();
+  EXPECT_EQ(drain(c1), first10);
+  // (d) T, advancing the state in place, endless; std::tuple works too.
+  auto in_place = Stream<std::uint64_t>::unfold(mem_, "fib_ref", P{0, 1}, [](P& s) {
+    const std::uint64_t v = s.first;
+    s = {s.second, s.first + s.second};
+    return v;
+  });
+  auto c2 = in_place.take(mem_, "fib_ref10", 10).cursor();
+  EXPECT_EQ(drain(c2), first10);
+  // (c) optional<T>, advancing the state in place; nullopt ends.
+  auto countdown = Stream<int>::unfold(mem_, "countdown", 3, [](int& n) -> std::optional<int> {
+    if (n == 0) return std::nullopt;
+    return n--;
+  });
+  auto c3 = countdown.cursor();
+  EXPECT_EQ(drain(c3), (std::vector<int>{3, 2, 1}));
+  // std::tuple in place of std::pair, with nullopt at the end.
+  auto tupled = Stream<int>::unfold(mem_, "tupled", 0, [](int n) -> std::optional<std::tuple<int, int>> {
+    if (n == 3) return std::nullopt;
+    return std::tuple{n * 10, n + 1};
+  });
+  auto c4 = tupled.cursor();
+  EXPECT_EQ(drain(c4), (std::vector<int>{0, 10, 20}));
+}
+
+TEST_F(StreamOperators, AnOperatorReadsItsInputOnlyOnceItsOwnStreamHasAReader) {
+  using P = std::pair<std::uint64_t, std::uint64_t>;
+  auto fib = Stream<std::uint64_t>::unfold(mem_, "fib", P{0, 1}, [](P s) {
+    return std::pair{s.first, P{s.second, s.first + s.second}};
+  });
+  auto first = fib.take(mem_, "first5", 5);  // take subscribes to fib at once...
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(first.published(), 0u) << "...but passes nothing on before its own stream has a reader";
+  auto cur = Stream<std::uint64_t>(mem_, "first5").cursor();  // as another process would
+  EXPECT_EQ(drain(cur), (std::vector<std::uint64_t>{0, 1, 1, 2, 3}));
+  ASSERT_TRUE(first.wait_operator_for(1s));
+  // take is done and left fib: the endless generator stops with nobody listening.
+  const std::uint64_t made = fib.published();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(fib.published(), made);
+}
+
+TEST_F(StreamOperators, AnInputsFailureIsPassedOnDownstream) {
+  auto risky = src_.map(mem_, "risky2", [](double v) {
+    if (v < 0) throw std::domain_error("negative");
+    return v;
+  });
+  auto kept = risky.filter(mem_, "kept", [](double) { return true; });
+  auto cur = kept.cursor();
+  emit_all({1.0, -1.0});
+  EXPECT_EQ(drain(cur), std::vector<double>{1.0});
+  EXPECT_EQ(cur.end_reason(), StreamEnd::operator_failed) << "not a plain close";
+}
+
+TEST_F(StreamOperators, ForeachRunsTheHandlerHereUntilTheEndOrAFalse) {
+  std::vector<double> seen;
+  std::thread feeder([&] {
+    ASSERT_TRUE(src_.wait_for_subscribers(1, 5s));
+    emit_all({1.0, 2.0, 3.0});
+  });
+  const std::uint64_t n = src_.foreach([&](double v) { seen.push_back(v); });
+  feeder.join();
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(seen, (std::vector<double>{1.0, 2.0, 3.0}));
+
+  auto naturals = Stream<int>::unfold(mem_, "nat", 0, [](int& k) { return k++; });
+  std::vector<int> got;
+  EXPECT_EQ(naturals.foreach([&](int v) {
+    got.push_back(v);
+    return v < 4;  // false stops
+  }), 5u);
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
 TEST_F(StreamOperators, TheIssueChainOnATemporaryKeepsRunning) {

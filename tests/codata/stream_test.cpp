@@ -12,6 +12,7 @@
 #include <mutex>
 #include <poll.h>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -499,3 +500,62 @@ TEST(Stream, SubscriptionCancelAndACallbackThatThrows) {
 }
 
 }  // namespace
+
+// ---- running a program again: the streams of its last run are fed again
+
+// One run of a small program: a source stream and a derived one. Signals
+// `ready` when built (and, with `emit`, emits 1 2 3 into the source once the
+// derived stream has a reader, then closes it); ends when `leave` comes.
+int pipeline_run(const ScopedName& name, const Signal& ready, const Signal& leave, bool emit) {
+  Memory peer(name);
+  Stream<int> src(peer, "src", 16);  // created by the first run, opened by the next
+  auto tens = src.map(peer, "tens", [](int v) { return v * 10; });
+  ready.send();
+  if (emit) {
+    if (!tens.wait_for_subscribers(1, 5s)) return 2;
+    for (int v : {1, 2, 3}) src.emit(v);
+    src.close();
+    if (!tens.wait_operator_for(5s)) return 3;
+  }
+  return leave.receive(10s) ? 0 : 4;
+}
+
+TEST(StreamRerun, ASecondRunFeedsTheStreamsOfTheFirstOnceItsProcessIsGone) {
+  ScopedName name("stream");
+  Memory mem(name, kSegmentSize);
+  Signal ready1, leave1;
+  const pid_t run1 = spawn([&] { return pipeline_run(name, ready1, leave1, false); });
+  ASSERT_TRUE(ready1.receive());
+
+  // While the first run lives, its streams are its own.
+  Stream<int> src(mem, "src");
+  EXPECT_TRUE(contains(error_of([&] { (void)src.map(mem, "tens", [](int v) { return v; }); }),
+                       "exists already, fed by live process " + std::to_string(run1)));
+  // A reader of the first run, still attached, keeps the stream from being fed again.
+  std::optional<zeroipc::Cursor<int>> held;
+  held.emplace(Stream<int>(mem, "tens").cursor());
+  leave1.send();
+  EXPECT_EQ(wait_for(run1), 0);
+  const pid_t refused = spawn([&] {
+    Memory peer(name);
+    Stream<int> s(peer, "src", 16);
+    const std::string e = error_of([&] { (void)s.map(peer, "tens", [](int v) { return v; }); });
+    return contains(e, "live processes still hold subscriber slots (" + std::to_string(::getppid()) + ")") ? 0 : 1;
+  });
+  EXPECT_EQ(wait_for(refused), 0);
+  held.reset();
+
+  // The second run: same names, same code.
+  Signal ready2, leave2;
+  const pid_t run2 = spawn([&] { return pipeline_run(name, ready2, leave2, true); });
+  ASSERT_TRUE(ready2.receive());
+  Stream<int> tens(mem, "tens");
+  auto cur = tens.cursor();
+  std::vector<int> got;
+  while (auto v = cur.next_for(5s)) got.push_back(*v);
+  EXPECT_EQ(got, (std::vector<int>{10, 20, 30}));
+  EXPECT_EQ(cur.end_reason(), StreamEnd::closed);
+  EXPECT_EQ(tens.producer(), run2);
+  leave2.send();
+  EXPECT_EQ(wait_for(run2), 0);
+}

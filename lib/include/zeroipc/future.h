@@ -10,6 +10,7 @@
 //   auto all = zeroipc::Future<double>::all(futures);          // every value, in order
 //   auto [i, first] = zeroipc::Future<double>::any(futures);   // the first value set
 //   auto y = r.map([](double x) { return 2 * x; });            // f(get()), run here
+//   auto z = r.then(mem, "doubled", [](double x) { return 2 * x; });  // a named Future set by a thread here
 //
 // The producer. A pending Future records the owner key (liveness.h) of its
 // producer: the process that created it, or the last one that called
@@ -30,6 +31,8 @@
 //   80   u32 owner_tag    owner key for which owner_pid was written
 //   84   u32 sleepers     processes that may sleep on `state` (wait.h)
 //   88   u32 generation   Lazy: invalidations; Future: 0
+//   92   u32 demand       Lazy: demands from processes without a computation; Future: 0
+//   96   u32 demand_sleepers  Lazy: providers that may sleep on `demand`
 //   128  char error[256]  NUL-terminated message of set_error()
 //   384  value            sizeof(T) bytes, padded to a multiple of 8
 //
@@ -95,6 +98,7 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
+#include "zeroipc/detail/owned_thread.h"
 #include "zeroipc/detail/structure.h"
 #include "zeroipc/detail/structure_handle.h"
 #include "zeroipc/detail/wait.h"
@@ -119,7 +123,9 @@ struct CodataLayout {
   std::uint32_t owner_tag;    // 80: atomic
   std::uint32_t sleepers;     // 84: atomic
   std::uint32_t generation;   // 88: atomic
-  std::uint8_t reserved[36];  // 92
+  std::uint32_t demand;       // 92: atomic; Lazy: get() calls by processes without a computation
+  std::uint32_t demand_sleepers;  // 96: atomic; Lazy: providers that may sleep on `demand` (wait.h)
+  std::uint8_t reserved[28];  // 100
   char error[kCodataErrorBytes];  // 128: written before the error is published
 };
 static_assert(sizeof(CodataLayout) == kCodataValueOffset, "the value starts at 384 (spec §7.4)");
@@ -129,6 +135,7 @@ static_assert(offsetof(CodataLayout, owner_pid) == 72, "spec §7.4");
 static_assert(offsetof(CodataLayout, owner_tag) == 80, "spec §7.4");
 static_assert(offsetof(CodataLayout, sleepers) == 84, "spec §7.4");
 static_assert(offsetof(CodataLayout, generation) == 88, "spec §7.4");
+static_assert(offsetof(CodataLayout, demand) == 92 && offsetof(CodataLayout, demand_sleepers) == 96, "spec §7.4");
 static_assert(offsetof(CodataLayout, error) == kCodataErrorOffset, "spec §7.4");
 static_assert(kIsLayout<CodataLayout>, "layout structs are overlaid on shared bytes: plain data only");
 static_assert(kCodataValueOffset % 64 == 0 && kCodataErrorOffset % 8 == 0,
@@ -204,6 +211,9 @@ class CodataCell {
     return atomic_of(layout_->generation);
   }
   [[nodiscard]] WaitWord wait_word() const noexcept { return {layout_->state, layout_->sleepers}; }
+  /// Lazy: the word a providing process sleeps on until another process demands the value.
+  [[nodiscard]] WaitWord demand_word() const noexcept { return {layout_->demand, layout_->demand_sleepers}; }
+  [[nodiscard]] std::atomic_ref<std::uint32_t> demand() const noexcept { return atomic_of(layout_->demand); }
   [[nodiscard]] bool owned(std::uint64_t w) const noexcept { return ((owned_ >> codata::phase(w)) & 1u) != 0; }
 
   /// Records this process's pid (for messages) for the claim that made `state` == claim.
@@ -284,6 +294,9 @@ Deadline deadline_after(const std::chrono::duration<Rep, Period>& d) noexcept {
 inline std::string codata_where(const Mapping& m, const char* kind, std::string_view name) {
   return "zeroipc: segment '" + printable(m.name()) + "', " + kind + " '" + printable(name) + "'";
 }
+
+/// How often a then() continuation checks that its handle still exists.
+inline constexpr std::chrono::milliseconds kContinuationPoll{50};
 
 }  // namespace detail
 
@@ -366,6 +379,60 @@ class Future : public detail::StructureHandle {
   template <class F>
   auto map(F&& f) const -> std::invoke_result_t<F, T> {
     return std::invoke(std::forward<F>(f), get());
+  }
+
+  /// The Future `name` of f(value), set by a thread of this process as soon
+  /// as this one is set: a pipeline of dependent results, across processes
+  /// (any process opens `name` and waits for it). `name` is created, or
+  /// opened if it exists and is pending; this process claims its producer
+  /// role. An error here (set_error, or a dead producer) sets an error there
+  /// with this one's message; so does f throwing (its what()). Chains:
+  /// a.then(mem, "b", f).then(mem, "c", g). The returned handle (and its
+  /// copies) own the thread: destroying the last one before this Future
+  /// settles sets the error "its then() handle was destroyed before ..." on it,
+  /// and the death of this process fails its readers (kProducerDied).
+  /// Throws FutureError (kAlreadySet) if `name` was set already.
+  template <class F>
+    requires std::is_invocable_v<F&, const T&>
+  auto then(Memory& mem, std::string_view name, F f) const -> Future<std::decay_t<std::invoke_result_t<F&, const T&>>> {
+    using U = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    Future<U> out(mem, name);
+    out.claim_producer();
+    out.continuation_ = std::make_shared<detail::OwnedThread>(
+        [in = Future(*this, duplicate_t{}, true), target = Future<U>(out, duplicate_t{}),
+         f = std::move(f)](detail::stream::CancelToken& stop) mutable {
+          std::optional<T> value;
+          std::string failure;
+          try {
+            while (!(value = in.get_for(detail::kContinuationPoll))) {
+              if (stop.cancelled()) {
+                failure = target.where() + ": its then() handle was destroyed before " + in.where() + " was set";
+                break;
+              }
+            }
+          } catch (const std::exception& e) {
+            failure = e.what();  // the input's error, or its dead producer
+          }
+          if (value) {
+            try {
+              target.set_value(static_cast<U>(f(*value)));
+              return;
+            } catch (const FutureError& e) {
+              if (e.reason() == FutureError::Reason::kAlreadySet) return;  // set by someone else: theirs stands
+              failure = e.what();
+            } catch (const std::exception& e) {
+              failure = std::string("then(): the function threw: ") + e.what();
+            } catch (...) {
+              failure = "then(): the function threw an exception not derived from std::exception";
+            }
+          }
+          try {
+            target.set_error(failure);
+          } catch (const FutureError&) {
+            // set meanwhile by another process: nothing to report
+          }
+        });
+    return out;
   }
 
   /// A value is set: get() returns it at once.
@@ -554,7 +621,18 @@ class Future : public detail::StructureHandle {
     }
   }
 
+  template <class>
+  friend class Future;
+
+  // Shares the structure, and the continuation that sets it if `with_continuation`
+  // (a then() on a then()'s Future keeps the earlier link's thread going).
+  Future(const Future& other, duplicate_t, bool with_continuation = false)
+      : StructureHandle(other, duplicate_t{}),
+        cell_(other.cell_),
+        continuation_(with_continuation ? other.continuation_ : nullptr) {}
+
   detail::CodataCell cell_;
+  std::shared_ptr<detail::OwnedThread> continuation_;  // then(): the thread that sets this one
 };
 
 }  // namespace zeroipc

@@ -2,7 +2,7 @@
 // it, and cached in the segment for every other process.
 //
 //   zeroipc::Lazy<Matrix> inv(mem, "matrix_inverse");
-//   inv.set_computation([&] { return compute_inverse(original); });  // registered in this process
+//   inv.set_computation([&] { return compute_inverse(original); });  // registered: this process provides it
 //   zeroipc::Lazy<Matrix> same(peer, "matrix_inverse", zeroipc::open_only);         // open existing
 //   Matrix m = same.get();   // first caller with a computation computes; everyone else waits; then cached
 //   zeroipc::Lazy<double> h(mem, "H", [] { return entropy(); });       // create + computation
@@ -12,6 +12,16 @@
 // Exactly once across processes: get() claims the empty Lazy with one CAS
 // (empty -> computing, with this process's pid in the state word), so of N
 // processes racing, one computes and the others wait on the futex.
+//
+// Demand. A handle with a computation is a *provider*: a thread of its
+// process sleeps on the Lazy's `demand` word. A get() in a process without
+// the computation adds 1 to `demand` and wakes it, and the provider claims
+// the empty Lazy and computes it (on that thread), so "computed once, on
+// first demand, by whoever has the computation" holds across processes.
+// While no live provider exists the get() waits up to `timeout()` for one
+// (one that starts later serves a demand already made), then throws
+// LazyError (kNoComputation). The provider thread ends when the last copy
+// of the handle that registered the computation goes.
 //
 // Crashes. The computing process is the owner (its key: liveness.h). A waiter
 // notices it died within one 20 ms wait slice (wait.h). A waiter that has a
@@ -83,6 +93,7 @@
 #include <utility>
 #include <vector>
 
+#include "zeroipc/detail/owned_thread.h"
 #include "zeroipc/future.h"
 
 namespace zeroipc {
@@ -117,6 +128,11 @@ class Lazy : public detail::StructureHandle {
   /// open_existing: as (mem, name, open_only) when true, (mem, name) when false.
   Lazy(Memory& mem, std::string_view name, bool open_existing)
       : Lazy(open_existing ? Lazy(mem, name, open_only) : Lazy(mem, name)) {}
+  /// Not a constant: Lazy(mem, "pi", 3.14) would read 3.14 as open_existing.
+  /// Pass a computation: Lazy<double>(mem, "pi", [] { return 3.14; }).
+  template <class B>
+    requires(std::is_arithmetic_v<B> && !std::is_same_v<B, bool>)
+  Lazy(Memory& mem, std::string_view name, B) = delete;
   /// Creates (or opens) `name` and registers `computation` in this handle.
   template <class F>
     requires(std::is_invocable_r_v<T, std::remove_reference_t<F>&> &&
@@ -125,8 +141,14 @@ class Lazy : public detail::StructureHandle {
     set_computation(std::forward<F>(computation));
   }
 
-  /// The computation this handle runs when it is the first to need the value.
-  void set_computation(std::function<T()> computation) { computation_ = std::move(computation); }
+  /// The computation this handle runs when it is the first to need the value,
+  /// or when a process without it demands the value (see "Demand" above).
+  /// An empty function unregisters it (and stops serving demands).
+  void set_computation(std::function<T()> computation) {
+    server_.reset();  // stops the thread serving the old computation
+    computation_ = std::move(computation);
+    if (computation_) server_ = start_server();
+  }
   [[nodiscard]] bool has_computation() const noexcept { return static_cast<bool>(computation_); }
 
   /// The value: cached (one load and a copy), or computed here, or waited for.
@@ -298,6 +320,7 @@ class Lazy : public detail::StructureHandle {
     const detail::OwnerCheck check = cell_.owner_check();
     std::optional<detail::Deadline> orphan;  // set while nobody live computes it
     std::uint64_t dead_state = kNoState;     // a computing state whose owner was found dead
+    std::uint64_t demanded_at = kNoState;    // the state in which we last asked providers for it
     pid_t dead_pid = 0;
     for (;;) {
       std::uint64_t w = cell_.state().load(std::memory_order_acquire);  // (L0)
@@ -319,6 +342,10 @@ class Lazy : public detail::StructureHandle {
           const std::uint64_t claim = next(w, kComputing, me);
           if (cell_.state().compare_exchange_strong(w, claim, std::memory_order_acq_rel)) return compute(claim);
           continue;
+        }
+        if (w != demanded_at) {  // once per state we wait in: a provider computes it
+          demanded_at = w;
+          demand();
         }
         if (!orphan) orphan = detail::Deadline::after(timeout_);
       } else {
@@ -349,9 +376,51 @@ class Lazy : public detail::StructureHandle {
     }
   }
 
+  // Shares the segment and the computation, not the provider thread.
+  Lazy(const Lazy& other, duplicate_t)
+      : StructureHandle(other, duplicate_t{}), cell_(other.cell_), computation_(other.computation_),
+        timeout_(other.timeout_) {}
+
+  // The provider: serves every demand made while the Lazy is empty (or its
+  // computing process died), on a thread owned by this handle and its copies.
+  std::shared_ptr<detail::OwnedThread> start_server() const {
+    return std::make_shared<detail::OwnedThread>([provider = Lazy(*this, duplicate_t{})](
+                                                     detail::stream::CancelToken& stop) {
+      std::uint32_t served = 0;  // a demand already there when the provider starts is served
+      const detail::OwnerCheck none{};
+      for (;;) {
+        const std::uint32_t d = provider.cell_.demand().load(std::memory_order_acquire);
+        if (d != served) {
+          served = d;
+          provider.serve_demand();
+        }
+        const detail::WaitTarget target{provider.cell_.demand_word(), d};
+        const auto woke = detail::stream::wait_words({&target, 1}, {&none, 1}, &stop, detail::Deadline::forever());
+        if (woke.why == detail::stream::Woke::kCancelled) return;
+      }
+    });
+  }
+
+  // Computes the value if it is empty (or its computing process died); a
+  // live process computing it, or a value or error already there, is left be.
+  void serve_demand() const noexcept {
+    try {
+      (void)get_until(detail::Deadline::after(std::chrono::nanoseconds::zero()));
+    } catch (...) {
+      // a failed computation is stored for every reader; nothing else to do here
+    }
+  }
+
+  // A get() without a computation asks the providers for the value.
+  void demand() const noexcept {
+    cell_.demand().fetch_add(1, std::memory_order_seq_cst);  // (N1)
+    detail::wake_all(cell_.demand_word());                                              // (N2)
+  }
+
   detail::CodataCell cell_;
   std::function<T()> computation_;
   std::chrono::nanoseconds timeout_ = kDefaultTimeout;
+  std::shared_ptr<detail::OwnedThread> server_;  // set while this handle has a computation
 };
 
 }  // namespace zeroipc

@@ -53,8 +53,16 @@
 //                                   subscribers; its cursors on its inputs are released
 //                                   as dead subscribers
 //
-// A stream that ended stays ended (its name stays taken: the table has no
-// removal); a restarted producer creates a stream under a new name.
+// Running a program again. A stream's name stays taken (the table has no
+// removal), so the next run finds the streams of the last one. When their
+// producer (or operator's process) is dead, the new run feeds them again:
+// the first emit() of another process, or an operator created under the
+// same name (same operator kind and overflow), takes the producer role over
+// (StreamCore::revive()); positions go on from where they were, and
+// subscribers that join from then on read the new items. While the earlier
+// producer lives, that emit() or operator throws RoleTaken naming it; while
+// a live process of the earlier run still holds a subscriber slot on the
+// stream, too (it must destroy its cursor or subscription first).
 //
 // fork(): handles are per process. A child must not destroy a Cursor,
 // Subscription or operator handle it inherited (its slot and thread are the
@@ -244,6 +252,10 @@ class Stream {
       throw Mismatch(core_->where() + ": exists with overflow " + overflow_name(core_->overflow()) +
                      ", requested " + overflow_name(options.overflow));
     }
+    // A program run again: the stream of its last run, whose producer is
+    // dead, is fed from here (before any reader of this process joins it).
+    // Refused (a live producer, live readers of that run): emit() says why.
+    if (!core_->created() && core_->origin() == Origin::emit && !core_->producer_alive()) (void)core_->revive();
   }
   /// Opens the existing stream `name` (NotFound; Mismatch if it is not a Stream<T>).
   Stream(Memory& mem, std::string_view name)
@@ -274,7 +286,10 @@ class Stream {
 
   /// Calls `callback(const T&)` on a thread of this process for every item
   /// emitted from now on, until the end of the stream or the handle goes.
+  /// Keep the handle: `auto sub = s.subscribe(f);` (a discarded one cancels
+  /// at once). For a handler in this thread until the end, see foreach().
   template <class F>
+  [[nodiscard("the Subscription cancels delivery when destroyed: keep it, e.g. auto sub = s.subscribe(f);")]]
   Subscription subscribe(F&& callback) const {
     Subscription sub;
     sub.state_ = std::make_shared<Subscription::State>();
@@ -308,6 +323,31 @@ class Stream {
     return sub;
   }
 
+  /// Calls `handler(const T&)` in this thread for every item emitted from
+  /// now on, until the stream ends; a handler that returns bool stops early
+  /// by returning false. Returns how many items it handled. The subscriber
+  /// slot is taken when foreach starts (a producer's wait_for_subscribers
+  /// sees it) and given back when it returns; an exception from the handler
+  /// propagates. subscribe() does the same on a thread of its own.
+  template <class F>
+    requires std::is_invocable_v<F&, const T&>
+  std::uint64_t foreach(F&& handler) const {
+    using R = std::invoke_result_t<F&, const T&>;
+    static_assert(std::is_void_v<R> || std::is_same_v<R, bool>,
+                  "foreach: the handler returns void, or bool (false stops)");
+    Cursor<T> cur = cursor();
+    std::uint64_t handled = 0;
+    while (const std::optional<T> v = cur.next()) {
+      ++handled;
+      if constexpr (std::is_same_v<R, bool>) {
+        if (!handler(*v)) break;
+      } else {
+        handler(*v);
+      }
+    }
+    return handled;
+  }
+
   /// Waits until at least `n` subscribers (in any process) hold a slot.
   template <class Rep, class Period>
   bool wait_for_subscribers(std::size_t n, const std::chrono::duration<Rep, Period>& timeout) const {
@@ -315,9 +355,16 @@ class Stream {
   }
 
   // ------------------------------------------------------------ operators
-  // Each creates the stream `name` (it must not exist: RoleTaken otherwise),
+  // Each creates the stream `name` (if it exists: fed again when its
+  // earlier operator's process is dead, RoleTaken while it lives; see
+  // "Running a program again" above),
   // subscribes to this one before returning, and feeds it from a thread of
   // this process owned by the returned handle (detail/stream_operators.h).
+  // An operator starts reading its input when its own stream gets its first
+  // subscriber (in any process): until then its slot holds the input back,
+  // so a chain built before its last reader joins loses nothing. When its
+  // input ends, it ends with the input's reason (closed, producer_gone,
+  // operator_failed, ...).
 
   /// f(item) for every item; U = what f returns, or map<U>(...) to convert.
   template <class U = void, class F>
@@ -406,10 +453,16 @@ class Stream {
       return detail::stream::zipped<T, U>(std::move(reader), std::move(second));
     });
   }
-  /// A stream generated from `seed`: step(const State&) returns
-  /// std::optional<std::pair<T, State>>: the next item and the next state, or
-  /// nullopt to end. Generation starts once the stream has a subscriber, and
+  /// A stream generated from `seed` by step(state), which returns one of
+  ///   std::optional<std::pair<T, State>>  the next item and the next state; nullopt ends
+  ///   std::pair<T, State>                 the same, endless (end it with take())
+  ///   std::optional<T>                    after advancing `state` (a State&) itself; nullopt ends
+  ///   T                                   the same, endless
+  /// (std::tuple in place of std::pair; another shape is a compile error that
+  /// lists these). Generation starts once the stream has a subscriber, and
   /// is paced by backpressure. State lives in this process only.
+  ///   auto fib = Stream<std::uint64_t>::unfold(mem, "fib", std::pair<std::uint64_t, std::uint64_t>{0, 1},
+  ///                                           [](auto s) { return std::pair{s.first, std::pair{s.second, s.first + s.second}}; });
   template <class State, class Step>
   static Stream<T> unfold(Memory& mem, std::string_view name, State seed, Step step, StreamOptions opts = {}) {
     const std::size_t capacity = opts.capacity != 0 ? opts.capacity : kDefaultCapacity;
@@ -471,20 +524,31 @@ class Stream {
       throw InvalidArgument(detail::codata_where(*mem.mapping(), "stream", name) + ": capacity " +
                             std::to_string(capacity) + " is not in 1..2^30 (or the overflow mode is unknown)");
     }
-    if (must_create) {
-      if (auto e = mem.table().find(name)) {
-        throw RoleTaken(detail::codata_where(*mem.mapping(), "stream", name) +
-                        ": exists already (created by process " + std::to_string(e->creator_pid) +
-                        "); an operator creates its stream, under a new name");
-      }
-    }
     const detail::OpenedStructure opened = detail::create_or_open_structure(
         mem.mapping(), name, spec(), ring, [&](std::byte* base) { Core::init(base, overflow, origin); });
-    if (must_create && !opened.created) {
-      throw RoleTaken(detail::codata_where(*mem.mapping(), "stream", name) +
-                      ": was created by another process meanwhile; an operator creates its stream");
+    auto core = std::make_shared<Core>(mem.mapping(), opened, name);
+    if (must_create && !opened.created) take_over(*core, overflow, origin);
+    return core;
+  }
+
+  // An operator's stream that exists already: from an earlier run of the
+  // program (its operator's process dead), it is fed again from here; fed
+  // by a live process, or another kind of stream, it is an error.
+  static void take_over(Core& core, Overflow overflow, Origin origin) {
+    if (core.producer_alive()) {
+      throw RoleTaken(core.where() + ": exists already, fed by live process " + std::to_string(core.producer()) +
+                      " (one process feeds a stream); give this operator another name, or end that process");
     }
-    return std::make_shared<Core>(mem.mapping(), opened, name);
+    if (core.origin() != origin || core.overflow() != overflow) {
+      throw Mismatch(core.where() + ": exists, fed by " + detail::stream::origin_name(core.origin()) + " with overflow " +
+                     overflow_name(core.overflow()) + "; this operator is " + detail::stream::origin_name(origin) +
+                     " with overflow " + overflow_name(overflow) + " (use another name)");
+    }
+    const std::string refused = core.revive();
+    if (!refused.empty()) {
+      throw RoleTaken(core.where() + ": exists already and cannot be fed from here: " + refused +
+                      "; or give this operator another name");
+    }
   }
 
   // The stream `name` of U fed by the body make_body(ReaderHandle on this stream) returns.
@@ -497,7 +561,9 @@ class Stream {
     if (work_) upstream.push_back(work_);
     if (other) upstream.push_back(std::move(other));
     out.work_ = std::make_shared<Work>(out.core_, std::move(upstream));
-    out.work_->start(make_body(detail::stream::ReaderHandle(core_)));
+    out.work_->start([body = make_body(detail::stream::ReaderHandle(core_))](Work& w) mutable {
+      return w.wait_for_demand() ? body(w) : detail::stream::EndReason::open;  // nothing passed on before a reader
+    });
     return out;
   }
 
@@ -507,8 +573,10 @@ class Stream {
                         core_->where() + ": is fed by an operator; emit() into its input instead");
     }
     if (!core_->is_producer()) {
-      throw RoleTaken(core_->where() + ": its producer is process " + std::to_string(core_->producer()) +
-                      " (its creator); only that process emits");
+      // A program run again: its earlier run's producer is dead, and the
+      // stream is fed again from here (Core::revive() says when it may).
+      const std::string refused = core_->revive();
+      if (!refused.empty()) throw RoleTaken(core_->where() + ": cannot emit from this process: " + refused);
     }
   }
 

@@ -32,6 +32,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -155,6 +156,11 @@ class OperatorWork {
     thread_ = std::thread([this, b = std::optional<Body>(std::move(body))]() mutable { run(b); });
   }
 
+  /// Waits until the derived stream has a subscriber (its first reader, in
+  /// any process); false when cancelled, or once it ended. An operator reads
+  /// its input only after this: nothing is passed on before anybody listens.
+  bool wait_for_demand() { return out_->wait_subscribers(1, Deadline::forever(), &token_); }
+
   /// Emits into the derived stream; false when cancelled while blocked.
   bool emit(const void* bytes) { return out_->publish(bytes, Deadline::forever(), &token_) == Publish::kDone; }
 
@@ -218,6 +224,14 @@ using Next = ReaderHandle::Next;
 // caller (before the operator's constructor returned), so no item emitted
 // after that is missed.
 
+/// How an operator's stream ends when its input `in` ended: with the
+/// input's reason (an input whose operator failed, or whose producer died,
+/// says so downstream too), `closed` if it was closed.
+inline EndReason passed_on(const ReaderHandle& in) noexcept {
+  const EndReason e = in.state().end;
+  return e == EndReason::open ? EndReason::closed : e;
+}
+
 /// map, filter, fold, take, skip: one input, at most one output per item.
 /// `step(const In&, Emit)` returns false to end the output (take).
 template <class In, class Step>
@@ -232,7 +246,7 @@ auto per_item(ReaderHandle in, Step step) {
     for (;;) {
       const Next r = in.next(buf.data(), Deadline::forever(), &w.token());
       if (r == Next::kCancelled) return EndReason::open;
-      if (r == Next::kEnd) return EndReason::closed;
+      if (r == Next::kEnd) return passed_on(in);
       if (!step(from_bytes<In>(buf), emit)) return cancelled ? EndReason::open : EndReason::closed;
       if (cancelled) return EndReason::open;
     }
@@ -255,7 +269,7 @@ auto count_windows(ReaderHandle in, std::size_t n) {
     for (;;) {
       const Next r = in.next(buf.data(), Deadline::forever(), &w.token());
       if (r == Next::kCancelled) return EndReason::open;
-      if (r == Next::kEnd) return flush(Clock::now()) ? EndReason::closed : EndReason::open;
+      if (r == Next::kEnd) return flush(Clock::now()) ? passed_on(in) : EndReason::open;
       if (win.count == 0) win.start_ns = steady_ns(Clock::now());
       win.items[win.count++] = from_bytes<T>(buf);
       if (win.count == n && !flush(Clock::now())) return EndReason::open;
@@ -290,7 +304,7 @@ auto time_windows(ReaderHandle in, std::chrono::nanoseconds period) {
         while (end <= now) end += period;
         start = end - period;
       }
-      if (r == Next::kEnd) return flush(now, false) ? EndReason::closed : EndReason::open;
+      if (r == Next::kEnd) return flush(now, false) ? passed_on(in) : EndReason::open;
       if (r != Next::kItem) continue;
       if (win.count == N) {
         if (!flush(now, true)) return EndReason::open;
@@ -354,28 +368,98 @@ auto zipped(ReaderHandle a, ReaderHandle b) {
     std::array<std::byte, sizeof(B)> buf_b;
     for (;;) {
       Next r = a.next(buf_a.data(), Deadline::forever(), &w.token());
-      if (r != Next::kItem) return r == Next::kEnd ? EndReason::closed : EndReason::open;
+      if (r != Next::kItem) return r == Next::kEnd ? passed_on(a) : EndReason::open;
       r = b.next(buf_b.data(), Deadline::forever(), &w.token());
-      if (r != Next::kItem) return r == Next::kEnd ? EndReason::closed : EndReason::open;
+      if (r != Next::kItem) return r == Next::kEnd ? passed_on(b) : EndReason::open;
       const Pair<A, B> p{from_bytes<A>(buf_a), from_bytes<B>(buf_b)};
       if (!w.emit(&p)) return EndReason::open;
     }
   };
 }
 
-/// unfold: waits for a first subscriber, then emits step's values until it returns nullopt.
+// The shapes of unfold's step, called as step(state) with a State lvalue:
+//   (a) std::optional<std::pair<U, State>>  the next item and the next state; nullopt ends
+//   (b) std::pair<U, State>                 the same, never ends
+//   (c) std::optional<U>                    step advanced `state` itself; nullopt ends
+//   (d) U                                   the same, never ends
+// U converts to T; std::tuple<U, State> is accepted wherever std::pair is.
+template <class X>
+inline constexpr bool kIsOptional = false;
+template <class X>
+inline constexpr bool kIsOptional<std::optional<X>> = true;
+template <class X>
+inline constexpr bool kIsPairLike = false;
+template <class A, class B>
+inline constexpr bool kIsPairLike<std::pair<A, B>> = true;
+template <class A, class B>
+inline constexpr bool kIsPairLike<std::tuple<A, B>> = true;
+
+/// Which of the shapes above `R`, step's result, is; 0 if none.
+template <class T, class State, class R>
+constexpr int unfold_shape() {
+  if constexpr (kIsOptional<R>) {
+    using V = typename R::value_type;
+    if constexpr (kIsPairLike<V>) {
+      using U = std::tuple_element_t<0, V>;
+      using S = std::tuple_element_t<1, V>;
+      return std::is_convertible_v<U, T> && std::is_convertible_v<S, State> ? 1 : 0;
+    } else {
+      return std::is_convertible_v<V, T> ? 3 : 0;
+    }
+  } else if constexpr (kIsPairLike<R>) {
+    using U = std::tuple_element_t<0, R>;
+    using S = std::tuple_element_t<1, R>;
+    return std::is_convertible_v<U, T> && std::is_convertible_v<S, State> ? 2 : 0;
+  } else {
+    return std::is_convertible_v<R, T> ? 4 : 0;
+  }
+}
+
+/// One step: the next item, or nullopt at the end; advances `*state`
+/// (held in an optional so that a State without assignment works).
+template <class T, class State, class Step>
+std::optional<T> unfold_step(Step& step, std::optional<State>& state) {
+  static_assert(std::is_invocable_v<Step&, State&>,
+                "unfold: step must be callable as step(state) with a State& (or const State&, or State)");
+  using R = std::invoke_result_t<Step&, State&>;
+  constexpr int shape = unfold_shape<T, State, R>();
+  static_assert(shape != 0,
+                "unfold: step(state) must return one of: std::optional<std::pair<T, State>> (nullopt ends), "
+                "std::pair<T, State> (endless), std::optional<T> after advancing state itself (nullopt ends), "
+                "or T after advancing state itself (endless); std::tuple works in place of std::pair");
+  if constexpr (shape == 1) {
+    auto next = step(*state);
+    if (!next) return std::nullopt;
+    T item = static_cast<T>(std::get<0>(std::move(*next)));
+    state.emplace(std::get<1>(std::move(*next)));
+    return item;
+  } else if constexpr (shape == 2) {
+    auto next = step(*state);
+    T item = static_cast<T>(std::get<0>(std::move(next)));
+    state.emplace(std::get<1>(std::move(next)));
+    return item;
+  } else if constexpr (shape == 3) {
+    auto next = step(*state);
+    if (!next) return std::nullopt;
+    return static_cast<T>(*std::move(next));
+  } else {
+    return static_cast<T>(step(*state));
+  }
+}
+
+/// unfold: emits step's values while its stream has a subscriber, until step ends it.
 template <class T, class State, class Step>
 auto unfolded(State seed, Step step) {
   return [state = std::optional<State>(std::move(seed)), step = std::move(step)](OperatorWork& w) mutable
          -> EndReason {
-    if (!w.out().wait_subscribers(1, Deadline::forever(), &w.token())) return EndReason::open;
     for (;;) {
       if (w.token().cancelled()) return EndReason::open;
-      auto next = step(std::as_const(*state));
-      if (!next) return EndReason::closed;
-      const T item = next->first;
-      if (!w.emit(&item)) return EndReason::open;
-      state.emplace(std::move(next->second));
+      // Generates only while somebody listens: an endless generator whose
+      // last reader (a take() that is done) left does not spin on its own.
+      if (w.out().live_subscribers() == 0 && !w.wait_for_demand()) return EndReason::open;
+      const std::optional<T> item = unfold_step<T, State>(step, state);
+      if (!item) return EndReason::closed;
+      if (!w.emit(&*item)) return EndReason::open;
     }
   };
 }

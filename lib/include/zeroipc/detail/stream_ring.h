@@ -84,6 +84,24 @@ using StreamEnd = detail::stream::EndReason;
 
 namespace detail::stream {
 
+/// What feeds a stream, for messages.
+inline const char* origin_name(Origin o) noexcept {
+  switch (o) {
+    case Origin::emit: return "emit()";
+    case Origin::map: return "map";
+    case Origin::filter: return "filter";
+    case Origin::fold: return "fold";
+    case Origin::take: return "take";
+    case Origin::skip: return "skip";
+    case Origin::window_count: return "window (by count)";
+    case Origin::window_time: return "window (by time)";
+    case Origin::merge: return "merge";
+    case Origin::zip: return "zip";
+    case Origin::unfold: return "unfold";
+  }
+  return "an unknown origin";
+}
+
 inline const char* end_text(EndReason r) noexcept {
   switch (r) {
     case EndReason::open: return "open";
@@ -128,11 +146,11 @@ class StreamCore {
     }
     overflow_ = static_cast<Overflow>(c.overflow);
     origin_ = static_cast<Origin>(c.origin);
-    // Written once before the stream was published; copied once here.
-    producer_pid_ = atomic_of(l_->producer_pid).load(std::memory_order_relaxed);
-    producer_key_ = atomic_of(l_->producer_key).load(std::memory_order_relaxed);
-    if (producer_key_ == 0 || producer_key_ > kOwnerKeyMask) {
-      throw CorruptSegment(where() + ": producer key " + std::to_string(producer_key_) +
+    // Written at creation, and again only when a process revives the
+    // stream (revive()): read from the segment at every use, never cached.
+    const std::uint32_t key = producer_key();
+    if (key == 0 || key > kOwnerKeyMask) {
+      throw CorruptSegment(where() + ": producer key " + std::to_string(key) +
                            " is not an owner key (expected 1..2^31 - 1)");
     }
     if (overflow_ == Overflow::drop_oldest) limit_ = ~std::uint64_t{0};
@@ -159,7 +177,10 @@ class StreamCore {
   [[nodiscard]] std::uint32_t element_size() const noexcept { return element_size_; }
   [[nodiscard]] Overflow overflow() const noexcept { return overflow_; }
   [[nodiscard]] Origin origin() const noexcept { return origin_; }
-  [[nodiscard]] pid_t producer() const noexcept { return static_cast<pid_t>(producer_pid_); }
+  [[nodiscard]] pid_t producer() const noexcept {
+    const std::uint32_t pid = atomic_of(l_->producer_pid).load(std::memory_order_acquire);
+    return pid <= INT_MAX ? static_cast<pid_t>(pid) : 0;
+  }
   [[nodiscard]] std::byte* base() const noexcept { return base_; }
   [[nodiscard]] const std::string& where() const noexcept { return where_; }
 
@@ -178,8 +199,51 @@ class StreamCore {
     if (r == 0 && ended()) return EndReason::closed;  // a closer between (C1) and (C2) of a race
     return static_cast<EndReason>(r);
   }
-  [[nodiscard]] bool is_producer() const noexcept {
-    return producer_key_ == self_key();
+  [[nodiscard]] bool is_producer() const noexcept { return producer_key() == self_key(); }
+  /// Its producer (or operator's process) is alive: this one, or another.
+  [[nodiscard]] bool producer_alive() const noexcept { return owner_alive(base_, producer_key()); }
+
+  /// Makes this process the producer of an ended stream whose producer (or
+  /// operator's process) is dead, and opens it again: how a program that is
+  /// run again feeds the streams its earlier run created. Positions go on
+  /// from where they were. Refused ("" is returned when done, else why) while
+  /// the producer lives, while a live process holds a subscriber slot (one
+  /// of the earlier run's readers: it must go first), or when another
+  /// process revived it meanwhile.
+  std::string revive() {
+    const std::uint32_t me = self_key();
+    std::uint32_t key = producer_key();
+    if (key == me) return "this process is its producer already (feed it through the handle that does)";
+    if (owner_alive(base_, key)) {
+      return "its producer is process " + std::to_string(producer()) + ", and it is alive (one process feeds a stream)";
+    }
+    const std::vector<pid_t> readers = slots_.release_dead(me);
+    if (!readers.empty()) {
+      std::string pids;
+      for (pid_t p : readers) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
+      return "its earlier producer is dead, but live processes still hold subscriber slots (" + pids +
+             "): they must let go (destroy their cursors and subscriptions) before it is fed again";
+    }
+    // (V1) the claim: one reviver wins; from here readers that probe the
+    // producer find this live process. (V2) its pid and start time, for
+    // messages and tools. (V3) an ended stream is opened again: end_reason,
+    // then the closed bit. Readers of the earlier run are gone (any live one
+    // refused the revival above), so no reader here is between finding the
+    // dead producer and closing the stream, except one of this process that
+    // joined before this call: revive before building readers on it (the
+    // emitting constructor does).
+    if (!atomic_of(l_->producer_key).compare_exchange_strong(key, me, std::memory_order_seq_cst)) {  // (V1)
+      return "another process revived it meanwhile";
+    }
+    atomic_of(l_->producer_pid).store(static_cast<std::uint32_t>(current_pid()), std::memory_order_release);  // (V2)
+    atomic_of(l_->producer_start).store(self_start_time(), std::memory_order_release);
+    if (ended()) {
+      atomic_of(l_->end_reason).store(0, std::memory_order_seq_cst);                     // (V3)
+      atomic_of(l_->published).fetch_and(~std::uint64_t{1}, std::memory_order_seq_cst);  // (V3)
+    }
+    atomic_of(l_->resume_at).store(0, std::memory_order_relaxed);
+    bump_epoch();
+    return {};
   }
 
   // ------------------------------------------------------------------ producer
@@ -439,10 +503,14 @@ class StreamCore {
     atomic_of(l_->slots[r.index].cursor).store(position, std::memory_order_relaxed);
   }
 
+  [[nodiscard]] std::uint32_t producer_key() const noexcept {
+    return atomic_of(l_->producer_key).load(std::memory_order_acquire);
+  }
+
   static bool probe_producer(const void* self, pid_t* who) noexcept {
     const auto* core = static_cast<const StreamCore*>(self);
-    *who = static_cast<pid_t>(core->producer_pid_ <= INT_MAX ? core->producer_pid_ : 0);
-    return !owner_alive(core->base_, core->producer_key_) && !core->ended();
+    *who = core->producer();
+    return !owner_alive(core->base_, core->producer_key()) && !core->ended();
   }
 
   [[noreturn]] void throw_closed() const {
@@ -468,8 +536,6 @@ class StreamCore {
   std::uint64_t stride_ = 0;
   Overflow overflow_ = Overflow::block;
   Origin origin_ = Origin::emit;
-  std::uint32_t producer_pid_ = 0;  // for messages
-  std::uint32_t producer_key_ = 0;  // what judges the producer alive
   std::uint64_t limit_ = 0;    // producer: positions below this need no scan (stream_layout.h)
   std::uint64_t woke_at_ = 0;  // producer: `published` after which it last woke the readers (A2)
 };

@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 #include <string>
 
 #include "zeroipc/detail/layout.h"
@@ -133,6 +134,24 @@ class SlotTable {
     while (hw < index + 1 &&
            !atomic_of(l_->high_water).compare_exchange_weak(hw, index + 1, std::memory_order_seq_cst)) {  // (J1)
     }
+  }
+
+  /// Frees every slot whose owner is dead (active or joining); returns the
+  /// pids of the live processes other than `me` (an owner key) that still hold one.
+  std::vector<pid_t> release_dead(std::uint32_t me) const {
+    std::vector<pid_t> live;
+    const std::uint32_t hw = high_water();
+    for (std::uint32_t i = 0; i < hw; ++i) {
+      std::uint64_t s = state(i);
+      if (slot::phase(s) == slot::kFree || slot::owner(s) == me) continue;
+      if (!owner_dead(i, s)) {
+        live.push_back(owner_pid(i));
+        continue;
+      }
+      atomic_of(l_->slots[i].state).compare_exchange_strong(s, slot::next(s, slot::kFree, 0),
+                                                            std::memory_order_seq_cst);
+    }
+    return live;
   }
 
   /// Number of active slots (a dead subscriber counts until released).

@@ -86,6 +86,13 @@ class StructureHandle {
   StructureHandle(Memory& mem, std::string_view name, const StructSpec& spec, open_only_t)
       : mapping_(mem.mapping()), spec_(spec), opened_(open_structure(mapping_, name, spec)), name_(name) {}
 
+  /// A second handle on the structure `other` names, as opening it again
+  /// would give (for a thread of this process that works for a handle:
+  /// Future::then, Lazy's provider). Handles are not copyable otherwise.
+  struct duplicate_t {};
+  StructureHandle(const StructureHandle& other, duplicate_t)
+      : mapping_(other.mapping_), spec_(other.spec_), opened_(other.opened_), name_(other.name_) {}
+
   StructureHandle(StructureHandle&&) noexcept = default;
   StructureHandle& operator=(StructureHandle&&) noexcept = default;
   ~StructureHandle() = default;
