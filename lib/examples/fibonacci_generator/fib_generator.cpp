@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <stdexcept>
 #include <string>
 #include <unistd.h>
 #include <utility>
@@ -31,34 +30,20 @@ int main(int argc, char** argv) try {
   zeroipc::Memory mem(segment, fib::kSegmentBytes);
 
   // One step: F(n), and the next state (F(n+1), F(n+2)). Endless: take() ends it.
+  // Nothing is generated before "fib.first50" has a reader: an operator reads
+  // its input only once its own stream has one, and unfold generates only
+  // while its stream has one (take, here).
   using State = std::pair<std::uint64_t, std::uint64_t>;
-  const auto fibonacci_step = [](State s) { return std::pair{s.first, State{s.second, s.first + s.second}}; };
-
-  // unfold() starts generating once "fib" has a subscriber, and take() is one
-  // from the moment it is built: left alone, the 50 numbers would pass
-  // through to "fib.first50" at once, before the consumer could subscribe to
-  // it (a subscriber sees only what is emitted after it subscribed). So the
-  // first step waits for the consumer to subscribe to "fib.first50". (It runs
-  // on unfold's thread once take() subscribed, and take() creates its stream
-  // before it subscribes to its input: "fib.first50" is there to open.)
-  const auto after_the_consumer = [&mem, fibonacci_step, waited = false](State s) mutable {
-    if (!waited) {
-      waited = true;
-      if (!Stream<std::uint64_t>(mem, fib::kFirst).wait_for_subscribers(1, 10s)) {
-        throw std::runtime_error(std::string("no consumer subscribed to '") + fib::kFirst + "' within 10 s");
-      }
-    }
-    return fibonacci_step(s);
-  };
-  const auto fibonacci = Stream<std::uint64_t>::unfold(mem, fib::kAll, State{0, 1}, after_the_consumer);
+  const auto fibonacci = Stream<std::uint64_t>::unfold(mem, fib::kAll, State{0, 1}, [](State s) {
+    return std::pair{s.first, State{s.second, s.first + s.second}};
+  });
   const auto first = fibonacci.take(mem, fib::kFirst, fib::kCount);
   std::printf("generator (pid %d): ready: '%s' = take(%llu) of '%s' = unfold(F(0) = 0, F(1) = 1)\n",
               static_cast<int>(getpid()), fib::kFirst, static_cast<unsigned long long>(fib::kCount), fib::kAll);
   std::fflush(stdout);
 
-  // take() finishes once it passed on its 50 numbers (or its input failed).
-  // Then "fib" has no subscriber left to hold it back, and unfold() would run
-  // on until its handles go: so the generator leaves at once.
+  // take() finishes once it passed on its 50 numbers (or its input failed);
+  // then "fib" has no reader, and unfold() pauses until the generator leaves.
   const bool finished = first.wait_operator_for(15s);
   // The consumer has the segment mapped by now (or never came): remove its name.
   zeroipc::Memory::unlink(segment);
