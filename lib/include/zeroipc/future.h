@@ -391,7 +391,9 @@ class Future : public detail::StructureHandle {
   /// copies) own the thread: destroying the last one before this Future
   /// settles sets the error "its then() handle was destroyed before ..." on it,
   /// and the death of this process fails its readers (kProducerDied).
-  /// Throws FutureError (kAlreadySet) if `name` was set already.
+  /// Throws FutureError (kAlreadySet) if `name` was set already. fork(): a
+  /// child must not destroy a then() handle it inherited (its thread is the
+  /// parent's): let it _exit() or exec().
   template <class F>
     requires std::is_invocable_v<F&, const T&>
   auto then(Memory& mem, std::string_view name, F f) const -> Future<std::decay_t<std::invoke_result_t<F&, const T&>>> {

@@ -22,6 +22,9 @@
 // (one that starts later serves a demand already made), then throws
 // LazyError (kNoComputation). The provider thread ends when the last copy
 // of the handle that registered the computation goes.
+// fork(): the provider thread is not copied into a child; a child must not
+// destroy a Lazy with a computation that it inherited (let it _exit() or
+// exec(), or open the Lazy itself), as with Stream's handles.
 //
 // Crashes. The computing process is the owner (its key: liveness.h). A waiter
 // notices it died within one 20 ms wait slice (wait.h). A waiter that has a
