@@ -59,6 +59,9 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kSize = 128 * 1024;
 constexpr std::size_t kCapacity = 8;
+// Queues also at a capacity that is not a power of two (a ring of 8 holding at
+// most 6), named "q6_<variant>": the paths where capacity and ring differ.
+constexpr std::size_t kOddQueueCapacity = 6;
 
 struct Region {
   std::uint64_t offset;
@@ -145,6 +148,11 @@ void build_image(const std::string& name) {
     ch.send(1);
     ch.send(2);
     zeroipc::Channel<std::uint64_t>(mem, "rv", 0);
+    each_queue_variant([&](auto v) {  // last, so that the structures above keep their offsets in the image
+      zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, "q6_" + std::string(decltype(v)::kName), kOddQueueCapacity);
+      for (std::uint64_t i = 0; i < 7; ++i) (void)q.push(i);  // one more than fits
+      (void)q.pop();
+    });
     std::fflush(nullptr);
     ::_exit(0);
   }
@@ -170,15 +178,17 @@ void drive(zeroipc::Memory& mem, unsigned order) {
     a[a.size() - 1] = sum;
   });
   each_queue_variant([&](auto v) {
-    attempt([&] {
-      zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, "q_" + std::string(decltype(v)::kName));
-      for (int i = 0; i < 3; ++i) {
-        attempt([&] { (void)q.push(100 + i); });
-        attempt([&] { (void)q.pop(); });
-      }
-      if (order & 1) attempt([&] { (void)q.recover(); });
-      (void)q.size_approx();
-    });
+    for (const char* prefix : {"q_", "q6_"}) {
+      attempt([&] {
+        zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, prefix + std::string(decltype(v)::kName));
+        for (int i = 0; i < 3; ++i) {
+          attempt([&] { (void)q.push(100 + i); });
+          attempt([&] { (void)q.pop(); });
+        }
+        if (order & 1) attempt([&] { (void)q.recover(); });
+        (void)q.size_approx();
+      });
+    }
   });
   each_stack_variant([&](auto v) {
     attempt([&] {

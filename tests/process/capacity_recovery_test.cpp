@@ -41,6 +41,9 @@ using zeroipc::Memory;
 using zeroipc::test::ScopedName;
 
 constexpr std::size_t kCapacity = 64;
+// Not a power of two: the queues hold 100 indices or nodes on rings sized for
+// 128 (the stacks take any capacity anyway).
+constexpr std::size_t kOddCapacity = 100;
 
 // Where the §7.7 area starts in each variant's body.
 template <class C>
@@ -132,15 +135,15 @@ void die_at_target(zeroipc::variants::detail::VariantCrashPoint p) {
   if (p == g_die_at) ::raise(SIGKILL);
 }
 
-TYPED_TEST(Recoverable, RecoverGivesBackExactlyWhatADeadProcessHeld) {
-  using C = TypeParam;
+template <class C>
+void recover_gives_back_exactly_what_a_dead_process_held(std::size_t capacity) {
   using zeroipc::variants::detail::VariantCrashPoint;
   for (const VariantCrashPoint point : {VariantCrashPoint::kPushHolding, VariantCrashPoint::kPopHolding}) {
     SCOPED_TRACE(point == VariantCrashPoint::kPushHolding ? "killed in a push, holding a node"
                                                           : "killed in a pop, holding a node");
     ScopedName name("recover");
     Memory mem(name, 4 << 20);
-    C c(mem, "c", kCapacity);
+    C c(mem, "c", capacity);
     for (std::uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(c.push(i));
     EXPECT_EQ(c.recover(), 0u) << "nothing held by anyone";
     const pid_t child = zeroipc::test::spawn([&] {
@@ -161,17 +164,24 @@ TYPED_TEST(Recoverable, RecoverGivesBackExactlyWhatADeadProcessHeld) {
     EXPECT_EQ(left, point == VariantCrashPoint::kPushHolding ? 10u : 9u)
         << "a push that died holding its node pushed nothing; a pop that died took its element";
     std::size_t pushed = 0;
-    while (pushed <= kCapacity && c.push(pushed)) ++pushed;
-    EXPECT_EQ(pushed, kCapacity);
+    while (pushed <= capacity && c.push(pushed)) ++pushed;
+    EXPECT_EQ(pushed, capacity);
   }
 }
 
-TYPED_TEST(Recoverable, APushThatFindsItFullRecoversByItself) {
-  using C = TypeParam;
+TYPED_TEST(Recoverable, RecoverGivesBackExactlyWhatADeadProcessHeld) {
+  recover_gives_back_exactly_what_a_dead_process_held<TypeParam>(kCapacity);
+}
+TYPED_TEST(Recoverable, RecoverGivesBackExactlyWhatADeadProcessHeldCapacityNotAPowerOfTwo) {
+  recover_gives_back_exactly_what_a_dead_process_held<TypeParam>(kOddCapacity);
+}
+
+template <class C>
+void a_push_that_finds_it_full_recovers_by_itself(std::size_t capacity) {
   using zeroipc::variants::detail::VariantCrashPoint;
   ScopedName name("recover");
   Memory mem(name, 4 << 20);
-  C c(mem, "c", kCapacity);
+  C c(mem, "c", capacity);
   for (int k = 0; k < 3; ++k) {
     const pid_t child = zeroipc::test::spawn([&] {
       Memory peer(name);
@@ -184,8 +194,15 @@ TYPED_TEST(Recoverable, APushThatFindsItFullRecoversByItself) {
     ASSERT_EQ(zeroipc::test::wait_for(child), 128 + SIGKILL);
   }
   std::size_t pushed = 0;
-  while (pushed <= kCapacity && c.push(pushed)) ++pushed;
-  EXPECT_EQ(pushed, kCapacity) << "three nodes held by dead processes were given back by the push that found none";
+  while (pushed <= capacity && c.push(pushed)) ++pushed;
+  EXPECT_EQ(pushed, capacity) << "three nodes held by dead processes were given back by the push that found none";
+}
+
+TYPED_TEST(Recoverable, APushThatFindsItFullRecoversByItself) {
+  a_push_that_finds_it_full_recovers_by_itself<TypeParam>(kCapacity);
+}
+TYPED_TEST(Recoverable, APushThatFindsItFullRecoversByItselfCapacityNotAPowerOfTwo) {
+  a_push_that_finds_it_full_recovers_by_itself<TypeParam>(kOddCapacity);
 }
 
 TEST(Recover, VariantsThatLeakNothingRecoverNothing) {

@@ -220,6 +220,14 @@ TYPED_TEST(QueueStress, ProducerAndConsumerProcessesNoLossNoDuplicateInOrder) {
              [](Memory& m) { return zeroipc::Queue<Item, V>(m, "q", 1024); });
 }
 
+// A capacity that is not a power of two (a ring of 128 slots holding at most
+// 100): one producer process and one consumer process, for every variant.
+TYPED_TEST(QueueStress, CapacityHundredOneProducerOneConsumerProcessNoLossNoDuplicateInOrder) {
+  using V = TypeParam;
+  run_stress("queue capacity 100", V::kName, 1, 1, V::kFifo,
+             [](Memory& m) { return zeroipc::Queue<Item, V>(m, "q", 100); });
+}
+
 template <class V>
 class StackStress : public ::testing::Test {};
 TYPED_TEST_SUITE(StackStress, ToTypes<zeroipc::StackVariants>::type, VariantName);

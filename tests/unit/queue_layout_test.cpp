@@ -3,9 +3,11 @@
 // and Python readers rely on these offsets, so a layout change fails here.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
@@ -44,6 +46,26 @@ TEST(QueueLayout, VyukovBoundedPositionsAndSequences) {
   }
 }
 
+// §7.2.3: scq's fq as created, for rings of 2n entries and capacity c <= n:
+// the entries of positions s + 2n + i hold free index i for i < c, and the
+// rest are empty (index 2n - 1, safe, the cycle of the lap before).
+void expect_initial_fq(const Memory& mem, std::size_t fq, std::uint64_t n, std::uint64_t c) {
+  const std::uint64_t two_n = 2 * n;
+  EXPECT_EQ(u64(mem, fq + 0), 3 * n - 1) << "§7.2.3 fq threshold 3n - 1";
+  EXPECT_EQ(u64(mem, fq + 64), kStart + two_n + c) << "§7.2.3 fq tail = s + 2n + capacity";
+  EXPECT_EQ(u64(mem, fq + 128), kStart + two_n) << "§7.2.3 fq head = s + 2n";
+  // entry = cycle << (k + 2) | safe << (k + 1) | index, k + 1 = log2(2n); remap(i) = (i % 8) * (2n / 8) + i / 8.
+  const auto k1 = static_cast<unsigned>(std::countr_zero(two_n));
+  for (std::uint64_t i = 0; i < two_n; ++i) {
+    const std::uint64_t p = kStart + two_n + i;
+    const std::uint64_t slot = (p % two_n % 8) * (two_n / 8) + p % two_n / 8;
+    const std::uint64_t want = i < c ? (p / two_n) << (k1 + 1) | 1u << k1 | i
+                                     : ((p / two_n - 1) << (k1 + 1)) | 1u << k1 | (two_n - 1);
+    EXPECT_EQ(u64(mem, fq + 192 + 8 * slot), want)
+        << "§7.2.3 fq at position " << p << (i < c ? ": free index " : ": empty, ") << i;
+  }
+}
+
 TEST(QueueLayout, ScqRingsAndDataIndices) {
   zeroipc::test::ScopedName name("qlayout");
   Memory mem(name.str(), 1 << 20, 4);
@@ -53,16 +75,9 @@ TEST(QueueLayout, ScqRingsAndDataIndices) {
   EXPECT_EQ(static_cast<std::int64_t>(u64(mem, aq + 0)), -1) << "§7.2.3 aq threshold -1 (empty)";
   EXPECT_EQ(u64(mem, aq + 64), kStart + two_n) << "§7.2.3 aq tail = s + 2n";
   EXPECT_EQ(u64(mem, aq + 128), kStart + two_n) << "§7.2.3 aq head = s + 2n";
-  EXPECT_EQ(u64(mem, fq + 0), 3 * n - 1) << "§7.2.3 fq threshold 3n - 1";
-  EXPECT_EQ(u64(mem, fq + 64), kStart + two_n + n) << "§7.2.3 fq tail = s + 2n + capacity";
-  EXPECT_EQ(u64(mem, fq + 128), kStart + two_n) << "§7.2.3 fq head = s + 2n";
+  expect_initial_fq(mem, fq, n, n);
   // k + 1 = log2(2n) = 4: entry = cycle << 5 | safe << 4 | index; remap(i) = (i % 8) * 2 + i / 8.
   auto remap = [](std::uint64_t p) { const std::uint64_t i = p % 16; return (i % 8) * 2 + i / 8; };
-  for (std::uint64_t i = 0; i < n; ++i) {
-    const std::uint64_t p = kStart + two_n + i;
-    EXPECT_EQ(u64(mem, fq + 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | i)
-        << "§7.2.3 fq holds free index " << i << " at position " << p;
-  }
   const std::uint64_t p = kStart + two_n;
   EXPECT_EQ(u64(mem, aq + 192 + 8 * remap(p)), ((p / two_n - 1) << 5) | 1u << 4 | (two_n - 1))
       << "§7.2.3 an empty aq entry: previous lap's cycle, safe, index 2n - 1";
@@ -128,6 +143,59 @@ TEST(QueueLayout, SpscAndLockedRingPositions) {
   EXPECT_EQ(u64(mem2, 64), kStart) << "§7.2.5 head";
   EXPECT_EQ(u64(mem2, 72), kStart) << "§7.2.5 tail";
   EXPECT_EQ(u32(mem2, 0), 0u) << "§7.2.5 lock free";
+}
+
+// A capacity that is not a power of two (§7.2): the header keeps c = 5, the
+// rings have R = 8 slots; scq's fq holds only indices 0..4 and its data 5
+// elements, lcrq has 5 data nodes.
+TEST(QueueLayout, CapacityFiveOnARingOfEight) {
+  constexpr std::uint64_t c = 5, R = 8;
+  constexpr std::size_t kStruct = 1408;
+  auto header = [](const Memory& m) {
+    return std::pair{le(m.base(), kStruct + 16, 8), le(m.base(), kStruct + 24, 8)};  // §6 capacity, total_size
+  };
+  {
+    zeroipc::test::ScopedName name("qlayout");
+    Memory mem(name.str(), 1 << 20, 4);
+    Queue<std::uint64_t, zeroipc::variants::vyukov_bounded> q(mem, "q", c, QueueOptions{.initial_position = kStart});
+    EXPECT_EQ(header(mem), std::pair(c, 64 + 128 + R * 16)) << "§7.2.1 body_size = 128 + R * stride";
+    for (std::uint64_t p = kStart; p < kStart + R; ++p) {
+      EXPECT_EQ(u64(mem, 128 + (p % R) * 16), p) << "§7.2.1 every one of the R cells holds sequence p";
+    }
+  }
+  {
+    zeroipc::test::ScopedName name("qlayout");
+    Memory mem(name.str(), 1 << 20, 4);
+    constexpr std::uint64_t ring = 192 + 16 * R;
+    Queue<std::uint64_t, zeroipc::variants::scq> q(mem, "q", c, QueueOptions{.initial_position = kStart});
+    EXPECT_EQ(header(mem), std::pair(c, 64 + kOpArea + 2 * ring + c * 8)) << "§7.2.3 rings for n = R, data[c]";
+    expect_initial_fq(mem, kOpArea + ring, R, c);
+  }
+  {
+    zeroipc::test::ScopedName name("qlayout");
+    Memory mem(name.str(), 1 << 20, 4);
+    using V = zeroipc::variants::lcrq;
+    constexpr std::uint64_t K = R / R + 3, ring_bytes = 192 + 16 * R;
+    constexpr std::uint64_t rings_at = 320 + kOpArea, nodes_at = rings_at + K * ring_bytes;
+    static_assert(V::ring_size(c) == R && V::ring_count(c) == K && V::nodes_offset(c) == nodes_at);
+    Queue<std::uint64_t, V> q(mem, "q", c, QueueOptions{.initial_position = kStart});
+    EXPECT_EQ(header(mem), std::pair(c, 64 + nodes_at + c * 16)) << "§7.2.2 rings from R, nodes[c]";
+    for (std::uint64_t i = 1; i <= c; ++i) {
+      EXPECT_EQ(u32(mem, nodes_at + (i - 1) * 16), i < c ? i + 1 : 0) << "§7.2.2 node " << i << " links to the next";
+    }
+  }
+  {
+    zeroipc::test::ScopedName name("qlayout");
+    Memory mem(name.str(), 1 << 20, 4);
+    Queue<std::uint64_t, zeroipc::variants::spsc_ring> q(mem, "q", c);
+    EXPECT_EQ(header(mem), std::pair(c, 64 + 192 + R * 8)) << "§7.2.4 slots[R]";
+  }
+  {
+    zeroipc::test::ScopedName name("qlayout");
+    Memory mem(name.str(), 1 << 20, 4);
+    Queue<std::uint64_t, zeroipc::variants::locked_ring> q(mem, "q", c);
+    EXPECT_EQ(header(mem), std::pair(c, 64 + 128 + R * 8)) << "§7.2.5 slots[R]";
+  }
 }
 
 }  // namespace

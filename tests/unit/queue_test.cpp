@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -132,17 +133,24 @@ TYPED_TEST(QueueTest, CapacityTwo) {
   }
 }
 
-TYPED_TEST(QueueTest, CapacityMustBeAPowerOfTwoAtLeastTwo) {
+// Any capacity from 1 to the variant's maximum (tests/unit/queue_capacity_test.cpp
+// runs the ones that are not powers of two); 0 and above the maximum are refused.
+TYPED_TEST(QueueTest, CapacityMustBeFromOneToTheMaximum) {
   using V = TypeParam;
   ScopedName name;
   Memory mem(name, 1 << 20);
-  for (std::size_t bad : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{6}, std::size_t{100},
-                          std::size_t{1000}, (std::size_t{1} << 20) + 1}) {
+  std::uint64_t max = zeroipc::variants::detail::kMaxRingCapacity;
+  if constexpr (requires { V::kMaxCapacity; }) max = V::kMaxCapacity;
+  const std::string max_text = "2^" + std::to_string(std::countr_zero(max));
+  for (std::uint64_t bad : {std::uint64_t{0}, max + 1, 2 * max, std::uint64_t{1} << 63, (std::uint64_t{1} << 63) + 1,
+                            std::numeric_limits<std::uint64_t>::max()}) {
     const std::string what = "q" + std::to_string(bad);
-    EXPECT_THROW((Queue<int, V>(mem, what, bad)), zeroipc::InvalidArgument) << "capacity " << bad;
-    const std::string msg = error_of([&] { Queue<int, V>(mem, what, bad); });
+    const auto capacity = static_cast<std::size_t>(bad);
+    EXPECT_THROW((Queue<int, V>(mem, what, capacity)), zeroipc::InvalidArgument) << "capacity " << bad;
+    const std::string msg = error_of([&] { Queue<int, V>(mem, what, capacity); });
     EXPECT_TRUE(contains(msg, std::to_string(bad))) << msg;
     EXPECT_TRUE(contains(msg, V::kName)) << msg;
+    EXPECT_TRUE(contains(msg, "from 1 to " + max_text)) << "the rule, in the message: " << msg;
     EXPECT_THROW((Queue<int, V>(mem, what)), zeroipc::NotFound) << "a refused create leaves nothing behind";
   }
 }
@@ -399,6 +407,13 @@ constexpr std::uint64_t kThreadItems = kSanitized ? 40000 : 200000;
 
 TYPED_TEST(QueueTest, OneProducerThreadOneConsumerThread) { threaded_run<TypeParam>(1, 1, kThreadItems); }
 
+// A capacity below the ring's R slots: vyukov_bounded's extra "full" check,
+// the c indices of scq and the c nodes of lcrq, while both sides run.
+TYPED_TEST(QueueTest, OneProducerThreadOneConsumerThreadCapacityNotAPowerOfTwo) {
+  threaded_run<TypeParam>(1, 1, kThreadItems, 100);
+  threaded_run<TypeParam>(1, 1, kThreadItems / 4, 3);
+}
+
 // The multi-producer / multi-consumer variants only (no skipped tests for the others).
 template <class... V>
 auto mpmc_only(std::tuple<V...>*)
@@ -422,6 +437,12 @@ TYPED_TEST(MpmcQueueTest, TwoProducerThreadsTwoConsumerThreads) {
 TYPED_TEST(MpmcQueueTest, SpinningThreadsOutnumberCoresOnASmallQueue) {
   const int each = static_cast<int>(std::max(3u, std::thread::hardware_concurrency()));
   threaded_run<TypeParam>(each, each, kThreadItems, 64, true);
+}
+
+TYPED_TEST(MpmcQueueTest, SpinningThreadsOutnumberCoresCapacityNotAPowerOfTwo) {
+  const int each = static_cast<int>(std::max(3u, std::thread::hardware_concurrency()));
+  threaded_run<TypeParam>(each, each, kThreadItems / 2, 100, true);
+  threaded_run<TypeParam>(each, each, kThreadItems / 4, 3, true);
 }
 
 // ---- a dequeuer paused after passing its position, while others run laps ----------

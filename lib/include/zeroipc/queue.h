@@ -7,6 +7,14 @@
 //   bool ok = q.push(order);                           // false when full
 //   std::optional<Order> o = q.pop();                  // nullopt when empty
 //
+// Capacity: any count from 1 to 2^40 (2^31 for lcrq); capacity() is what was
+// asked for, and at most that many elements are ever in the queue (push
+// returns false at that count: exactly there for the exact variants, maybe
+// earlier while other operations are in flight for the others). Each variant
+// runs on a ring of R = bit_ceil(max(capacity, 2)) slots and counts the
+// capacity against it; for a power of two R == capacity and the published
+// algorithm runs unchanged (SPECIFICATION.md §7.2).
+//
 // The variant's id is stored in the structure header, so opening a queue as
 // another variant fails with a message naming both. The algorithms live in
 // variants/ (one header each, with their progress guarantee, memory-ordering
@@ -83,8 +91,9 @@ class Queue : public detail::StructureHandle {
   using value_type = T;
   using variant = V;
 
-  /// Creates `name` with room for `capacity` elements (a power of two, >= 2),
-  /// or opens it if it exists (same variant, element size and capacity).
+  /// Creates `name` with room for `capacity` elements (any count from 1 to
+  /// 2^40, 2^31 for lcrq), or opens it if it exists (same variant, element
+  /// size and capacity).
   Queue(Memory& mem, std::string_view name, std::size_t capacity, const QueueOptions& options = {})
       : StructureHandle(mem, name, spec(), check_capacity(mem, name, capacity),
                         [&](std::byte* body) { V::init(body, capacity, sizeof(T), options.initial_position); }),
@@ -182,7 +191,7 @@ class Queue : public detail::StructureHandle {
 
   static std::size_t check_capacity(const Memory& mem, std::string_view name, std::size_t capacity) {
     if (V::body_size(capacity, sizeof(T)) == 0) {
-      bad_capacity(mem, name, spec(), capacity, "a power of two from 2 to " + max_capacity_text());
+      bad_capacity(mem, name, spec(), capacity, "from 1 to " + max_capacity_text());
     }
     return capacity;
   }

@@ -32,6 +32,13 @@
 // push returns false when no data node is free (capacity elements are in
 // the queue or held by in-flight operations) or when every ring is in use.
 //
+// Capacity: any c >= 1. There are c data nodes, so at most c elements are in
+// the queue (single-threaded, exactly c fit). The rings are sized from
+// R = bit_ceil(max(c, 2)) (detail/ring_math.h): ring_size = min(R, 1024)
+// cells, a power of two (a cell is p mod ring_size, and 63-bit positions
+// wrap whole laps), and ring_count = R / ring_size + 3 rings. For a power of
+// two c, R == c and nothing differs from the published layout.
+//
 // Layout (offsets from the start of the body; SPECIFICATION.md §7.2.2):
 //   0    u64 head_ring    ring index of the list's head (own line)
 //   64   u64 tail_ring    ring index of the list's tail (own line)
@@ -40,7 +47,7 @@
 //   256  u64 start        first position of every ring (initial_position mod 2^62)
 //   320  thread slots and recovery control, detail/op_slots.h (kOpAreaBytes);
 //        a slot's `aux` is its thread's hazard (ring index + 1, 0 = none)
-//   kRingsOffset = 8576: rings[ring_count], ring_bytes(capacity) each:
+//   kRingsOffset = 8576: rings[ring_count], ring_bytes(capacity) each (sized from R):
 //          0   u32 pool_next (free list link), 4 u32 state, 8 u32 next (ring + 1, 0 = none),
 //          12  u32 owner key, 16 u64 owner pid (messages)   (state ALLOC only)
 //          64  u64 head
@@ -178,13 +185,15 @@ struct lcrq {
   /// Moves from ring to ring within one operation after which the list is checked for a cycle.
   static constexpr std::uint64_t kMaxHops(std::uint64_t rings) noexcept { return 4 * rings + detail::kOpSlots; }
 
+  /// Cells per ring: min(R, 1024), R = bit_ceil(max(capacity, 2)).
   static constexpr std::uint64_t ring_size(std::uint64_t capacity) noexcept {
-    return capacity < kMaxRingSize ? capacity : kMaxRingSize;
+    const std::uint64_t r = detail::ring_slots(capacity);
+    return r < kMaxRingSize ? r : kMaxRingSize;
   }
-  /// Enough rings for `capacity` elements in full rings, plus rings being
-  /// drained, recycled or filled meanwhile.
+  /// Enough rings for R >= `capacity` elements in full rings, plus rings
+  /// being drained, recycled or filled meanwhile.
   static constexpr std::uint64_t ring_count(std::uint64_t capacity) noexcept {
-    return capacity / ring_size(capacity) + 3;
+    return detail::ring_slots(capacity) / ring_size(capacity) + 3;
   }
   static constexpr std::uint64_t ring_bytes(std::uint64_t capacity) noexcept {
     return 192 + 16 * ring_size(capacity);
@@ -192,8 +201,9 @@ struct lcrq {
   static constexpr std::uint64_t nodes_offset(std::uint64_t capacity) noexcept {
     return kRingsOffset + ring_count(capacity) * ring_bytes(capacity);
   }
+  /// Bytes of the body for `capacity` elements (rings from R, c nodes); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
-    if (!detail::valid_ring_capacity(capacity) || capacity > kMaxCapacity || element_size == 0) return 0;
+    if (!detail::valid_ring_capacity(capacity, kMaxCapacity) || element_size == 0) return 0;
     return detail::mul_add_or_zero(capacity, detail::node_stride(element_size), nodes_offset(capacity));
   }
 

@@ -11,7 +11,11 @@
 //   8    u64 holder_pid      pid of the holder (messages and tools only)
 //   64   u64 head            next position to pop   } written only under
 //   72   u64 tail            next position to push  } the lock
-//   128  slots[capacity], element_size bytes each, slot = pos & (capacity - 1)
+//   128  slots[R], element_size bytes each, slot = pos & (R - 1)
+//
+// Capacity: any c >= 1; the ring has R = bit_ceil(max(c, 2)) slots
+// (detail/ring_math.h) and is full when tail - head == c, so at most c
+// elements are in it (exactly c fit). For a power of two c, R == c.
 //
 // Memory ordering: the lock's acquire/release (owner_lock.h (L1)/(L2)) orders
 // everything; head and tail are atomic only so that size_approx() can read
@@ -49,9 +53,10 @@ struct locked_ring {
   /// "full" and "empty" answers are exact (linearizable).
   static constexpr bool kExactEmptyFull = true;
 
+  /// Bytes of the body for `capacity` elements (R slots); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(capacity, element_size, 128);
+    return detail::mul_add_or_zero(detail::ring_slots(capacity), element_size, 128);
   }
   static void init(std::byte* body, std::uint64_t, std::uint32_t, std::uint64_t start) noexcept {
     std::memcpy(body + 64, &start, 8);
@@ -69,13 +74,14 @@ struct locked_ring {
           head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
           tail_(*reinterpret_cast<std::uint64_t*>(body + 72)),
           slots_(body + 128),
-          capacity_(capacity) {}
+          capacity_(capacity),
+          mask_(detail::ring_slots(capacity) - 1) {}
 
     bool push(const T& value) {
       Guard g(*this);
       const std::uint64_t t = tail_.load(std::memory_order_relaxed);
       if (checked_fill(head_.load(std::memory_order_relaxed), t) == capacity_) return false;
-      std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
+      std::memcpy(slots_ + (t & mask_) * sizeof(T), &value, sizeof(T));
       tail_.store(t + 1, std::memory_order_relaxed);
       return true;
     }
@@ -84,7 +90,7 @@ struct locked_ring {
       Guard g(*this);
       const std::uint64_t h = head_.load(std::memory_order_relaxed);
       if (checked_fill(h, tail_.load(std::memory_order_relaxed)) == 0) return false;
-      std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
+      std::memcpy(&out, slots_ + (h & mask_) * sizeof(T), sizeof(T));
       head_.store(h + 1, std::memory_order_relaxed);
       return true;
     }
@@ -126,7 +132,8 @@ struct locked_ring {
     std::atomic_ref<std::uint64_t> head_;
     std::atomic_ref<std::uint64_t> tail_;
     std::byte* slots_;
-    std::uint64_t capacity_;
+    std::uint64_t capacity_;  // c: full at tail - head == c
+    std::uint64_t mask_;      // R - 1
   };
 };
 

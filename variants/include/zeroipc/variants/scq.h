@@ -3,14 +3,22 @@
 // memory.
 //
 // Two SCQ rings of element indices — `aq` (allocated: indices holding data,
-// in FIFO order) and `fq` (free indices) — and a data array of n elements:
+// in FIFO order) and `fq` (free indices) — and a data array of c elements:
 //   push(v): i = fq.dequeue() (none: full); data[i] = v; aq.enqueue(i)
 //   pop():   i = aq.dequeue() (none: empty); v = data[i]; fq.enqueue(i)
-// Each ring has 2n entries for n indices, so an enqueue always finds a free
-// entry within one lap; fetch-and-add on head and tail, single-width CAS and
-// atomic OR on the entries only (no CAS2), and a `threshold` counter that
+// Each ring has 2n entries for up to n indices, so an enqueue always finds a
+// free entry within one lap; fetch-and-add on head and tail, single-width CAS
+// and atomic OR on the entries only (no CAS2), and a `threshold` counter that
 // makes a dequeue on an empty ring give up after 3n - 1 failed attempts
 // instead of livelocking against enqueuers.
+//
+// Capacity: any c >= 1. The rings are sized for n = R = bit_ceil(max(c, 2))
+// indices (detail/ring_math.h: 2n must be a power of two) and only the c
+// indices 0..c-1 exist: fq starts with those c, so at most c elements are
+// ever in the queue, and single-threaded exactly c fit. Holding fewer indices
+// than n keeps the paper's argument (it needs at most n per ring), and the
+// bounds below, which count indices, stay bounds. For a power of two c, n == c
+// and the algorithm is the paper's, unchanged.
 //
 // Progress: lock-free (except while a recovery runs: see below).
 //
@@ -27,7 +35,8 @@
 //
 // Body of the queue (SPECIFICATION.md §7.2.3): thread slots and recovery
 // control at 0 (detail/op_slots.h, kOpAreaBytes), aq ring at kOpAreaBytes,
-// fq ring after it, data[n] (element_size each) after both rings.
+// fq ring after it (ring_bytes(n) each), data[c] (element_size each) after
+// both rings.
 //
 // Memory-ordering pairs (all RMWs on entries, head, tail and threshold are
 // seq_cst, as in the paper's proof; these are the data-carrying pairs):
@@ -62,8 +71,10 @@
 //     survivors never wedge.
 //   An index held by nobody is given back by the next recovery (op_slots.h):
 //   the queue is made quiescent, aq keeps its live entries as they are (its
-//   stale ones are emptied), and fq is rebuilt from every other index. A push that finds the queue full while a dead thread was in
-//   flight recovers by itself; Queue::recover() does it on demand.
+//   stale ones are emptied), and fq is rebuilt from every other index of
+//   0..c-1 (an index c or above in aq is a CorruptState). A push that finds
+//   the queue full while a dead thread was in flight recovers by itself;
+//   Queue::recover() does it on demand.
 #pragma once
 
 #include <atomic>
@@ -99,9 +110,11 @@ struct scq {
   static constexpr std::uint64_t kAqOffset = detail::kOpAreaBytes;
   static constexpr std::uint64_t fq_offset(std::uint64_t n) noexcept { return kAqOffset + ring_bytes(n); }
   static constexpr std::uint64_t data_offset(std::uint64_t n) noexcept { return kAqOffset + 2 * ring_bytes(n); }
+  /// Bytes of the body for `capacity` elements (rings for n = R indices,
+  /// data for c); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(capacity, element_size, data_offset(capacity));
+    return detail::mul_add_or_zero(capacity, element_size, data_offset(detail::ring_slots(capacity)));
   }
 
   /// Failed enqueue attempts, with head standing still, after which a ring is corrupt.
@@ -117,7 +130,7 @@ struct scq {
   /// CAS failures on one entry within one operation after which it is corrupt.
   static constexpr unsigned kMaxCasRetries = 1u << 16;
 
-  /// One SCQ ring of indices 0..n-1.
+  /// One SCQ ring of 2n entries, for up to n indices (0..c-1, c <= n).
   class Ring {
    public:
     Ring(std::byte* base, std::uint64_t n) noexcept
@@ -130,11 +143,11 @@ struct scq {
           order_(static_cast<unsigned>(std::countr_zero(2 * n))),  // 2n = 2^order
           bottom_(2 * n - 1) {}
 
-    /// Initial state: empty (first position `start`), or holding 0..n-1.
-    void init(std::uint64_t start, bool full) noexcept {
+    /// Initial state, first position `start`: holding indices 0..count-1 (count <= n).
+    void init(std::uint64_t start, std::uint64_t count) noexcept {
       // Positions start one lap in, so that every entry's cycle (one lap
       // back) is below the first enqueue's.
-      reset(start + size_, full ? n_ : 0, [](std::uint64_t k) { return k; });
+      reset(start + size_, count, [](std::uint64_t k) { return k; });
     }
 
     void enqueue(std::uint64_t index) {
@@ -218,14 +231,17 @@ struct scq {
 
     [[nodiscard]] std::uint64_t tail() const noexcept { return tail_.load(std::memory_order_relaxed); }
     [[nodiscard]] std::uint64_t head() const noexcept { return head_.load(std::memory_order_relaxed); }
+    /// Entries in the ring: 2n.
+    [[nodiscard]] std::uint64_t entry_count() const noexcept { return size_; }
 
     // ---- recovery (op_slots.h): only while no operation is in flight
 
     /// The indices at the ring's live positions [head, tail), in order: an
     /// entry counts when its cycle is its position's and it holds an index.
-    /// Marks them in `seen` and, if given, their entries in `entries`;
-    /// strict: an index past n, or one seen twice, is a CorruptState
-    /// (lenient: skipped, for a ring about to be rebuilt).
+    /// Marks them in `seen` (one flag per index that exists: c of them) and,
+    /// if given, their entries in `entries`; strict: an index of seen.size()
+    /// or more, or one seen twice, is a CorruptState (lenient: skipped, for a
+    /// ring about to be rebuilt).
     std::vector<std::uint64_t> live(std::vector<bool>& seen, bool strict,
                                     std::vector<bool>* entries = nullptr) const {
       std::vector<std::uint64_t> out;
@@ -243,9 +259,11 @@ struct scq {
         const std::uint64_t e = std::atomic_ref<std::uint64_t>(entries_[remap(p)]).load(std::memory_order_acquire);
         if (cycle_of(e) != cycle_field(cycle(p)) || index_of(e) == bottom_) continue;
         const std::uint64_t i = index_of(e);
-        if (i >= n_ || seen[i]) {
+        if (i >= seen.size() || seen[i]) {
           if (!strict) continue;
-          throw CorruptState("scq index " + std::to_string(i) + (i >= n_ ? " is past the capacity" : " is queued twice"));
+          throw CorruptState("scq index " + std::to_string(i) +
+                             (i >= seen.size() ? " is past the capacity " + std::to_string(seen.size())
+                                               : std::string(" is queued twice")));
         }
         seen[i] = true;
         if (entries != nullptr) (*entries)[remap(p)] = true;
@@ -361,8 +379,9 @@ struct scq {
   };
 
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t, std::uint64_t start) noexcept {
-    Ring(body + kAqOffset, capacity).init(start, false);           // aq: empty
-    Ring(body + fq_offset(capacity), capacity).init(start, true);  // fq: every index free
+    const std::uint64_t n = detail::ring_slots(capacity);
+    Ring(body + kAqOffset, n).init(start, 0);            // aq: empty
+    Ring(body + fq_offset(n), n).init(start, capacity);  // fq: every index 0..c-1 free
   }
 
   template <class T>
@@ -370,12 +389,7 @@ struct scq {
     static_assert(std::is_trivially_copyable_v<T>);
 
    public:
-    queue(std::byte* body, std::uint64_t capacity) noexcept
-        : ops_(body),
-          aq_(body + kAqOffset, capacity),
-          fq_(body + fq_offset(capacity), capacity),
-          data_(body + data_offset(capacity)),
-          capacity_(capacity) {}
+    queue(std::byte* body, std::uint64_t capacity) noexcept : queue(body, capacity, detail::ring_slots(capacity)) {}
 
     bool push(const T& value) {
       return ops_.push(ops_.my_slot(handle_), [&] {
@@ -409,6 +423,13 @@ struct scq {
     std::uint64_t recover() { return ops_.recover_or_throw(rebuild_fn()); }
 
    private:
+    queue(std::byte* body, std::uint64_t capacity, std::uint64_t n) noexcept
+        : ops_(body),
+          aq_(body + kAqOffset, n),
+          fq_(body + fq_offset(n), n),
+          data_(body + data_offset(n)),
+          capacity_(capacity) {}
+
     // An index from a ring: one the segment could not have produced is a CorruptState, never an offset past data.
     std::uint64_t checked(std::int64_t i) const {
       if (static_cast<std::uint64_t>(i) >= capacity_) {
@@ -425,8 +446,8 @@ struct scq {
     // index. Only what is not data is written, so a recovery cut short by a
     // kill is simply done again. Returns how many indices were in neither.
     std::uint64_t rebuild() {
-      std::vector<bool> queued(capacity_, false);
-      std::vector<bool> live_entries(2 * capacity_, false);
+      std::vector<bool> queued(capacity_, false);  // indices 0..c-1: one above is a CorruptState in aq
+      std::vector<bool> live_entries(aq_.entry_count(), false);
       const std::vector<std::uint64_t> elements = aq_.live(queued, true, &live_entries);
       std::vector<bool> listed = queued;
       const std::uint64_t was_free = fq_.live(listed, false).size();
@@ -444,7 +465,7 @@ struct scq {
     Ring aq_;
     Ring fq_;
     std::byte* data_;
-    std::uint64_t capacity_;
+    std::uint64_t capacity_;  // c: the indices 0..c-1 and data[c]
     const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };

@@ -16,7 +16,11 @@
 //   64   u64 head            (own cache line) written by the consumer only
 //   128  producer role: u32 owner key, u32 pid, u64 reserved (detail/role.h)
 //   144  consumer role: u32 owner key, u32 pid, u64 reserved
-//   192  slots[capacity], element_size bytes each, slot = pos & (capacity - 1)
+//   192  slots[R], element_size bytes each, slot = pos & (R - 1)
+//
+// Capacity: any c >= 1; the ring has R = bit_ceil(max(c, 2)) slots
+// (detail/ring_math.h) and is full when tail - head == c, so at most c
+// elements are in it (exactly c fit). For a power of two c, R == c.
 //
 // Each side keeps a private copy of the other side's index and reads the
 // shared one only when the copy says full/empty: in a stream, the producer
@@ -63,9 +67,10 @@ struct spsc_ring {
   /// "full" and "empty" answers are exact (linearizable).
   static constexpr bool kExactEmptyFull = true;
 
+  /// Bytes of the body for `capacity` elements (R slots); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(capacity, element_size, 192);
+    return detail::mul_add_or_zero(detail::ring_slots(capacity), element_size, 192);
   }
   static void init(std::byte* body, std::uint64_t, std::uint32_t, std::uint64_t start) noexcept {
     std::memcpy(body, &start, 8);
@@ -83,6 +88,7 @@ struct spsc_ring {
           head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
           slots_(body + 192),
           capacity_(capacity),
+          mask_(detail::ring_slots(capacity) - 1),
           cached_head_(head_.load(std::memory_order_acquire)),  // (4)
           cached_tail_(tail_.load(std::memory_order_acquire)) {}  // (2)
 
@@ -104,7 +110,7 @@ struct spsc_ring {
           return false;
         }
       }
-      std::memcpy(slots_ + (t & (capacity_ - 1)) * sizeof(T), &value, sizeof(T));
+      std::memcpy(slots_ + (t & mask_) * sizeof(T), &value, sizeof(T));
       tail_.store(t + 1, std::memory_order_release);  // (1)
       return true;
     }
@@ -118,7 +124,7 @@ struct spsc_ring {
         if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) return false;
         if (cached_tail_ - h > capacity_) corrupt(h, cached_tail_);
       }
-      std::memcpy(&out, slots_ + (h & (capacity_ - 1)) * sizeof(T), sizeof(T));
+      std::memcpy(&out, slots_ + (h & mask_) * sizeof(T), sizeof(T));
       head_.store(h + 1, std::memory_order_release);  // (3)
       return true;
     }
@@ -144,7 +150,8 @@ struct spsc_ring {
     std::atomic_ref<std::uint64_t> tail_;
     std::atomic_ref<std::uint64_t> head_;
     std::byte* slots_;
-    std::uint64_t capacity_;
+    std::uint64_t capacity_;  // c: full at tail - head == c
+    std::uint64_t mask_;      // R - 1
     std::uint64_t cached_head_;  // producer's copy of head
     std::uint64_t cached_tail_;  // consumer's copy of tail
   };

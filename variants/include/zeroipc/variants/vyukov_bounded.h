@@ -12,13 +12,27 @@
 //
 //   0    u64 enqueue_pos   (own cache line)        next position to claim for push
 //   64   u64 dequeue_pos   (own cache line)        next position to claim for pop
-//   128  cells[capacity], each `stride` bytes = align8(8 + element_size):
+//   128  cells[R], each `stride` bytes = align8(8 + element_size):
 //          +0 u64 sequence    position this cell is ready for:
 //                             == pos     : free for the push at pos
 //                             == pos + 1 : holds the element pushed at pos
 //          +8 element bytes
 //
-// Positions are 64-bit and only grow; cell = pos & (capacity - 1).
+// Positions are 64-bit and only grow; cell = pos & (R - 1).
+//
+// Capacity: any c >= 1, in a ring of R = bit_ceil(max(c, 2)) cells
+// (detail/ring_math.h). For a power of two c, R == c and push and pop are
+// Vyukov's, unchanged. Otherwise a push also reports "full" when its
+// position is c or more ahead of dequeue_pos, (5): the push at pos claims
+// it only if pos - dequeue_pos < c, and dequeue_pos only grows (and never
+// passes enqueue_pos), so enqueue_pos - dequeue_pos <= c always: at most c
+// elements are in the queue. Single-threaded exactly c fit; with other
+// operations in flight "full" may come early, as Vyukov's own does.
+// dequeue_pos is read through a copy in the handle, refreshed only when the
+// copy says full: a copy is some earlier value of dequeue_pos, so never
+// above it, and pos - copy < c implies pos - dequeue_pos < c. With f
+// elements in the queue a producer reads the consumers' cache line once per
+// c - f pushes, not once per push (rigtorp's SPSCQueue caches the same way).
 //
 // Memory-ordering pairs:
 //   (1) push's acquire load of cell.sequence pairs with (4) pop's release
@@ -26,7 +40,9 @@
 //   (2) push's release store of sequence = pos + 1 pairs with (3) pop's
 //       acquire load: the pop reads the element the push wrote.
 //   The position CASes are relaxed: they only arbitrate who owns a cell;
-//   the cell's sequence carries all the data ordering.
+//   the cell's sequence carries all the data ordering. So is (5), the load
+//   of dequeue_pos for a capacity below R: it only counts; the cell the
+//   push then writes is still guarded by (1)/(4).
 //
 // What a kill costs (a process SIGKILLed at each step):
 //   push, before winning the CAS on enqueue_pos: nothing.
@@ -73,19 +89,20 @@ struct vyukov_bounded {
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
     return (8 + std::uint64_t{element_size} + 7) & ~std::uint64_t{7};
   }
-  /// Bytes of the body for `capacity` elements; 0 if the capacity is not allowed.
+  /// Bytes of the body for `capacity` elements (R cells); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(capacity, stride(element_size), 128);
+    return detail::mul_add_or_zero(detail::ring_slots(capacity), stride(element_size), 128);
   }
   /// Initialises a zeroed body so that the first position is `start`.
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size,
                    std::uint64_t start) noexcept {
     std::memcpy(body, &start, 8);
     std::memcpy(body + 64, &start, 8);
-    for (std::uint64_t i = 0; i < capacity; ++i) {
+    const std::uint64_t cells = detail::ring_slots(capacity);
+    for (std::uint64_t i = 0; i < cells; ++i) {
       const std::uint64_t pos = start + i;
-      std::memcpy(body + 128 + (pos & (capacity - 1)) * stride(element_size), &pos, 8);
+      std::memcpy(body + 128 + (pos & (cells - 1)) * stride(element_size), &pos, 8);
     }
   }
 
@@ -98,7 +115,9 @@ struct vyukov_bounded {
         : enqueue_pos_(*reinterpret_cast<std::uint64_t*>(body)),
           dequeue_pos_(*reinterpret_cast<std::uint64_t*>(body + 64)),
           cells_(body + 128),
-          mask_(capacity - 1) {}
+          mask_(detail::ring_slots(capacity) - 1),
+          limit_(capacity == mask_ + 1 ? 0 : static_cast<std::int64_t>(capacity)),
+          dequeue_seen_(dequeue_pos_.load(std::memory_order_relaxed)) {}
 
     bool push(const T& value) {
       std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
@@ -107,6 +126,7 @@ struct vyukov_bounded {
         const std::uint64_t seq = sequence(cell).load(std::memory_order_acquire);  // (1)
         const auto diff = static_cast<std::int64_t>(seq - pos);
         if (diff == 0) {
+          if (limit_ != 0 && !below_limit(pos)) return false;  // c elements from dequeue_pos: full
           if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
             std::memcpy(cell + 8, &value, sizeof(T));
             sequence(cell).store(pos + 1, std::memory_order_release);  // (2)
@@ -151,6 +171,16 @@ struct vyukov_bounded {
     }
 
    private:
+    // Capacity below R only: whether the push at `pos` leaves at most c
+    // positions claimed ahead of dequeue_pos. Signed: a `pos` that dequeue_pos
+    // has already passed is stale, and the CAS on enqueue_pos will say so.
+    bool below_limit(std::uint64_t pos) noexcept {
+      if (static_cast<std::int64_t>(pos - dequeue_seen_.load(std::memory_order_relaxed)) < limit_) return true;
+      const std::uint64_t head = dequeue_pos_.load(std::memory_order_relaxed);  // (5)
+      dequeue_seen_.store(head, std::memory_order_relaxed);
+      return static_cast<std::int64_t>(pos - head) < limit_;
+    }
+
     // A cell ahead of `pos` means another operation claimed `pos` (its CAS on
     // the position came before the sequence store we read, (1)/(3)), so the
     // position has moved past it. If it has not, the segment is corrupt: a
@@ -174,7 +204,12 @@ struct vyukov_bounded {
     std::atomic_ref<std::uint64_t> enqueue_pos_;
     std::atomic_ref<std::uint64_t> dequeue_pos_;
     std::byte* cells_;
-    std::uint64_t mask_;
+    std::uint64_t mask_;   // R - 1
+    std::int64_t limit_;   // c when c < R; 0 (no check) when c == R
+    // An earlier value of dequeue_pos (this handle's copy, for (5)); atomic
+    // because threads may share a handle. Any value a thread stores here was
+    // dequeue_pos once, so the copy is never above it.
+    std::atomic<std::uint64_t> dequeue_seen_;
   };
 };
 
