@@ -115,7 +115,7 @@ class StructureHandle {
   }
 
   /// Throws InvalidArgument: `capacity` is not one this structure takes;
-  /// `expected` says which ones it does ("a power of two from 2 to 2^32").
+  /// `expected` says which ones it does ("from 1 to 2^40").
   [[noreturn]] static void bad_capacity(const Memory& mem, std::string_view name, const StructSpec& spec,
                                         std::uint64_t capacity, std::string_view expected);
 
