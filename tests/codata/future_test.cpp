@@ -430,25 +430,31 @@ TEST(Future, OpeningANameAsTheWrongTypeIsAClearError) {
 
 // ---- then(): a pipeline of dependent results, across processes
 
+// The processes are forked before the continuation threads exist: a child
+// forked while another thread holds an allocator lock can deadlock in malloc.
 TEST(FutureThen, AChainIsSetByThisProcessAndReadByAnother) {
   ScopedName name;
   Memory mem(name, kSegmentSize);
   Future<int> measured(mem, "measured");
-  // The intermediate handle is a temporary: the chain keeps its thread going.
-  Future<double> report = measured.then(mem, "scaled", [](int v) { return v * 1.5; })
-                              .then(mem, "report", [](double d) { return d + 0.25; });
+  Signal go;
   const pid_t reader = spawn([&] {
+    if (!go.receive()) return 2;
     Memory peer(name);
     Future<double> r(peer, "report", zeroipc::open_only);
     Future<double> s(peer, "scaled", zeroipc::open_only);
     return r.get_for(5s) == 15.25 && s.get() == 15.0 ? 0 : 1;
   });
   const pid_t setter = spawn([&] {
+    if (!go.receive()) return 2;
     Memory peer(name);
     Future<int> m(peer, "measured", zeroipc::open_only);
     m.set_value(10);
     return 0;
   });
+  // The intermediate handle is a temporary: the chain keeps its thread going.
+  Future<double> report = measured.then(mem, "scaled", [](int v) { return v * 1.5; })
+                              .then(mem, "report", [](double d) { return d + 0.25; });
+  go.send(2);
   EXPECT_EQ(wait_for(setter), 0);
   EXPECT_EQ(wait_for(reader), 0);
   EXPECT_EQ(report.get(), 15.25);

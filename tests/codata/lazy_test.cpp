@@ -362,28 +362,34 @@ TEST(Lazy, OpeningANameAsTheWrongTypeIsAClearError) {
 
 // ---- demand: a process without the computation makes a provider compute it
 
+// The processes are forked before the provider's thread exists: a child
+// forked while another thread holds an allocator lock can deadlock in malloc.
 TEST(LazyDemand, AProcessWithoutTheComputationMakesALiveProviderComputeIt) {
   ScopedName name;
   Memory mem(name, kSegmentSize);
   Counters counters(mem);
-  Lazy<double> provider(mem, "inverse", [&] {
-    counters.bump(0);
-    return 0.125;
-  });  // registered here; nobody has asked yet
-  let_waiters_block();
-  EXPECT_FALSE(provider.is_ready()) << "computed on demand, not on registration";
+  Lazy<double> lazy(mem, "inverse");
+  Signal go;
   std::vector<pid_t> readers;
   for (int i = 0; i < 3; ++i) {
     readers.push_back(spawn([&] {
+      if (!go.receive()) return 2;
       Memory peer(name);
       Lazy<double> l(peer, "inverse", zeroipc::open_only);  // no computation here
       l.set_timeout(5s);
       return l.get() == 0.125 ? 0 : 1;
     }));
   }
+  lazy.set_computation([&] {  // registered here; nobody has asked yet
+    counters.bump(0);
+    return 0.125;
+  });
+  let_waiters_block();
+  EXPECT_FALSE(lazy.is_ready()) << "computed on demand, not on registration";
+  go.send(3);
   for (pid_t r : readers) EXPECT_EQ(wait_for(r), 0);
   EXPECT_EQ(counters[0], 1u) << "computed once, by the provider";
-  EXPECT_TRUE(provider.is_ready());
+  EXPECT_TRUE(lazy.is_ready());
 }
 
 TEST(LazyDemand, AProviderThatStartsAfterTheDemandServesIt) {
@@ -418,12 +424,16 @@ TEST(LazyDemand, AfterTheProviderHandleIsGoneADemandTimesOutWithAClearError) {
 TEST(LazyDemand, AFailingComputationOnTheProviderReachesTheDemandingProcess) {
   ScopedName name;
   Memory mem(name, kSegmentSize);
-  Lazy<int> provider(mem, "bad", []() -> int { throw std::runtime_error("matrix is singular"); });
+  Lazy<int> lazy(mem, "bad");
+  Signal go;
   const pid_t reader = spawn([&] {
+    if (!go.receive()) return 2;
     Memory peer(name);
     Lazy<int> l(peer, "bad", zeroipc::open_only);
     l.set_timeout(5s);
     return contains(error_of([&] { l.get(); }), "matrix is singular") ? 0 : 1;
   });
+  lazy.set_computation([]() -> int { throw std::runtime_error("matrix is singular"); });
+  go.send();
   EXPECT_EQ(wait_for(reader), 0);
 }
