@@ -18,21 +18,13 @@
 #include "zeroipc/detail/layout.h"
 #include "zeroipc/detail/mapping.h"
 #include "zeroipc/detail/names.h"
+#include "zeroipc/detail/segment_files.h"
 #include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 
 namespace zeroipc {
 namespace detail {
 namespace {
-
-// glibc's shm_open() creates "/dev/shm/<name>"; creation links within it.
-constexpr const char* kShmDir = "/dev/shm";
-/// A creator holds an OFD write lock on this byte of its temporary file
-/// until it is published or given up (SPECIFICATION.md §1).
-constexpr off_t kCreationLockByte = kLivenessBase - 1;
-/// A temporary younger than this is never swept, locked or not: it covers
-/// the microseconds between its creation and its creator's lock.
-constexpr std::int64_t kTempGraceNs = 1'000'000'000;
 
 std::string quoted(std::string_view name) {
   // Built by append: g++ 12 at -O3 reports a false -Wrestrict for "'" + std::string (GCC PR 105329).
@@ -80,6 +72,8 @@ std::byte* map_fd(int fd, std::uint64_t size, const std::string& name) {
   if (p == MAP_FAILED) throw SystemError("zeroipc: mmap of segment " + quoted(name), errno);
   return static_cast<std::byte*>(p);
 }
+
+}  // namespace
 
 // §5 items 1-5, on a private copy of the header read from the file (pread,
 // not the mapping): what is checked is what is used, whatever a hostile peer
@@ -136,6 +130,19 @@ Geometry validate_header(const SegmentHeader& h, std::uint64_t size, const std::
   return Geometry{h.table_offset, h.table_capacity, h.attach_capacity, h.data_offset};
 }
 
+bool is_orphaned_temporary(int fd, const timespec& now) noexcept {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  const std::int64_t age_ns = (std::int64_t{now.tv_sec} - st.st_ctim.tv_sec) * 1'000'000'000 +
+                              (now.tv_nsec - st.st_ctim.tv_nsec);
+  flock fl{};
+  return age_ns > kTempGraceNs &&
+         liveness_detail::lock_byte_at(fd, kCreationLockByte, F_WRLCK, F_OFD_GETLK, &fl) == 0 &&
+         fl.l_type == F_UNLCK;
+}
+
+namespace {
+
 std::string temp_name() {
   static std::atomic<unsigned> counter{0};
   std::random_device rd;
@@ -161,15 +168,7 @@ void sweep_dead_temporaries() noexcept {
     if (std::string_view(e->d_name).substr(0, kTempSegmentPrefix.size()) != kTempSegmentPrefix) continue;
     const int fd = ::openat(::dirfd(dir), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) continue;
-    bool orphan = false;
-    struct stat st{};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-      const std::int64_t age_ns = (std::int64_t{now.tv_sec} - st.st_ctim.tv_sec) * 1'000'000'000 +
-                                  (now.tv_nsec - st.st_ctim.tv_nsec);
-      flock fl{};
-      orphan = age_ns > kTempGraceNs && lock_creation(fd, F_WRLCK, F_OFD_GETLK, &fl) == 0 &&
-               fl.l_type == F_UNLCK;
-    }
+    const bool orphan = is_orphaned_temporary(fd, now);
     ::close(fd);
     if (orphan) ::unlinkat(::dirfd(dir), e->d_name, 0);
   }

@@ -38,6 +38,8 @@
 #include <tuple>
 #include <vector>
 
+#include "fuzz_image.h"
+
 #include <zeroipc/array.h>
 #include <zeroipc/channel.h>
 #include <zeroipc/future.h>
@@ -57,109 +59,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::size_t kSize = 128 * 1024;
-constexpr std::size_t kCapacity = 8;
-// Queues also at a capacity that is not a power of two (a ring of 8 holding at
-// most 6), named "q6_<variant>": the paths where capacity and ring differ.
-constexpr std::size_t kOddQueueCapacity = 6;
-
-struct Region {
-  std::uint64_t offset;
-  std::uint64_t size;
-};
+using namespace fuzz_image;
 
 std::vector<unsigned char> g_image;
 std::vector<Region> g_regions;  // [0] = header + slots + table; then each structure
 std::string g_name;
-
-std::vector<unsigned char> read_file(const std::string& path) {
-  std::vector<unsigned char> out;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  unsigned char buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.insert(out.end(), buf, buf + n);
-  ::close(fd);
-  return out;
-}
-
-void write_file(const std::string& path, const std::vector<unsigned char>& bytes) {
-  ::unlink(path.c_str());
-  const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) std::abort();
-  for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) std::abort();
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-}
-
-template <class F>
-void each_queue_variant(F&& f) {
-  std::apply([&](auto... v) { (f(v), ...); }, zeroipc::QueueVariants{});
-}
-template <class F>
-void each_stack_variant(F&& f) {
-  std::apply([&](auto... v) { (f(v), ...); }, zeroipc::StackVariants{});
-}
-
-// Built in a child: every key in the image is a dead process's.
-void build_image(const std::string& name) {
-  const pid_t child = ::fork();
-  if (child == 0) {
-    zeroipc::Memory mem(name, kSize, 32);
-    zeroipc::Array<std::uint64_t> arr(mem, "arr", 16);
-    arr[3] = 3;
-    each_queue_variant([&](auto v) {
-      zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, "q_" + std::string(decltype(v)::kName), kCapacity);
-      for (std::uint64_t i = 0; i < 5; ++i) (void)q.push(i);
-      (void)q.pop();
-    });
-    each_stack_variant([&](auto v) {
-      zeroipc::Stack<std::uint64_t, decltype(v)> s(mem, "s_" + std::string(decltype(v)::kName), kCapacity);
-      for (std::uint64_t i = 0; i < 5; ++i) (void)s.push(i);
-      (void)s.pop();
-    });
-    {
-      zeroipc::Map<std::uint64_t, std::uint64_t> map(mem, "map", kCapacity);
-      for (std::uint64_t i = 0; i < 6; ++i) (void)map.insert(i, i * 10);
-      (void)map.erase(2);
-      (void)map.insert_or_assign(3, 33);
-      zeroipc::Set<std::uint32_t> set(mem, "set", kCapacity);
-      for (std::uint32_t i = 0; i < 4; ++i) (void)set.insert(i);
-      zeroipc::Pool<std::uint64_t> pool(mem, "pool", kCapacity);
-      const auto h = pool.acquire();
-      (void)pool.acquire();
-      pool.release(*h);
-      zeroipc::Ring<std::uint32_t> ring(mem, "ring", 12);
-      static auto reader = ring.reader();  // never left: its slot is a dead process's
-      const std::uint32_t xs[] = {1, 2, 3, 4, 5};
-      (void)ring.write(xs);
-      std::uint32_t out[2];
-      (void)reader.read(out);
-    }
-    zeroipc::Future<std::uint64_t>(mem, "fut_pending");
-    zeroipc::Future<std::uint64_t>(mem, "fut_set").set_value(7);
-    zeroipc::Lazy<std::uint64_t>(mem, "lazy", [] { return std::uint64_t{9}; }).get();
-    zeroipc::Stream<std::uint64_t> st(mem, "stream", kCapacity);
-    auto cur = st.cursor();
-    for (std::uint64_t i = 0; i < 3; ++i) st.emit(i);
-    zeroipc::Channel<std::uint64_t> ch(mem, "ch", 4);
-    ch.send(1);
-    ch.send(2);
-    zeroipc::Channel<std::uint64_t>(mem, "rv", 0);
-    each_queue_variant([&](auto v) {  // last, so that the structures above keep their offsets in the image
-      zeroipc::Queue<std::uint64_t, decltype(v)> q(mem, "q6_" + std::string(decltype(v)::kName), kOddQueueCapacity);
-      for (std::uint64_t i = 0; i < 7; ++i) (void)q.push(i);  // one more than fits
-      (void)q.pop();
-    });
-    std::fflush(nullptr);
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
-}
 
 void drive(zeroipc::Memory& mem, unsigned order) {
   std::vector<std::function<void()>> ops;
@@ -287,36 +191,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_name = "/zeroipc_fuzz_" + std::to_string(::getpid());
   build_image(g_name);
   g_image = read_file("/dev/shm" + g_name);
-  {
-    zeroipc::Memory mem(g_name);  // the layout of the image, read once through the library
-    const auto entries = mem.table().entries();
-    g_regions.push_back({0, entries.empty() ? g_image.size() : entries.front().offset});
-    for (const auto& e : entries) g_regions.push_back({e.offset, e.size});
-  }
+  g_regions = image_regions(g_name, g_image.size());
   zeroipc::Memory::unlink(g_name);
   if (g_image.size() != kSize) std::abort();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::vector<unsigned char> img = g_image;
-  std::vector<std::uint64_t> patched;
-  for (std::size_t i = 0; i + 4 <= size; i += 4) {
-    const Region& r = g_regions[data[i] % g_regions.size()];
-    const std::uint64_t off = r.offset + ((data[i + 1] | std::uint64_t{data[i + 2]} << 8) % r.size);
-    img[off] = data[i + 3];
-    patched.push_back(off);
-  }
-  // This process's key must not name an owner (see the top of this file):
-  // it can only appear in a 4-byte window that a patch touched.
-  const std::uint32_t key = zeroipc::detail::self_key();
-  for (const std::uint64_t off : patched) {
-    for (std::uint64_t w = off >= 3 ? off - 3 : 0; w <= off && w + 4 <= img.size(); ++w) {
-      std::uint32_t v = 0;
-      std::memcpy(&v, img.data() + w, 4);
-      if (v == key) img[w] ^= 1;
-    }
-  }
+  const std::vector<unsigned char> img = patched(g_image, g_regions, data, size);
   unsigned order = 0;
   for (std::size_t i = size - size % 4; i < size; ++i) order = order * 31 + data[i];
   write_file("/dev/shm" + g_name, img);

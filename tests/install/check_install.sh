@@ -16,6 +16,16 @@ echo "== cmake --install into $prefix"
 cmake --install "$build" --prefix "$prefix" --config "$config" >"$tmp/install.log" ||
   { cat "$tmp/install.log"; exit 1; }
 
+echo "== zeroipc-inspect installed in bin/"
+if grep -q 'zeroipc-inspect' "$build/install_manifest.txt" "$tmp/install.log" 2>/dev/null ||
+   [[ -x "$build/bin/zeroipc-inspect" ]]; then  # built (CLI11 and nlohmann-json found): must be installed
+  help="$("$prefix/bin/zeroipc-inspect" --help)"
+  grep -q '^EXIT STATUS' <<<"$help" ||
+    { echo "zeroipc-inspect is not installed in $prefix/bin, or its --help lacks EXIT STATUS" >&2; exit 1; }
+  "$prefix/bin/zeroipc-inspect" list --json >/dev/null ||
+    [[ $? -eq 1 ]]  # 1: some segment of another test is corrupt at the moment, which is fine here
+fi
+
 echo "== find_package(zeroipc) consumer"
 cmake -S "$src" -B "$tmp/cmake" -G "$gen" -DCMAKE_MAKE_PROGRAM="$make" \
       -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$config" \

@@ -1,0 +1,34 @@
+#include "open_segment.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "shm_directory.h"
+#include "zeroipc/detail/names.h"
+
+namespace zeroipc::inspect {
+
+std::unique_ptr<ReadOnlySegment> open_segment(const std::string& arg, int& exit_code) {
+  const std::string name = segment_name(arg);
+  try {
+    // The rules of SPECIFICATION.md §1, except that a temporary may be looked at.
+    if (name.size() < 2 || name.size() > 255 || name.find('/', 1) != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      detail::check_segment_name(name);  // throws InvalidName with the rule
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  try {
+    return std::make_unique<ReadOnlySegment>(name);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    exit_code = kExitProblem;
+    return nullptr;
+  }
+}
+
+}  // namespace zeroipc::inspect
