@@ -153,6 +153,12 @@ Outcome run(const std::vector<std::string>& argv, std::chrono::milliseconds limi
 }
 
 int corpus(const std::string& prefix, const std::string& dir, const std::string& inspect) {
+  // In a sanitizer build a finding must not pass for "exit 1: corrupt": give it its own status.
+  for (const char* var : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    const char* old = std::getenv(var);
+    const std::string v = (old != nullptr && *old != '\0' ? std::string(old) + ":" : std::string()) + "exitcode=99";
+    ::setenv(var, v.c_str(), 1);
+  }
   const std::string name = prefix + "_" + std::to_string(::getpid());  // two builds' suites may run at once
   fuzz_image::build_image(name);
   const std::string path = "/dev/shm" + name;

@@ -126,6 +126,7 @@ int run_dump(const DumpArgs& args) {
   doc["lines"] = json::array();
   bool short_read = false;
   const std::string prefix = args.structure ? "'" + *args.structure + "'." : std::string();
+  const std::string prefix_space = args.structure ? "'" + *args.structure + "' " : std::string();
   static constexpr char kHex[] = "0123456789abcdef";
   for (std::uint64_t line = 0; line < size; line += 16) {
     const std::uint64_t n = std::min<std::uint64_t>(16, size - line);
@@ -153,6 +154,7 @@ int run_dump(const DumpArgs& args) {
       std::string f = ann.locate(start + line + i, into);
       if (f.empty()) continue;
       if (args.structure && f.rfind(prefix, 0) == 0) f.erase(0, prefix.size());  // names relative to the structure
+      if (args.structure && f.rfind(prefix_space, 0) == 0) f.erase(0, prefix_space.size());
       if (into == 0) fields.push_back(f);
       else if (i == 0) fields.push_back("…" + f);
     }

@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -134,7 +136,14 @@ json element_json(const std::string& b, std::uint8_t dtype, std::uint64_t full_s
   if (b.size() == 8 && dtype == 8) return get(std::uint64_t{});
   if (b.size() == 1 && dtype == 11) return b[0] == 1 ? json(true) : b[0] == 0 ? json(false) : json("invalid bool");
   if ((b.size() == 4 && dtype == 9) || (b.size() == 8 && dtype == 10)) {
-    const double d = b.size() == 4 ? double{get(float{})} : get(double{});
+    // A float as the shortest decimal that reads back as the same float (19.47454, not 19.474540710449219).
+    double d = get(double{});
+    if (b.size() == 4) {
+      const float f = get(float{});
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, f);
+      d = r.ec == std::errc{} ? std::strtod(std::string(buf, r.ptr).c_str(), nullptr) : double{f};
+    }
     if (std::isfinite(d)) return d;
     return std::isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";  // JSON has no NaN or infinity
   }
@@ -163,7 +172,10 @@ struct Ctx {
   Owners& owners;
   json& out;  // the structure's object
   const DescribeOptions& options;
+  /// Breaks the format: the structure is reported corrupt.
   void problem(std::string what) { out["problems"].push_back(std::move(what)); }
+  /// A state the format allows but a user should know about (what a crash left behind).
+  void note(std::string what) { out["notes"].push_back(std::move(what)); }
 };
 
 // §7.7 thread slots: in use, dead, inside an operation; recoveries.
@@ -206,7 +218,8 @@ void describe_op_slots(Ctx& c) {
     c.out["owners"].push_back(o);
   }
   if (dead_active != 0) {
-    c.problem(std::to_string(dead_active) +
+    c.out["summary"]["state"] = std::to_string(dead_active) + " dead thread(s) mid-operation: recover()";
+    c.note(std::to_string(dead_active) +
               " thread slot(s) of dead processes were inside an operation: their nodes come back at the next "
               "recovery (Queue::recover() / Stack::recover(), or a push that finds no free node)");
   }
@@ -341,7 +354,11 @@ void describe_map(Ctx& c) {
   if (active > 1) c.problem("active table " + std::to_string(active) + " is neither 0 nor 1");
   const std::uint64_t journal = c.fields.u64("journal");
   st["journal"] = journal;
-  if (journal != 0) st["repair_pending"] = true;
+  if (journal != 0) {
+    st["repair_pending"] = true;
+    c.note("a value replacement was cut short (journal " + std::to_string(journal) +
+           "): the next process to take the lock restores the old value");
+  }
   c.out["state"] = st;
   std::uint32_t key_size = 0;
   std::memcpy(&key_size, c.h.kind_specific, 4);
@@ -538,7 +555,7 @@ void describe_channel(Ctx& c) {
 
 void describe_array(Ctx& c) {
   c.out["fill"] = {{"elements", c.h.capacity}};
-  c.out["summary"]["fill"] = std::to_string(c.h.capacity) + " elements";
+  c.out["summary"]["fill"] = std::to_string(c.h.capacity) + (c.h.capacity == 1 ? " element" : " elements");
   if (!c.options.only) return;
   json elems = json::array();
   const std::uint64_t n = std::min(c.h.capacity, c.options.max_elements);

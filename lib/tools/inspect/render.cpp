@@ -177,10 +177,11 @@ void print_structure_detail(std::FILE* out, const json& s, const Style& style) {
   std::fprintf(out, "%s %s  %s\n", style.bold(s.value("kind", "?")).c_str(), style.bold("'" + s.value("name", "") + "'").c_str(),
                s.value("status", "") == "ok" ? style.good("ok").c_str() : style.bad("CORRUPT").c_str());
   for (const json& p : s["problems"]) std::fprintf(out, "  %s %s\n", style.bad("problem:").c_str(), str(p).c_str());
+  for (const json& n : s.value("notes", json::array())) std::fprintf(out, "  %s %s\n", style.warn("note:").c_str(), str(n).c_str());
   // Every field of the document, one per line, nested objects indented.
   auto walk = [&](auto&& self, const json& j, int depth) -> void {
     for (const auto& [k, v] : j.items()) {
-      if (depth == 0 && (k == "problems" || k == "summary" || k == "name" || k == "status")) continue;
+      if (depth == 0 && (k == "problems" || k == "notes" || k == "summary" || k == "name" || k == "status")) continue;
       const std::string indent(2 + 2 * static_cast<std::size_t>(depth), ' ');
       if (v.is_object()) {
         std::fprintf(out, "%s%s:\n", indent.c_str(), k.c_str());
