@@ -174,9 +174,16 @@ def test_a_corrupt_segment_is_shown_as_far_as_it_can_be_trusted(live):
     doc = inspect_json("show", name)
     arr = structures(doc)["arr"]
     bad_struct, bad_header = PREFIX + "bad_struct", PREFIX + "bad_header"
+    reserved = PREFIX + "reserved"
     try:
         corrupt_copy(name, bad_struct, [(arr["offset"], b"XXXX")])      # the Array's magic
         corrupt_copy(name, bad_header, [(8, (12345).to_bytes(8, "little"))])  # segment_size
+        corrupt_copy(name, reserved, [(1152 + 48, (1).to_bytes(4, "little"))])  # entry 0 RESERVED, as by a creator that died
+        doc = inspect_json("show", reserved)  # a state the protocol allows: not corrupt
+        entry = doc["segment"]["entries"][0]
+        assert (entry["state"], entry["name"], entry["creator_alive"]) == ("reserved", "arr", "dead")
+        assert "arr" not in structures(doc)
+        assert "entry 0 'arr': reserved by pid" in inspect("show", reserved).stdout
         doc = inspect_json("show", bad_struct, expect_rc=1)
         assert doc["segment"]["status"] == "corrupt"
         s = structures(doc)
@@ -193,8 +200,8 @@ def test_a_corrupt_segment_is_shown_as_far_as_it_can_be_trusted(live):
         r = inspect("dump", bad_header, "--size", "32")
         assert r.returncode == 0 and "header.segment_size" in r.stdout
     finally:
-        unlink(bad_struct)
-        unlink(bad_header)
+        for n in (bad_struct, bad_header, reserved):
+            unlink(n)
 
 
 def test_list_skips_other_files_and_counts_processes(live):
