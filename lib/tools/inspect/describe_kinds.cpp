@@ -332,6 +332,7 @@ void describe_codata(Ctx& c, bool lazy) {
   if (ph == 2) {
     const std::string v = c.fields.bytes("value", std::min<std::uint64_t>(c.h.element_size, kMaxShownBytes));
     st["value"] = element_json(v, c.h.dtype, c.h.element_size);
+    if (lazy) text = "cached";  // a Lazy's READY: its value is computed and shared
     text += " = " + st["value"].dump();
   } else if (ph == 3) {
     std::string e = c.fields.bytes("error", detail::kCodataErrorBytes);
