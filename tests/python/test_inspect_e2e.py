@@ -241,9 +241,10 @@ def test_monitor_sees_the_rate_a_helper_process_generates(live):
         for s in samples[1:]:
             (q,) = s["structures"]
             assert q["name"] == "q_vyukov_bounded"
-            # paced at 2000/s; a loaded 2-core machine may run late, never much early
-            assert 0.5 * rate <= q["rates"]["pushes_per_s"] <= 1.5 * rate, q["rates"]
-            assert 0.5 * rate <= q["rates"]["pops_per_s"] <= 1.5 * rate, q["rates"]
+            # paced at 2000/s on an absolute schedule (a late helper catches up): a loaded 2-core
+            # machine may still run it late for part of an interval, never much early
+            assert 0.4 * rate <= q["rates"]["pushes_per_s"] <= 1.6 * rate, q["rates"]
+            assert 0.4 * rate <= q["rates"]["pops_per_s"] <= 1.6 * rate, q["rates"]
             assert s["segment"]["processes"]["alive"] == 2  # the holder and the traffic process
         text = inspect("monitor", name, "q_vyukov_bounded", "stream", "--count", "2", "--interval", "0.3")
         assert text.returncode == 0
