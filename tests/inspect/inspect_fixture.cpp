@@ -219,6 +219,8 @@ int corpus(const std::string& prefix, const std::string& dir, const std::string&
       check(inputs[i], {inspect, "show", name, "arr", "--json"}, true);
       check(inputs[i], {inspect, "monitor", name, "--count", "2", "--interval", "0.01", "--json"}, true);
       check(inputs[i], {inspect, "list", "--json"}, true);
+      check(inputs[i], {inspect, "list"}, false);
+      check(inputs[i], {inspect, "monitor", name, "--count", "2", "--interval", "0.01"}, false);
     }
   }
   ::unlink(path.c_str());

@@ -58,7 +58,7 @@ int run_list(const ListArgs& args) {
     t.add({s["name"].get<std::string>(), get("size", bytes), get("used", bytes), get("free", bytes),
            get("structures_count", num), procs, get("creator_pid", num),
            get("age_s", [](const json& j) { return human_age(j.get<double>()); }), s["mode"].get<std::string>(),
-           s["owner_uid"].dump(), ok ? style.good("ok") : style.bad("CORRUPT: " + s["problems"][0].get<std::string>())});
+           s["owner_uid"].dump(), ok ? style.good("ok") : style.bad("CORRUPT: " + first_problem(s))});
   }
   if (doc["segments"].empty()) {
     std::printf("no zeroipc segments in /dev/shm\n");

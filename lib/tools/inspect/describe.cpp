@@ -132,6 +132,12 @@ std::string human_bytes(std::uint64_t bytes) {
   return buf;
 }
 
+std::string first_problem(const json& doc) {
+  const auto it = doc.find("problems");
+  if (it == doc.end() || !it->is_array() || it->empty() || !(*it)[0].is_string()) return "";
+  return (*it)[0].get<std::string>();
+}
+
 bool has_segment_magic(const ReadOnlySegment& seg) {
   char magic[4];
   return seg.copy(0, magic, 4) && std::memcmp(magic, detail::kSegmentMagic, 4) == 0;
@@ -245,8 +251,8 @@ json describe_segment(const ReadOnlySegment& seg, const DescribeOptions& options
   out["structures_count"] = ready;
   out["entries"] = entries;
   if (options.structures || options.only) out["structures"] = structures;
-  for (const json& s : structures) {
-    if (s["status"] != "ok") out["status"] = "corrupt";
+  for (const json& st : structures) {
+    if (st["status"] != "ok") problem("structure '" + st["name"].get<std::string>() + "': " + first_problem(st));
   }
   return out;
 }

@@ -38,6 +38,9 @@ bool has_segment_magic(const ReadOnlySegment& seg);
 /// The segment document: "status" is "ok" or "corrupt"; "problems" lists what is wrong.
 json describe_segment(const ReadOnlySegment& seg, const DescribeOptions& options);
 
+/// The first of a document's "problems", or "" when it has none.
+std::string first_problem(const json& doc);
+
 /// "1.5 KiB", "12 MiB".
 std::string human_bytes(std::uint64_t bytes);
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -21,8 +22,19 @@ namespace zeroipc::inspect {
 namespace {
 
 // The jump target of the read in progress on this thread, if any. A SIGBUS
-// outside a guarded read is not ours: the default action runs.
-thread_local sigjmp_buf* t_guard = nullptr;
+// outside a guarded read is not ours: the default action runs. volatile, and
+// fenced against the read (guard()/unguard()): to the compiler, storing it
+// and clearing it again around a memcpy that never reads it is a dead store.
+thread_local sigjmp_buf* volatile t_guard = nullptr;
+
+void guard(sigjmp_buf* env) noexcept {
+  t_guard = env;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+void unguard() noexcept {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t_guard = nullptr;
+}
 
 void on_sigbus(int sig, siginfo_t*, void*) {
   if (t_guard != nullptr) siglongjmp(*t_guard, 1);
@@ -101,12 +113,12 @@ bool ReadOnlySegment::copy(std::uint64_t offset, void* out, std::size_t length) 
   if (length == 0) return true;
   sigjmp_buf env;
   if (sigsetjmp(env, 0) != 0) {
-    t_guard = nullptr;
+    unguard();
     return false;  // SIGBUS: the file shrank under the mapping
   }
-  t_guard = &env;
+  guard(&env);
   std::memcpy(out, base_ + offset, length);
-  t_guard = nullptr;
+  unguard();
   return true;
 }
 
@@ -115,12 +127,12 @@ std::optional<T> ReadOnlySegment::atomic_load(std::uint64_t offset) const noexce
   if (offset % sizeof(T) != 0 || !contains(offset, sizeof(T))) return std::nullopt;
   sigjmp_buf env;
   if (sigsetjmp(env, 0) != 0) {
-    t_guard = nullptr;
+    unguard();
     return std::nullopt;
   }
-  t_guard = &env;
+  guard(&env);
   const T v = __atomic_load_n(reinterpret_cast<const T*>(base_ + offset), __ATOMIC_ACQUIRE);
-  t_guard = nullptr;
+  unguard();
   return v;
 }
 

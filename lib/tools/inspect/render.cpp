@@ -95,7 +95,7 @@ void print_structures(std::FILE* out, const json& seg, const Style& style, const
   for (const json& s : seg.value("structures", json::array())) {
     const json summary = s.value("summary", json::object());
     std::string state = summary.value("state", "");
-    if (s.value("status", "") != "ok") state = style.bad("CORRUPT: " + s["problems"][0].get<std::string>());
+    if (s.value("status", "") != "ok") state = style.bad("CORRUPT: " + first_problem(s));
     std::vector<std::string> row{s.value("name", ""),
                                  s.value("kind", "?"),
                                  s.value("variant", "none") == "none" ? "-" : s.value("variant", ""),
