@@ -208,6 +208,9 @@ def test_list_skips_other_files_and_counts_processes(live):
     name, holder = live
     junk = PREFIX + "not_zeroipc"
     (SHM / junk.lstrip("/")).write_bytes(b"hello, not a segment")
+    odd = b"/dev/shm" + PREFIX.encode() + b"latin1_\xe9"  # a name that is not UTF-8
+    with open(odd, "wb") as f:
+        f.write(b"not a segment either")
     try:
         doc = inspect("list", "--json")
         assert doc.returncode in (0, 1)  # 1 when another test's segment is corrupt right now
@@ -224,8 +227,10 @@ def test_list_skips_other_files_and_counts_processes(live):
         assert "other file(s) in /dev/shm skipped" in text
         r = inspect("show", junk)
         assert r.returncode == 1 and "not a zeroipc segment" in r.stdout
+        assert PREFIX + "latin1_\ufffd" in {x["name"] for x in doc["skipped"]}  # shown, not a failed document
     finally:
         unlink(junk)
+        os.unlink(odd)
 
 
 def test_monitor_sees_the_rate_a_helper_process_generates(live):

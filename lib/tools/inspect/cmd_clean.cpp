@@ -85,7 +85,7 @@ int run_clean(const CleanArgs& args) {
     doc[remove ? "removed" : "kept"].push_back(item);
   }
   if (args.json) {
-    std::printf("%s\n", doc.dump(2).c_str());
+    std::printf("%s\n", to_json_text(doc, 2).c_str());
   } else {
     const Style style = Style::for_stdout();
     for (const json& r : doc["removed"]) {

@@ -167,7 +167,7 @@ int run_dump(const DumpArgs& args) {
     doc["lines"].push_back(l);
   }
   if (args.json) {
-    std::printf("%s\n", doc.dump(2).c_str());
+    std::printf("%s\n", to_json_text(doc, 2).c_str());
   } else {
     const Style style = Style::for_stdout();
     for (const json& l : doc["lines"]) {

@@ -39,7 +39,7 @@ int run_list(const ListArgs& args) {
     }
   }
   if (args.json) {
-    std::printf("%s\n", doc.dump(2).c_str());
+    std::printf("%s\n", to_json_text(doc, 2).c_str());
     return any_problem ? kExitProblem : kExitOk;
   }
   const Style style = Style::for_stdout();

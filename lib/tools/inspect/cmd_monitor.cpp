@@ -87,7 +87,7 @@ int run_monitor(const MonitorArgs& args) {
                          {"problems", doc_segment["problems"]},
                          {"processes", doc_segment.value("processes", json(nullptr))}};
       line["structures"] = structures;
-      std::printf("%s\n", line.dump().c_str());
+      std::printf("%s\n", to_json_text(line).c_str());
     } else {
       if (tty) std::printf("\x1b[H\x1b[2J");
       timespec ts{};

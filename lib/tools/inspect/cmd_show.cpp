@@ -22,7 +22,7 @@ int run_show(const ShowArgs& args) {
   if (!args.structure) {
     doc["segment"] = s;
     if (args.json) {
-      std::printf("%s\n", doc.dump(2).c_str());
+      std::printf("%s\n", to_json_text(doc, 2).c_str());
     } else {
       print_segment(stdout, s, Style::for_stdout());
     }
@@ -46,7 +46,7 @@ int run_show(const ShowArgs& args) {
   doc["segment"] = seg->name();
   doc["structure"] = one;
   if (args.json) {
-    std::printf("%s\n", doc.dump(2).c_str());
+    std::printf("%s\n", to_json_text(doc, 2).c_str());
   } else {
     print_structure_detail(stdout, one, Style::for_stdout());
   }

@@ -38,6 +38,12 @@ bool has_segment_magic(const ReadOnlySegment& seg);
 /// The segment document: "status" is "ok" or "corrupt"; "problems" lists what is wrong.
 json describe_segment(const ReadOnlySegment& seg, const DescribeOptions& options);
 
+/// `doc` as JSON text; bytes that are not UTF-8 (a file name in /dev/shm may
+/// hold any byte) become U+FFFD instead of failing the whole document.
+inline std::string to_json_text(const json& doc, int indent = -1) {
+  return doc.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 /// The first of a document's "problems", or "" when it has none.
 std::string first_problem(const json& doc);
 

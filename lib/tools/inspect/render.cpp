@@ -25,7 +25,7 @@ std::size_t visible_width(const std::string& s) {
 std::string str(const json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "-";
-  return j.dump();
+  return to_json_text(j);
 }
 
 std::string owners_text(const json& s, const Style& style) {
