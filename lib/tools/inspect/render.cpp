@@ -1,7 +1,10 @@
 // Human output from the segment document (describe.h).
 #include "render.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cmath>
 #include <cstdlib>
@@ -53,18 +56,63 @@ Style Style::for_stdout() {
   return s;
 }
 
+namespace {
+
+// The terminal's width, or 0 when stdout is not a terminal (then nothing is cut).
+std::size_t terminal_columns() {
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) != 1 || ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
+}
+
+// `s` cut to `width` visible characters, ending in "…" (its colour dropped: a cut escape code would bleed).
+std::string cut(const std::string& s, std::size_t width) {
+  if (visible_width(s) <= width) return s;
+  std::string plain;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\x1b') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    plain.push_back(s[i]);
+  }
+  std::string out;
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < plain.size() && w + 1 < width; ++i) {
+    out.push_back(plain[i]);
+    if (i + 1 >= plain.size() || (static_cast<unsigned char>(plain[i + 1]) & 0xC0) != 0x80) ++w;
+  }
+  return out + "…";
+}
+
+}  // namespace
+
 void TextTable::print(std::FILE* out, const Style& style) const {
   std::vector<std::size_t> width;
   for (const auto& row : rows_) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], visible_width(row[i]));
   }
+  // On a terminal, narrow the widest columns (never the first, which names the row, and never
+  // below 12) until the table fits.
+  if (const std::size_t cols = terminal_columns(); cols != 0 && !width.empty()) {
+    auto total = [&] {
+      std::size_t t = 2 * (width.size() - 1);
+      for (std::size_t w : width) t += w;
+      return t;
+    };
+    while (width.size() > 1 && total() > cols) {
+      auto widest = std::max_element(width.begin() + 1, width.end());
+      if (*widest <= 12) break;
+      --*widest;
+    }
+  }
   for (std::size_t r = 0; r < rows_.size(); ++r) {
     std::string line;
     for (std::size_t i = 0; i < rows_[r].size(); ++i) {
-      const std::string cell = r == 0 ? style.bold(rows_[r][i]) : rows_[r][i];
-      line += cell;
-      if (i + 1 < rows_[r].size()) line += std::string(width[i] - visible_width(rows_[r][i]) + 2, ' ');
+      const std::string text = cut(rows_[r][i], width[i]);
+      line += r == 0 ? style.bold(text) : text;
+      if (i + 1 < rows_[r].size()) line += std::string(width[i] - visible_width(text) + 2, ' ');
     }
     std::fprintf(out, "%s\n", line.c_str());
   }
