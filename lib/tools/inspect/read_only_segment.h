@@ -6,9 +6,9 @@
 //     just a number until it is checked here);
 //   - guarded against SIGBUS, so a file truncated by its owner while we read
 //     it is an error ("the file shrank"), not a crash;
-//   - 4- and 8-byte aligned fields the format marks atomic are read with an
-//     atomic load (never a 16-byte one: cmpxchg16b writes, and the mapping is
-//     read-only).
+//   - 4- and 8-byte aligned fields the format marks atomic are read with one
+//     aligned load each (single-copy atomic; never a 16-byte one: cmpxchg16b
+//     writes, and the mapping is read-only).
 // Liveness (SPECIFICATION.md §4.1) is asked of the kernel through this
 // process's own read-only descriptor with F_OFD_GETLK, which sets no lock.
 #pragma once
