@@ -37,20 +37,18 @@ class Annotator {
       }
     }
     // With a bad header only the header's own fields are named.
-    segment_ = g ? segment_layout(g->table_offset, g->table_capacity, g->attach_capacity, g->data_offset)
-                 : segment_layout(0, 0, 0, 0);
+    segment_ = g ? segment_layout(g->table_offset, g->table_capacity, g->attach_capacity) : segment_layout(0, 0, 0);
     if (!g) return;
     data_offset_ = g->data_offset;
     alloc_cursor_ = h.alloc_cursor;
     const std::uint32_t count = std::min(h.table_count, g->table_capacity);
     for (std::uint32_t i = 0; i < count; ++i) {
-      const auto e = seg.read<detail::TableEntry>(g->table_offset + 64 * std::uint64_t{i});
+      const auto e = seg.read<detail::TableEntry>(g->table_offset + sizeof(detail::TableEntry) * std::uint64_t{i});
       if (!e || e->state != 2 || e->offset < g->data_offset || !seg.contains(e->offset, e->size)) continue;
       Region r{std::string(e->name, strnlen(e->name, sizeof e->name)), e->offset, e->size, std::nullopt};
       detail::StructHeader sh{};
       if (e->size >= sizeof sh && seg.copy(e->offset, &sh, sizeof sh) &&
-          std::memcmp(sh.magic, detail::kStructMagic, 4) == 0 && expected_total_size(sh) == sh.total_size &&
-          sh.total_size <= e->size) {
+          !structure_header_problem(sh, e->offset, e->size)) {
         r.layout = structure_layout(sh);
       }
       regions_.push_back(std::move(r));

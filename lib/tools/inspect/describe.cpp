@@ -68,21 +68,7 @@ json describe_structure(const ReadOnlySegment& seg, const json& entry, Owners& o
     out["problems"].push_back(std::move(what));
     return out;
   };
-  if (std::memcmp(h.magic, detail::kStructMagic, 4) != 0) {
-    return corrupt("no structure header at offset " + std::to_string(offset) + " (expected magic 'ZIPS', found '" +
-                   detail::printable(std::string_view(h.magic, 4)) + "')");
-  }
-  if (h.kind < 1 || h.kind > 11) return corrupt("unknown kind " + std::to_string(h.kind));
-  const std::uint64_t expected = expected_total_size(h);
-  if (expected == 0) {
-    return corrupt(detail::kind_name(h.kind) + " with variant " + detail::variant_name(h.kind, h.variant) +
-                   ", element size " + std::to_string(h.element_size) + ", capacity " + std::to_string(h.capacity) +
-                   " and layout version " + std::to_string(h.layout_version) + " is not a layout of format version 1");
-  }
-  if (h.total_size != expected || h.total_size > size) {
-    return corrupt("header says " + std::to_string(h.total_size) + " bytes; the layout needs " + std::to_string(expected) +
-                   " and the entry holds " + std::to_string(size));
-  }
+  if (auto p = structure_header_problem(h, offset, size)) return corrupt(*p);
   if (!options.structures) return out;
   const Layout layout = structure_layout(h);
   Fields fields(seg, offset, layout);
@@ -117,6 +103,26 @@ std::optional<std::string> entry_problem(const detail::TableEntry& e, const deta
 }
 
 }  // namespace
+
+std::optional<std::string> structure_header_problem(const StructHeader& h, std::uint64_t offset,
+                                                    std::uint64_t entry_size) {
+  if (std::memcmp(h.magic, detail::kStructMagic, 4) != 0) {
+    return "no structure header at offset " + std::to_string(offset) + " (expected magic 'ZIPS', found '" +
+           detail::printable(std::string_view(h.magic, 4)) + "')";
+  }
+  if (h.kind < 1 || h.kind > 11) return "unknown kind " + std::to_string(h.kind);
+  const std::uint64_t expected = expected_total_size(h);
+  if (expected == 0) {
+    return detail::kind_name(h.kind) + " with variant " + detail::variant_name(h.kind, h.variant) +
+           ", element size " + std::to_string(h.element_size) + ", capacity " + std::to_string(h.capacity) +
+           " and layout version " + std::to_string(h.layout_version) + " is not a layout of format version 1";
+  }
+  if (h.total_size != expected || h.total_size > entry_size) {
+    return "header says " + std::to_string(h.total_size) + " bytes; the layout needs " + std::to_string(expected) +
+           " and the entry holds " + std::to_string(entry_size);
+  }
+  return std::nullopt;
+}
 
 std::string human_bytes(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -193,7 +199,7 @@ json describe_segment(const ReadOnlySegment& seg, const DescribeOptions& options
   std::set<std::uint32_t> slot_keys;
   std::uint64_t alive = 0, dead = 0;
   for (std::uint32_t i = 0; i < g.attach_capacity; ++i) {
-    const auto slot = seg.read<detail::AttachSlot>(detail::kAttachOffset + 16 * std::uint64_t{i});
+    const auto slot = seg.read<detail::AttachSlot>(detail::kAttachOffset + sizeof(detail::AttachSlot) * std::uint64_t{i});
     if (!slot) break;
     if (slot->owner == 0) continue;
     const std::uint32_t key = detail::attach_key(slot->owner);
@@ -217,7 +223,7 @@ json describe_segment(const ReadOnlySegment& seg, const DescribeOptions& options
   const std::uint32_t count = std::min(h.table_count, g.table_capacity);
   std::uint64_t ready = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
-    const auto e = seg.read<detail::TableEntry>(g.table_offset + 64 * std::uint64_t{i});
+    const auto e = seg.read<detail::TableEntry>(g.table_offset + sizeof(detail::TableEntry) * std::uint64_t{i});
     if (!e) {
       problem("table entry " + std::to_string(i) + " could not be read (the file shrank)");
       break;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "read_only_segment.h"
+#include "zeroipc/detail/layout.h"
 
 namespace zeroipc::inspect {
 
@@ -46,6 +47,12 @@ inline std::string to_json_text(const json& doc, int indent = -1) {
 
 /// The first of a document's "problems", or "" when it has none.
 std::string first_problem(const json& doc);
+
+/// What is wrong with the common header `h` of the structure at `offset`, in
+/// a table entry of `entry_size` bytes (§6, §5 item 8), or nullopt: then
+/// structure_layout(h) describes bytes that lie inside the entry.
+std::optional<std::string> structure_header_problem(const detail::StructHeader& h, std::uint64_t offset,
+                                                    std::uint64_t entry_size);
 
 /// "1.5 KiB", "12 MiB".
 std::string human_bytes(std::uint64_t bytes);

@@ -61,31 +61,26 @@ json element_json(const std::string& b, std::uint8_t dtype, std::uint64_t full_s
 
 // §7.7 thread slots: in use, dead, inside an operation; recoveries.
 void describe_op_slots(Ctx& c) {
-  const Field& ops = c.fields.layout().field("ops");
-  const std::uint64_t at = ops.offset;
-  const ReadOnlySegment& seg = c.fields.segment();
+  const Fields& f = c.fields;
   json t;
-  const std::uint32_t lock = seg.u32(c.fields.base() + at).value_or(0);
-  const std::uint32_t recovering = seg.u32(c.fields.base() + at + 4).value_or(0);
-  t["recovering"] = recovering != 0;
-  t["recovery_lock"] = lock_json(lock, seg.u64(c.fields.base() + at + 8).value_or(0), c.owners);
-  t["recoveries"] = seg.u64(c.fields.base() + at + 16).value_or(0);
-  t["recovered"] = seg.u64(c.fields.base() + at + 24).value_or(0);
-  t["suspects"] = seg.u64(c.fields.base() + at + 32).value_or(0);
+  t["recovering"] = f.u32("ops.recovering") != 0;
+  t["recovery_lock"] = lock_json(f.u32("ops.recovery_lock"), f.u64("ops.recovery_pid"), c.owners);
+  t["recoveries"] = f.u64("ops.recoveries");
+  t["recovered"] = f.u64("ops.recovered");
+  t["suspects"] = f.u64("ops.suspects");
   std::uint64_t used = 0, dead = 0, active = 0, dead_active = 0;
   std::map<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>> by_key;  // key -> (pid, threads)
   for (std::uint32_t i = 0; i < variants::detail::kOpSlots; ++i) {
-    const std::uint64_t slot = c.fields.base() + at + 64 + 64 * std::uint64_t{i};
-    const std::uint32_t key = seg.u32(slot).value_or(0);
+    const std::uint32_t key = f.u32("ops.slots", i, "key");
     if (key == 0) continue;
     ++used;
-    const bool is_active = seg.u32(slot + 16).value_or(0) != 0;
+    const bool is_active = f.u32("ops.slots", i, "active") != 0;
     const bool is_dead = c.owners.alive(key) == Alive::kNo;
     active += is_active;
     dead += is_dead;
     dead_active += is_dead && is_active;
     auto& entry = by_key[key];
-    entry.first = seg.u64(slot + 8).value_or(0);
+    entry.first = f.u64("ops.slots", i, "pid");
     ++entry.second;
   }
   t["slots_used"] = used;

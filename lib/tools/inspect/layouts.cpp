@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <tuple>
+#include <utility>
 #include <stdexcept>
 
 #include "zeroipc/detail/channel_layout.h"
@@ -243,21 +244,40 @@ bool locate_in(const std::vector<Field>& fields, std::uint64_t off, std::string&
 
 }  // namespace
 
-const Field& Layout::field(std::string_view name) const {
-  for (const Field& fl : fields_) {
+namespace {
+
+const Field& find_field(const std::vector<Field>& fields, std::string_view name, std::string_view path) {
+  for (const Field& fl : fields) {
     if (fl.name == name) return fl;
   }
-  throw std::logic_error("zeroipc-inspect: no field '" + std::string(name) + "' in this layout");
+  throw std::logic_error("zeroipc-inspect: no field '" + std::string(path) + "' in this layout");
 }
 
-std::uint64_t Layout::at(std::string_view name, std::uint64_t index, std::string_view part) const {
-  const Field& fl = field(name);
-  std::uint64_t off = fl.offset + index * fl.stride;
-  if (part.empty()) return off;
-  for (const Field& p : fl.parts) {
-    if (p.name == part) return off + p.offset;
+// The field at a dotted path ("ops.slots"), and its offset from the layout's start
+// (the items on the way are the first ones: only the last component is indexed).
+std::pair<const Field*, std::uint64_t> resolve(const std::vector<Field>& fields, std::string_view path) {
+  const std::vector<Field>* level = &fields;
+  const Field* fl = nullptr;
+  std::uint64_t offset = 0;
+  for (std::string_view rest = path;;) {
+    const std::size_t dot = rest.find('.');
+    fl = &find_field(*level, rest.substr(0, dot), path);
+    offset += fl->offset;
+    if (dot == std::string_view::npos) return {fl, offset};
+    level = &fl->parts;
+    rest.remove_prefix(dot + 1);
   }
-  throw std::logic_error("zeroipc-inspect: no part '" + std::string(part) + "' in field '" + std::string(name) + "'");
+}
+
+}  // namespace
+
+const Field& Layout::field(std::string_view path) const { return *resolve(fields_, path).first; }
+
+std::uint64_t Layout::at(std::string_view path, std::uint64_t index, std::string_view part) const {
+  const auto [fl, base] = resolve(fields_, path);
+  const std::uint64_t off = base + index * fl->stride;
+  if (part.empty()) return off;
+  return off + find_field(fl->parts, part, std::string(path) + "." + std::string(part)).offset;
 }
 
 std::string Layout::locate(std::uint64_t offset, std::uint64_t* into) const {
@@ -268,8 +288,7 @@ std::string Layout::locate(std::uint64_t offset, std::uint64_t* into) const {
   return out;
 }
 
-Layout segment_layout(std::uint64_t table_offset, std::uint32_t table_capacity, std::uint32_t attach_capacity,
-                      std::uint64_t data_offset) {
+Layout segment_layout(std::uint64_t table_offset, std::uint32_t table_capacity, std::uint32_t attach_capacity) {
   using H = detail::SegmentHeader;
   using E = detail::TableEntry;
   std::vector<Field> fields;
@@ -291,7 +310,6 @@ Layout segment_layout(std::uint64_t table_offset, std::uint32_t table_capacity, 
                          {f("name", offsetof(E, name), 32), f("offset", offsetof(E, offset), 8),
                           f("size", offsetof(E, size), 8), f("state", offsetof(E, state), 4),
                           f("creator_pid", offsetof(E, creator_pid), 4), f("creator_key", offsetof(E, creator_key), 4)}));
-  (void)data_offset;
   return Layout(std::move(fields));
 }
 

@@ -33,12 +33,13 @@ class Layout {
   Layout() = default;
   explicit Layout(std::vector<Field> fields) : fields_(std::move(fields)) {}
 
-  /// Offset of a top-level field, or of `part` inside item `index` of an
-  /// array field: at("cells", 3, "sequence"). A name that is not in the
-  /// layout is a bug in the inspector: std::logic_error.
-  [[nodiscard]] std::uint64_t at(std::string_view field, std::uint64_t index = 0,
+  /// Offset of a field (a dotted path for a field inside another:
+  /// "ops.recoveries"), or of `part` inside item `index` of an array field:
+  /// at("cells", 3, "sequence"), at("ops.slots", 5, "key"). A name that is
+  /// not in the layout is a bug in the inspector: std::logic_error.
+  [[nodiscard]] std::uint64_t at(std::string_view path, std::uint64_t index = 0,
                                  std::string_view part = {}) const;
-  [[nodiscard]] const Field& field(std::string_view name) const;
+  [[nodiscard]] const Field& field(std::string_view path) const;
   /// "cells[3].sequence", "header.capacity", or "" when nothing covers
   /// `offset`; `into` (if given) receives which byte of that field it is.
   [[nodiscard]] std::string locate(std::uint64_t offset, std::uint64_t* into = nullptr) const;
@@ -48,10 +49,9 @@ class Layout {
   std::vector<Field> fields_;
 };
 
-/// The segment's header, attach slots, name table (as found in its header; the
-/// caller has validated them) and heap.
-Layout segment_layout(std::uint64_t table_offset, std::uint32_t table_capacity,
-                      std::uint32_t attach_capacity, std::uint64_t data_offset);
+/// The segment's header, attach slots and name table (as found in its header;
+/// the caller has validated them).
+Layout segment_layout(std::uint64_t table_offset, std::uint32_t table_capacity, std::uint32_t attach_capacity);
 
 /// The bytes a structure of this header needs (SPECIFICATION.md §7), or 0
 /// when its kind, variant, element size or capacity is not one the format allows.
