@@ -22,24 +22,34 @@ std::string printable(std::string_view bytes) {
   return out;
 }
 
-void check_segment_name(std::string_view name) {
-  auto fail = [&](const char* why) {
-    throw InvalidName("zeroipc: invalid segment name '" + printable(name) + "': " + why +
-                      " (expected '/' followed by 1 to " +
-                      std::to_string(kMaxSegmentNameLength - 1) + " bytes, none '/' or NUL)");
-  };
+namespace {
+
+[[noreturn]] void bad_segment_name(std::string_view name, const std::string& why) {
+  throw InvalidName("zeroipc: invalid segment name '" + printable(name) + "': " + why +
+                    " (expected '/' followed by 1 to " + std::to_string(kMaxSegmentNameLength - 1) +
+                    " bytes, none '/' or NUL)");
+}
+
+}  // namespace
+
+void check_segment_name_syntax(std::string_view name) {
+  auto fail = [&](const std::string& why) { bad_segment_name(name, why); };
   if (name.empty()) fail("it is empty");
   if (name.front() != '/') fail("it does not start with '/'");
   if (name.size() == 1) fail("nothing follows the '/'");
   if (name.size() > kMaxSegmentNameLength) {
-    fail(("it is " + std::to_string(name.size()) + " bytes long").c_str());
+    fail("it is " + std::to_string(name.size()) + " bytes long");
   }
   for (char c : name.substr(1)) {
     if (c == '/') fail("it contains a second '/'");
     if (c == '\0') fail("it contains a NUL byte");
   }
+}
+
+void check_segment_name(std::string_view name) {
+  check_segment_name_syntax(name);
   if (name.substr(1).starts_with(kTempSegmentPrefix)) {
-    fail("names starting with '/.zeroipc-tmp-' are the temporaries of segments being created");
+    bad_segment_name(name, "names starting with '/.zeroipc-tmp-' are the temporaries of segments being created");
   }
 }
 

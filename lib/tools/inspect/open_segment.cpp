@@ -12,11 +12,7 @@ namespace zeroipc::inspect {
 std::unique_ptr<ReadOnlySegment> open_segment(const std::string& arg, int& exit_code) {
   const std::string name = segment_name(arg);
   try {
-    // The rules of SPECIFICATION.md §1, except that a temporary may be looked at.
-    if (name.size() < 2 || name.size() > 255 || name.find('/', 1) != std::string::npos ||
-        name.find('\0') != std::string::npos) {
-      detail::check_segment_name(name);  // throws InvalidName with the rule
-    }
+    detail::check_segment_name_syntax(name);  // §1's rules; a temporary may be looked at
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     exit_code = kExitUsage;

@@ -16,6 +16,10 @@ inline constexpr std::string_view kTempSegmentPrefix = ".zeroipc-tmp-";
 /// them '/' or NUL, not starting with kTempSegmentPrefix (SPECIFICATION.md §1).
 void check_segment_name(std::string_view name);
 
+/// The same rules except the temporary prefix: for tools that look at the
+/// temporaries of segments being created (zeroipc-inspect).
+void check_segment_name_syntax(std::string_view name);
+
 /// Throws InvalidName unless `name` has 1..31 bytes, each 0x20..0x7E (§3).
 void check_structure_name(std::string_view name);
 
