@@ -331,7 +331,7 @@ Table::Created Table::find_or_create(std::string_view name, std::uint64_t size,
     atomic_of(e.size).store(region, std::memory_order_relaxed);
     e.creator_pid = static_cast<std::uint32_t>(::getpid());
     atomic_of(e.creator_key).store(detail::self_key(), std::memory_order_relaxed);
-    e.reserved = 0;
+    std::memset(e.reserved, 0, sizeof e.reserved);
     atomic_of(e.state).store(static_cast<std::uint32_t>(EntryState::kReserved), std::memory_order_release);
     detail::crash_point(detail::CrashPoint::kEntryReserved);
 

@@ -112,22 +112,12 @@ namespace zeroipc {
 namespace detail {
 
 // ------------------------------------------------------------ §7.4 layout, shared by Future and Lazy
-inline constexpr std::size_t kCodataErrorOffset = 128;
-inline constexpr std::size_t kCodataErrorBytes = 256;
-inline constexpr std::size_t kCodataValueOffset = 384;
+inline constexpr std::size_t kCodataErrorOffset = ZEROIPC_CODATA_ERROR_OFFSET;
+inline constexpr std::size_t kCodataErrorBytes = ZEROIPC_CODATA_ERROR_SIZE;
+inline constexpr std::size_t kCodataValueOffset = ZEROIPC_CODATA_VALUE_OFFSET;
 
-struct CodataLayout {
-  StructHeader header;        // 0: common header (§6); kind_specific zero
-  std::uint64_t state;        // 64: atomic
-  std::uint64_t owner_pid;    // 72: atomic, for messages
-  std::uint32_t owner_tag;    // 80: atomic
-  std::uint32_t sleepers;     // 84: atomic
-  std::uint32_t generation;   // 88: atomic
-  std::uint32_t demand;       // 92: atomic; Lazy: get() calls by processes without a computation
-  std::uint32_t demand_sleepers;  // 96: atomic; Lazy: providers that may sleep on `demand` (wait.h)
-  std::uint8_t reserved[28];  // 100
-  char error[kCodataErrorBytes];  // 128: written before the error is published
-};
+/// The bytes of §7.4 before the value (the C99 layout header's struct, shared with lib/c).
+using CodataLayout = ::zeroipc_codata;
 static_assert(sizeof(CodataLayout) == kCodataValueOffset, "the value starts at 384 (spec §7.4)");
 static_assert(offsetof(CodataLayout, state) == 64,
               "the state word starts its own cache line, after the common header (spec §7.4)");

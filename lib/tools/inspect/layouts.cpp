@@ -1,23 +1,26 @@
-// The fields of SPECIFICATION.md §2-§7 as data (layouts.h). Offsets come
-// from the library's layout structs (offsetof) and variant constants; the
-// few bodies the library describes only in code are written here from the
-// specification's tables, section by section.
+// The fields of SPECIFICATION.md §2-§7 as data (layouts.h). Every offset
+// and size comes from the C99 layout headers (zeroipc/layout/*.h), the
+// format's one definition: a fixed field is a member of a layout struct
+// (FIELD: offsetof and the member's size), a variable part (cells, nodes,
+// tables, data) is placed by the header's offset functions and constants.
+// The names are the inspector's (the JSON of `show` and the annotations of
+// `dump` use them): the members' names, but for the few named otherwise.
 #include "layouts.h"
 
 #include <bit>
 #include <cstddef>
 #include <cstring>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <stdexcept>
 
 #include "zeroipc/detail/channel_layout.h"
 #include "zeroipc/detail/stream_layout.h"
 #include "zeroipc/future.h"
+#include "zeroipc/layout/layout.h"
 #include "zeroipc/registry.h"
-#include "zeroipc/variants/detail/op_slots.h"
 #include "zeroipc/variants/detail/ring_math.h"
-#include "zeroipc/variants/detail/tagged_list.h"
 
 namespace zeroipc::inspect {
 namespace {
@@ -27,7 +30,9 @@ using detail::StructHeader;
 namespace vd = zeroipc::variants::detail;
 namespace v = zeroipc::variants;
 
-constexpr std::uint64_t kBody = sizeof(StructHeader);  // queue, stack, map, pool, ring bodies start here
+// Queue, stack, map, pool and ring bodies start here (§6); the offsets of
+// their body structs are from this byte.
+constexpr std::uint64_t kBody = ZEROIPC_BODY_OFFSET;
 
 Field f(std::string name, std::uint64_t offset, std::uint64_t size) {
   return Field{std::move(name), offset, size, 1, 0, {}};
@@ -36,92 +41,148 @@ Field array(std::string name, std::uint64_t offset, std::uint64_t size, std::uin
             std::uint64_t stride, std::vector<Field> parts = {}) {
   return Field{std::move(name), offset, size, count, stride, std::move(parts)};
 }
+Field group(std::string name, std::uint64_t offset, std::uint64_t size, std::vector<Field> parts) {
+  return Field{std::move(name), offset, size, 1, 0, std::move(parts)};
+}
+// An array member of a layout struct (type A = T[N]): N items of sizeof(T).
+template <class A>
+Field items(std::string name, std::uint64_t offset, std::vector<Field> parts) {
+  using T = std::remove_extent_t<A>;
+  return array(std::move(name), offset, sizeof(T), std::extent_v<A>, sizeof(T), std::move(parts));
+}
 
-#define ZIPC_FIELD(S, m) f(#m, offsetof(S, m), sizeof(S::m))
+// FIELD(S, m): member m of layout struct S, a field named m.
+#define FIELD(S, m) f(#m, offsetof(S, m), ZEROIPC_MEMBER_SIZE(S, m))
+// NAMED(name, S, m): the same, under another name.
+#define NAMED(name, S, m) f(name, offsetof(S, m), ZEROIPC_MEMBER_SIZE(S, m))
+// GROUP(S, m, parts): a struct member m of S, made of `parts`.
+#define GROUP(S, m, ...) group(#m, offsetof(S, m), ZEROIPC_MEMBER_SIZE(S, m), __VA_ARGS__)
+// ITEMS(S, m, parts): an array member m of S, each item made of `parts`.
+#define ITEMS(S, m, ...) items<decltype(S::m)>(#m, offsetof(S, m), __VA_ARGS__)
+
+// Appends `fields`, whose offsets are from a part laid at `at` (a body at
+// kBody, the kind-specific bytes at 32), with offsets from the structure's start.
+void add(std::vector<Field>& to, std::uint64_t at, std::initializer_list<Field> fields) {
+  for (Field fl : fields) {
+    fl.offset += at;
+    to.push_back(std::move(fl));
+  }
+}
 
 // §6, with the kind-specific bytes named where the kind defines them.
 std::vector<Field> common_header(const StructHeader& h) {
-  using S = StructHeader;
-  std::vector<Field> parts{ZIPC_FIELD(S, magic),          ZIPC_FIELD(S, kind),  ZIPC_FIELD(S, variant),
-                           ZIPC_FIELD(S, element_size),   ZIPC_FIELD(S, layout_version),
-                           ZIPC_FIELD(S, dtype),          ZIPC_FIELD(S, capacity),
-                           ZIPC_FIELD(S, total_size)};
+  using H = zeroipc_struct_header;
+  const std::uint64_t ks = offsetof(H, kind_specific);
+  std::vector<Field> parts{FIELD(H, magic),          FIELD(H, kind),  FIELD(H, variant),
+                           FIELD(H, element_size),   FIELD(H, layout_version),
+                           FIELD(H, dtype),          FIELD(H, capacity),
+                           FIELD(H, total_size)};
   switch (static_cast<Kind>(h.kind)) {
     case Kind::kMap:
     case Kind::kSet:
-      parts.push_back(f("key_size", 32, 4));
+      add(parts, ks, {FIELD(zeroipc_keyed_config, key_size)});
       break;
     case Kind::kStream: {
-      using C = detail::stream::StreamConfig;
-      for (Field p : {ZIPC_FIELD(C, subscriber_slots), ZIPC_FIELD(C, overflow), ZIPC_FIELD(C, origin)}) {
-        p.offset += offsetof(S, kind_specific);
-        parts.push_back(p);
-      }
+      using C = zeroipc_stream_config;
+      add(parts, ks, {FIELD(C, subscriber_slots), FIELD(C, overflow), FIELD(C, origin)});
       break;
     }
     case Kind::kChannel:
-      parts.push_back(f("channel_capacity", detail::kChannelCapacityField, 8));
+      add(parts, ks, {FIELD(zeroipc_channel_config, channel_capacity)});
       break;
     default:
-      parts.push_back(ZIPC_FIELD(S, kind_specific));
+      parts.push_back(FIELD(H, kind_specific));
   }
-  return {Field{"header", 0, sizeof(S), 1, 0, std::move(parts)}};
+  return {group("header", 0, sizeof(H), std::move(parts))};  // at the structure's start
 }
 
-// §7.7, at `at` inside the structure.
-Field op_area(std::uint64_t at) {
-  using C = vd::OpControl;
-  return Field{"ops", at, vd::kOpAreaBytes, 1, 0,
-               {ZIPC_FIELD(C, recovery_lock), ZIPC_FIELD(C, recovering), ZIPC_FIELD(C, recovery_pid),
-                ZIPC_FIELD(C, recoveries), ZIPC_FIELD(C, recovered), ZIPC_FIELD(C, suspects),
-                array("slots", sizeof(C), vd::kOpSlotBytes, vd::kOpSlots, vd::kOpSlotBytes,
-                      {f("key", 0, 4), f("tid", 4, 4), f("pid", 8, 8), f("active", 16, 4), f("aux", 24, 8)})}};
+// §7.7: the parts of the op area (an lcrq, scq or stack body's `ops`).
+std::vector<Field> op_area() {
+  using A = zeroipc_op_area;
+  using C = zeroipc_op_control;
+  using S = zeroipc_op_slot;
+  std::vector<Field> out;
+  add(out, offsetof(A, control),
+      {FIELD(C, recovery_lock), FIELD(C, recovering), FIELD(C, recovery_pid),
+       FIELD(C, recoveries), FIELD(C, recovered), FIELD(C, suspects)});
+  out.push_back(ITEMS(A, slots, {FIELD(S, key), FIELD(S, tid), FIELD(S, pid), FIELD(S, active), FIELD(S, aux)}));
+  return out;
 }
 
-void add(std::vector<Field>& to, std::initializer_list<Field> fields) { to.insert(to.end(), fields); }
+// §7.2.4, §7.10.1: the parts of a role (spsc_ring's producer and consumer, gated_ring's writer).
+std::vector<Field> role() { return {FIELD(zeroipc_role, key), FIELD(zeroipc_role, pid)}; }
 
 std::vector<Field> queue_body(const StructHeader& h) {
-  const std::uint64_t c = h.capacity, es = h.element_size, r = vd::ring_slots(c);
+  const std::uint64_t c = h.capacity, es = h.element_size, r = zeroipc_queue_ring_slots(c);
   std::vector<Field> out;
   switch (h.variant) {
     case v::vyukov_bounded::kId: {  // §7.2.1
-      const std::uint64_t st = v::vyukov_bounded::stride(h.element_size);
-      add(out, {f("enqueue_pos", kBody, 8), f("dequeue_pos", kBody + 64, 8),
-                array("cells", kBody + 128, st, r, st, {f("sequence", 0, 8), f("element", 8, es)})});
+      using B = zeroipc_vyukov_body;
+      const std::uint64_t st = zeroipc_vyukov_stride(h.element_size);
+      add(out, kBody,
+          {FIELD(B, enqueue_pos),
+           FIELD(B, dequeue_pos),
+           array("cells", ZEROIPC_VYUKOV_CELLS_OFFSET, st, r, st,
+                 {FIELD(zeroipc_vyukov_cell, sequence), f("element", ZEROIPC_VYUKOV_CELL_ELEMENT_OFFSET, es)})});
       break;
     }
     case v::lcrq::kId: {  // §7.2.2
-      using L = v::lcrq;
-      const std::uint64_t rs = L::ring_size(c), st = vd::node_stride(h.element_size);
-      add(out, {f("head_ring", kBody, 8), f("tail_ring", kBody + 64, 8), f("ring_pool", kBody + 128, 8),
-                f("node_pool", kBody + 192, 8), f("start", kBody + 256, 8), op_area(kBody + L::kOpsOffset),
-                array("rings", kBody + L::kRingsOffset, L::ring_bytes(c), L::ring_count(c), L::ring_bytes(c),
-                      {f("pool_next", 0, 4), f("state", 4, 4), f("next", 8, 4), f("owner_key", 12, 4),
-                       f("owner_pid", 16, 8), f("head", 64, 8), f("tail", 128, 8),
-                       array("cells", 192, 16, rs, 16, {f("word", 0, 8), f("value", 8, 8)})}),
-                array("nodes", kBody + L::nodes_offset(c), st, c, st, {f("next", 0, 4), f("element", 8, es)})});
+      using B = zeroipc_lcrq_body;
+      using R = zeroipc_lcrq_ring;
+      using C = zeroipc_lcrq_cell;
+      const std::uint64_t ring = zeroipc_lcrq_ring_bytes(c), st = zeroipc_lcrq_stride(h.element_size);
+      add(out, kBody,
+          {FIELD(B, head_ring),
+           FIELD(B, tail_ring),
+           FIELD(B, ring_pool),
+           FIELD(B, node_pool),
+           FIELD(B, start),
+           GROUP(B, ops, op_area()),
+           array("rings", ZEROIPC_LCRQ_RINGS_OFFSET, ring, zeroipc_lcrq_ring_count(c), ring,
+                 {FIELD(R, pool_next), FIELD(R, state), FIELD(R, next), FIELD(R, owner_key),
+                  FIELD(R, owner_pid), FIELD(R, head), FIELD(R, tail),
+                  array("cells", ZEROIPC_LCRQ_RING_CELLS_OFFSET, sizeof(C), zeroipc_lcrq_ring_size(c), sizeof(C),
+                        {FIELD(C, word), FIELD(C, value)})}),
+           array("nodes", zeroipc_lcrq_nodes_offset(c), st, c, st,
+                 {FIELD(zeroipc_lcrq_node, next), f("element", ZEROIPC_LCRQ_NODE_ELEMENT_OFFSET, es)})});
       break;
     }
     case v::scq::kId: {  // §7.2.3
-      using S = v::scq;
-      auto ring = [&](std::string name, std::uint64_t at) {
-        return Field{std::move(name), kBody + at, S::ring_bytes(r), 1, 0,
-                     {f("threshold", 0, 8), f("tail", 64, 8), f("head", 128, 8), array("entries", 192, 8, 2 * r, 8)}};
+      using R = zeroipc_scq_ring;
+      const std::uint64_t entries = 2 * zeroipc_scq_n(c);  // each ring has 2n entries
+      auto scq_ring = [&](std::string name, std::uint64_t at) {
+        return group(std::move(name), at, zeroipc_scq_ring_bytes(c),
+                     {FIELD(R, threshold), FIELD(R, tail), FIELD(R, head),
+                      array("entries", ZEROIPC_SCQ_RING_ENTRIES_OFFSET, ZEROIPC_SCQ_ENTRY_SIZE, entries,
+                            ZEROIPC_SCQ_ENTRY_SIZE)});
       };
-      add(out, {op_area(kBody), ring("aq", S::kAqOffset), ring("fq", S::fq_offset(r)),
-                array("data", kBody + S::data_offset(r), es, c, es)});
+      add(out, kBody,
+          {GROUP(zeroipc_scq_body, ops, op_area()),
+           scq_ring("aq", ZEROIPC_SCQ_AQ_OFFSET),
+           scq_ring("fq", zeroipc_scq_fq_offset(c)),
+           array("data", zeroipc_scq_data_offset(c), es, c, es)});
       break;
     }
-    case v::spsc_ring::kId:  // §7.2.4
-      add(out, {f("tail", kBody, 8), f("head", kBody + 64, 8),
-                Field{"producer", kBody + 128, 16, 1, 0, {f("key", 0, 4), f("pid", 4, 4)}},
-                Field{"consumer", kBody + 144, 16, 1, 0, {f("key", 0, 4), f("pid", 4, 4)}},
-                array("slots", kBody + 192, es, r, es)});
+    case v::spsc_ring::kId: {  // §7.2.4
+      using B = zeroipc_spsc_body;
+      add(out, kBody,
+          {FIELD(B, tail),
+           FIELD(B, head),
+           GROUP(B, producer, role()),
+           GROUP(B, consumer, role()),
+           array("slots", ZEROIPC_SPSC_SLOTS_OFFSET, es, r, es)});
       break;
-    case v::locked_ring::kId:  // §7.2.5
-      add(out, {f("lock", kBody, 4), f("holder_pid", kBody + 8, 8), f("head", kBody + 64, 8),
-                f("tail", kBody + 72, 8), array("slots", kBody + 128, es, r, es)});
+    }
+    case v::locked_ring::kId: {  // §7.2.5
+      using B = zeroipc_locked_ring_body;
+      add(out, kBody,
+          {FIELD(B, lock),
+           FIELD(B, holder_pid),
+           FIELD(B, head),
+           FIELD(B, tail),
+           array("slots", ZEROIPC_LOCKED_RING_SLOTS_OFFSET, es, r, es)});
       break;
+    }
     default:
       break;
   }
@@ -129,90 +190,120 @@ std::vector<Field> queue_body(const StructHeader& h) {
 }
 
 std::vector<Field> stack_body(const StructHeader& h) {  // §7.3
-  const bool elim = h.variant == v::elimination_backoff::kId;
-  const std::uint64_t st = vd::node_stride(h.element_size);
-  std::vector<Field> out{f("top", kBody, 8), f("free_top", kBody + 64, 8)};
-  if (elim) out.push_back(array("elimination", kBody + 128, 8, v::elimination_backoff::kSlots, 64));
-  out.push_back(op_area(kBody + (elim ? v::elimination_backoff::kOpsOffset : v::treiber_tagged::kOpsOffset)));
-  out.push_back(array("nodes", kBody + (elim ? v::elimination_backoff::kNodesOffset : v::treiber_tagged::kNodesOffset),
-                      st, h.capacity, st, {f("next", 0, 4), f("element", 8, h.element_size)}));
+  const std::uint64_t st = zeroipc_stack_stride(h.element_size);
+  const std::vector<Field> node{FIELD(zeroipc_stack_node, next),
+                                f("element", ZEROIPC_STACK_NODE_ELEMENT_OFFSET, h.element_size)};
+  std::vector<Field> out;
+  if (h.variant == v::elimination_backoff::kId) {  // §7.3.2
+    using B = zeroipc_elimination_body;
+    using S = zeroipc_elimination_slot;
+    add(out, kBody,
+        {FIELD(B, top),
+         FIELD(B, free_top),
+         array("elimination", offsetof(B, slots), ZEROIPC_MEMBER_SIZE(S, word), ZEROIPC_ELIMINATION_SLOTS, sizeof(S)),
+         GROUP(B, ops, op_area()),
+         array("nodes", ZEROIPC_ELIMINATION_NODES_OFFSET, st, h.capacity, st, node)});
+  } else {  // §7.3.1
+    using B = zeroipc_treiber_body;
+    add(out, kBody,
+        {FIELD(B, top),
+         FIELD(B, free_top),
+         GROUP(B, ops, op_area()),
+         array("nodes", ZEROIPC_TREIBER_NODES_OFFSET, st, h.capacity, st, node)});
+  }
   return out;
 }
 
 std::uint32_t key_size_of(const StructHeader& h) {
-  std::uint32_t k = 0;
-  std::memcpy(&k, h.kind_specific, sizeof k);
-  return k;
+  zeroipc_keyed_config config{};
+  std::memcpy(&config, h.kind_specific, sizeof config);
+  return config.key_size;
 }
 
 std::vector<Field> map_body(const StructHeader& h) {  // §7.8.1
-  using P = v::locked_probe;
+  using C = zeroipc_probe_control;
+  using S = zeroipc_probe_slot;
   const bool set = h.kind == static_cast<std::uint16_t>(Kind::kSet);
   const std::uint32_t ks = key_size_of(h), vs = set ? 0 : h.element_size;
-  const std::uint64_t s = P::table_size(h.capacity), st = P::stride(ks, vs), j = kBody + P::tables_offset(vs);
-  std::vector<Field> slot{f("state", 0, 4), f("hash", 4, 4), f("key", 8, ks)};
-  if (!set) slot.push_back(f("value", 8 + P::round8(ks), vs));
-  std::vector<Field> out{f("lock", kBody, 4),          f("active", kBody + 4, 4),   f("holder_pid", kBody + 8, 8),
-                         f("count", kBody + 64, 8),    f("tombstones", kBody + 72, 8), f("journal", kBody + 80, 8),
-                         f("inserted", kBody + 88, 8), f("erased", kBody + 96, 8),  f("assigned", kBody + 104, 8),
-                         f("rebuilds", kBody + 112, 8)};
-  if (!set) out.push_back(f("journal_value", kBody + 128, vs));
-  out.push_back(array("table_a", j, st, s, st, slot));
-  out.push_back(array("table_b", j + s * st, st, s, st, slot));
+  const std::uint64_t n = zeroipc_probe_table_size(h.capacity), st = zeroipc_probe_stride(ks, vs);
+  std::vector<Field> slot{FIELD(S, state), NAMED("hash", S, hash_high), f("key", ZEROIPC_PROBE_SLOT_KEY_OFFSET, ks)};
+  if (!set) slot.push_back(f("value", zeroipc_probe_slot_value_offset(ks), vs));
+  std::vector<Field> out;
+  add(out, kBody,
+      {FIELD(C, lock), FIELD(C, active), FIELD(C, holder_pid), FIELD(C, count), FIELD(C, tombstones),
+       FIELD(C, journal), FIELD(C, inserted), FIELD(C, erased), FIELD(C, assigned), FIELD(C, rebuilds)});
+  if (!set) add(out, kBody, {f("journal_value", ZEROIPC_PROBE_JOURNAL_OFFSET, vs)});
+  add(out, kBody,
+      {array("table_a", zeroipc_probe_table_offset(h.capacity, ks, vs, ZEROIPC_PROBE_TABLE_A), st, n, st, slot),
+       array("table_b", zeroipc_probe_table_offset(h.capacity, ks, vs, ZEROIPC_PROBE_TABLE_B), st, n, st, slot)});
   return out;
 }
 
 std::vector<Field> pool_body(const StructHeader& h) {  // §7.9.1
-  using P = v::locked_free_list;
-  const std::uint64_t c = h.capacity;
-  return {f("lock", kBody, 4),          f("holder_pid", kBody + 8, 8), f("free_top", kBody + 64, 8),
-          f("acquired", kBody + 72, 8), f("released", kBody + 80, 8),  f("pool_id", kBody + 88, 8),
-          array("free", kBody + 128, 4, c, 4), array("states", kBody + P::states_offset(c), 8, c, 8),
-          array("objects", kBody + P::objects_offset(c), h.element_size, c, h.element_size)};
+  using C = zeroipc_pool_control;
+  const std::uint64_t c = h.capacity, es = h.element_size;
+  const std::uint64_t index = zeroipc_pool_free_offset(1) - zeroipc_pool_free_offset(0);         // free[i], a u32
+  const std::uint64_t word = zeroipc_pool_state_offset(c, 1) - zeroipc_pool_state_offset(c, 0);  // state[i], a u64
+  std::vector<Field> out;
+  add(out, kBody,
+      {FIELD(C, lock),
+       FIELD(C, holder_pid),
+       FIELD(C, free_top),
+       FIELD(C, acquired),
+       FIELD(C, released),
+       FIELD(C, pool_id),
+       array("free", ZEROIPC_POOL_FREE_OFFSET, index, c, index),
+       array("states", zeroipc_pool_states_offset(c), word, c, word),
+       array("objects", zeroipc_pool_objects_offset(c), es, c, es)});
+  return out;
 }
 
 std::vector<Field> ring_body(const StructHeader& h) {  // §7.10.1
-  using G = v::gated_ring;
-  return {Field{"writer", kBody, 16, 1, 0, {f("key", 0, 4), f("pid", 4, 4)}},
-          f("write_pos", kBody + 64, 8),
-          array("readers", kBody + 128, 64, G::kReaders, 64, {f("key", 0, 4), f("pid", 4, 4), f("read_pos", 8, 8)}),
-          array("data", kBody + G::kDataOffset, h.element_size, h.capacity, h.element_size)};
+  using B = zeroipc_gated_ring_body;
+  using R = zeroipc_gated_reader_slot;
+  std::vector<Field> out;
+  add(out, kBody,
+      {GROUP(B, writer, role()),
+       FIELD(B, write_pos),
+       ITEMS(B, readers, {FIELD(R, key), FIELD(R, pid), FIELD(R, read_pos)}),
+       array("data", ZEROIPC_GATED_RING_DATA_OFFSET, h.element_size, h.capacity, h.element_size)});
+  return out;
 }
 
+// Future, Lazy, Stream and Channel: their structs include the common header,
+// so their offsets are from the structure's start.
+
 std::vector<Field> codata_body(const StructHeader& h) {  // §7.4
-  using C = detail::CodataLayout;
-  return {ZIPC_FIELD(C, state),      ZIPC_FIELD(C, owner_pid),  ZIPC_FIELD(C, owner_tag),
-          ZIPC_FIELD(C, sleepers),   ZIPC_FIELD(C, generation), ZIPC_FIELD(C, demand),
-          ZIPC_FIELD(C, demand_sleepers), ZIPC_FIELD(C, error),
-          f("value", detail::kCodataValueOffset, h.element_size)};
+  using C = zeroipc_codata;
+  return {FIELD(C, state),      FIELD(C, owner_pid),  FIELD(C, owner_tag),
+          FIELD(C, sleepers),   FIELD(C, generation), FIELD(C, demand),
+          FIELD(C, demand_sleepers), FIELD(C, error),
+          f("value", ZEROIPC_CODATA_VALUE_OFFSET, h.element_size)};
 }
 
 std::vector<Field> stream_body(const StructHeader& h) {  // §7.5
-  namespace s = detail::stream;
-  using L = s::StreamLayout;
-  using Slot = s::SubscriberSlot;
-  const std::uint64_t st = s::stride_of(h.element_size);
-  return {ZIPC_FIELD(L, producer_pid), ZIPC_FIELD(L, producer_key),    ZIPC_FIELD(L, producer_start),
-          ZIPC_FIELD(L, end_reason),   ZIPC_FIELD(L, high_water),      ZIPC_FIELD(L, published),
-          ZIPC_FIELD(L, reader_sleepers), ZIPC_FIELD(L, sleep_at),     ZIPC_FIELD(L, resume_at),
-          ZIPC_FIELD(L, epoch),        ZIPC_FIELD(L, producer_sleepers),
-          array("slots", s::kSlotsOffset, s::kSlotBytes, s::kSubscriberSlots, s::kSlotBytes,
-                {ZIPC_FIELD(Slot, state), ZIPC_FIELD(Slot, pid), ZIPC_FIELD(Slot, cursor), ZIPC_FIELD(Slot, missed)}),
-          array("cells", s::kRingOffset, st, h.capacity, st, {f("seq", 0, 8), f("element", 8, h.element_size)})};
+  using L = zeroipc_stream;
+  using S = zeroipc_stream_subscriber_slot;
+  const std::uint64_t st = zeroipc_stream_stride(h.element_size);
+  return {FIELD(L, producer_pid), FIELD(L, producer_key),    FIELD(L, producer_start),
+          FIELD(L, end_reason),   FIELD(L, high_water),      FIELD(L, published),
+          FIELD(L, reader_sleepers), FIELD(L, sleep_at),     FIELD(L, resume_at),
+          FIELD(L, epoch),        FIELD(L, producer_sleepers),
+          ITEMS(L, slots, {FIELD(S, state), FIELD(S, pid), FIELD(S, cursor), FIELD(S, missed)}),
+          array("cells", ZEROIPC_STREAM_CELLS_OFFSET, st, h.capacity, st,
+                {FIELD(zeroipc_stream_cell, seq), f("element", ZEROIPC_STREAM_CELL_ELEMENT_OFFSET, h.element_size)})};
 }
 
 std::vector<Field> channel_body(const StructHeader& h) {  // §7.6
-  using C = detail::ChannelLayout;
-  const std::uint64_t slots = detail::channel::slot_count(h.capacity);
-  return {ZIPC_FIELD(C, lock),           ZIPC_FIELD(C, closed),         ZIPC_FIELD(C, lock_pid),
-          ZIPC_FIELD(C, receivers_waiting), ZIPC_FIELD(C, closed_by),   ZIPC_FIELD(C, head),
-          ZIPC_FIELD(C, tail),           ZIPC_FIELD(C, data_epoch),     ZIPC_FIELD(C, data_sleepers),
-          ZIPC_FIELD(C, space_epoch),    ZIPC_FIELD(C, space_sleepers), ZIPC_FIELD(C, handoff),
-          ZIPC_FIELD(C, handoff_pid),    ZIPC_FIELD(C, handoff_tag),
-          array("slots", detail::kChannelCellsOffset, h.element_size, slots, h.element_size)};
+  using C = zeroipc_channel_layout;
+  const std::uint64_t slots = zeroipc_channel_slots(h.capacity);  // the header's capacity is the cells
+  return {FIELD(C, lock),           FIELD(C, closed),         FIELD(C, lock_pid),
+          FIELD(C, receivers_waiting), FIELD(C, closed_by),   FIELD(C, head),
+          FIELD(C, tail),           FIELD(C, data_epoch),     FIELD(C, data_sleepers),
+          FIELD(C, space_epoch),    FIELD(C, space_sleepers), FIELD(C, handoff),
+          FIELD(C, handoff_pid),    FIELD(C, handoff_tag),
+          array("slots", ZEROIPC_CHANNEL_SLOTS_OFFSET, h.element_size, slots, h.element_size)};
 }
-
-#undef ZIPC_FIELD
 
 // The path of the innermost field (or array item) of `fields` that holds
 // `off`, and in `into` the byte of it that `off` is; false when none does.
@@ -289,34 +380,44 @@ std::string Layout::locate(std::uint64_t offset, std::uint64_t* into) const {
 }
 
 Layout segment_layout(std::uint64_t table_offset, std::uint32_t table_capacity, std::uint32_t attach_capacity) {
-  using H = detail::SegmentHeader;
-  using E = detail::TableEntry;
+  using H = zeroipc_segment_header;
+  using A = zeroipc_attach_slot;
+  using E = zeroipc_table_entry;
   std::vector<Field> fields;
-  fields.push_back(Field{"header", 0, sizeof(H), 1, 0,
-                         {f("magic", offsetof(H, magic), 4), f("format_version", offsetof(H, format_version), 2),
-                          f("header_size", offsetof(H, header_size), 2), f("segment_size", offsetof(H, segment_size), 8),
-                          f("table_offset", offsetof(H, table_offset), 8),
-                          f("table_capacity", offsetof(H, table_capacity), 4),
-                          f("attach_capacity", offsetof(H, attach_capacity), 4),
-                          f("data_offset", offsetof(H, data_offset), 8), f("created_ns", offsetof(H, created_ns), 8),
-                          f("creator_pid", offsetof(H, creator_pid), 4), f("table_lock", offsetof(H, table_lock), 4),
-                          f("table_count", offsetof(H, table_count), 4), f("alloc_cursor", offsetof(H, alloc_cursor), 8),
-                          f("lock_holder_pid", offsetof(H, lock_holder_pid), 8),
-                          f("table_generation", offsetof(H, table_generation), 8),
-                          f("attach_overflow", offsetof(H, attach_overflow), 4)}});
-  fields.push_back(array("attach", detail::kAttachOffset, sizeof(detail::AttachSlot), attach_capacity,
-                         sizeof(detail::AttachSlot), {f("owner", 0, 8), f("start_time", 8, 8)}));
+  fields.push_back(group("header", 0, sizeof(H),  // at the segment's start
+                         {FIELD(H, magic),
+                          FIELD(H, format_version),
+                          FIELD(H, header_size),
+                          FIELD(H, segment_size),
+                          FIELD(H, table_offset),
+                          FIELD(H, table_capacity),
+                          FIELD(H, attach_capacity),
+                          FIELD(H, data_offset),
+                          FIELD(H, created_ns),
+                          FIELD(H, creator_pid),
+                          FIELD(H, table_lock),
+                          FIELD(H, table_count),
+                          FIELD(H, alloc_cursor),
+                          FIELD(H, lock_holder_pid),
+                          FIELD(H, table_generation),
+                          FIELD(H, attach_overflow)}));
+  fields.push_back(array("attach", ZEROIPC_ATTACH_OFFSET, sizeof(A), attach_capacity, sizeof(A),
+                         {FIELD(A, owner), FIELD(A, start_time)}));
   fields.push_back(array("table", table_offset, sizeof(E), table_capacity, sizeof(E),
-                         {f("name", offsetof(E, name), 32), f("offset", offsetof(E, offset), 8),
-                          f("size", offsetof(E, size), 8), f("state", offsetof(E, state), 4),
-                          f("creator_pid", offsetof(E, creator_pid), 4), f("creator_key", offsetof(E, creator_key), 4)}));
+                         {FIELD(E, name), FIELD(E, offset), FIELD(E, size), FIELD(E, state), FIELD(E, creator_pid),
+                          FIELD(E, creator_key)}));
   return Layout(std::move(fields));
 }
+
+#undef FIELD
+#undef NAMED
+#undef GROUP
+#undef ITEMS
 
 std::uint64_t expected_total_size(const StructHeader& h) {
   const std::uint64_t c = h.capacity;
   const std::uint32_t es = h.element_size;
-  if (es == 0 || h.layout_version != 1) return 0;
+  if (es == 0 || h.layout_version != ZEROIPC_LAYOUT_VERSION) return 0;
   auto with_header = [](std::uint64_t body) { return body == 0 ? 0 : body + kBody; };
   switch (static_cast<Kind>(h.kind)) {
     case Kind::kArray:
@@ -358,7 +459,7 @@ Layout structure_layout(const StructHeader& h) {
   std::vector<Field> body;
   switch (static_cast<Kind>(h.kind)) {
     case Kind::kArray:
-      body.push_back(array("elements", kBody, h.element_size, h.capacity, h.element_size));
+      body.push_back(array("elements", ZEROIPC_ARRAY_ELEMENTS_OFFSET, h.element_size, h.capacity, h.element_size));
       break;
     case Kind::kQueue: body = queue_body(h); break;
     case Kind::kStack: body = stack_body(h); break;

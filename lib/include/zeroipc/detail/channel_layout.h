@@ -25,35 +25,14 @@
 
 namespace zeroipc::detail {
 
-inline constexpr std::size_t kChannelCellsOffset = 448;
+inline constexpr std::size_t kChannelCellsOffset = ZEROIPC_CHANNEL_SLOTS_OFFSET;
 /// Largest channel capacity: the slot count (its power-of-two ceiling) stays a u32-sized mask.
 inline constexpr std::uint64_t kMaxChannelCapacity = std::uint64_t{1} << 31;
 /// Offset of the u64 channel_capacity in the common header (its kind-specific bytes).
 inline constexpr std::size_t kChannelCapacityField = 32;
 
-struct ChannelLayout {
-  StructHeader header;               // 0: §6
-  std::uint32_t lock;                // 64: atomic, owner lock (§3.2): holder key | waiters
-  std::uint32_t closed;              // 68: atomic, 0 open, 1 closed
-  std::uint64_t lock_pid;            // 72: atomic, pid of the lock holder (messages)
-  std::uint32_t receivers_waiting;   // 80: atomic, rendezvous: receivers blocked for an offer
-  std::uint32_t closed_by;           // 84: atomic, pid of the process that closed it
-  std::uint8_t reserved0[40];        // 88
-  std::uint64_t head;                // 128: atomic
-  std::uint8_t reserved1[56];        // 136
-  std::uint64_t tail;                // 192: atomic
-  std::uint8_t reserved2[56];        // 200
-  std::uint64_t data_epoch;          // 256: atomic
-  std::uint32_t data_sleepers;       // 264: atomic
-  std::uint8_t reserved3[52];        // 268
-  std::uint64_t space_epoch;         // 320: atomic
-  std::uint32_t space_sleepers;      // 328: atomic
-  std::uint8_t reserved4[52];        // 332
-  std::uint64_t handoff;             // 384: atomic, phase | sequence << 4 | owner key << 32 (§7.4 encoding)
-  std::uint64_t handoff_pid;         // 392: atomic, pid of the offering process (messages)
-  std::uint32_t handoff_tag;         // 400: atomic, owner key for which handoff_pid was written
-  std::uint8_t reserved5[44];        // 404
-};
+/// The bytes of §7.6 (the C99 layout header's struct, shared with lib/c).
+using ChannelLayout = ::zeroipc_channel_layout;
 static_assert(sizeof(ChannelLayout) == kChannelCellsOffset, "the cells start at 448 (spec §7.6)");
 static_assert(offsetof(ChannelLayout, lock) == 64,
               "the control line starts after the common header (spec §7.6)");

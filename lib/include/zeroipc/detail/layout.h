@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "zeroipc/layout/layout.h"
+
 namespace zeroipc::detail {
 
 inline constexpr std::size_t kCacheLine = 64;
@@ -32,84 +34,35 @@ inline constexpr std::uint32_t kLockWaitersBit = 0x80000000u;  // = kPidLockWait
 /// align64(x) of the specification; callers check x against overflow first.
 constexpr std::uint64_t align64(std::uint64_t x) noexcept { return (x + 63) & ~std::uint64_t{63}; }
 
+// The structs are the C99 layout headers' (zeroipc/layout/*.h), shared with the
+// C implementation (lib/c) so that C and C++ cannot drift: one definition of each
+// byte, its offsets asserted there against the section of the specification.
+
 // ---------------------------------------------------------------- §2 segment header
-struct SegmentHeader {
-  // Written once by the creator (cache line 0).
-  char magic[4];
-  std::uint16_t format_version;
-  std::uint16_t header_size;
-  std::uint64_t segment_size;
-  std::uint64_t table_offset;
-  std::uint32_t table_capacity;
-  std::uint32_t attach_capacity;
-  std::uint64_t data_offset;
-  std::uint64_t created_ns;
-  std::uint32_t creator_pid;
-  std::uint8_t reserved0[12];
-  // Mutable bookkeeping, atomic (cache line 1).
-  std::uint32_t table_lock;  // owner lock word (§3.2): holder key | waiters bit
-  std::uint32_t table_count;
-  std::uint64_t alloc_cursor;
-  std::uint64_t lock_holder_pid;  // pid of the table lock's holder, for messages
-  std::uint64_t table_generation;
-  std::uint32_t attach_overflow;
-  std::uint8_t reserved1[28];
-};
-static_assert(sizeof(SegmentHeader) == 128, "segment header is two cache lines (spec §2)");
-static_assert(offsetof(SegmentHeader, format_version) == 4, "spec §2");
-static_assert(offsetof(SegmentHeader, header_size) == 6, "spec §2");
-static_assert(offsetof(SegmentHeader, segment_size) == 8, "spec §2");
-static_assert(offsetof(SegmentHeader, table_offset) == 16, "spec §2");
-static_assert(offsetof(SegmentHeader, table_capacity) == 24, "spec §2");
-static_assert(offsetof(SegmentHeader, attach_capacity) == 28, "spec §2");
-static_assert(offsetof(SegmentHeader, data_offset) == 32, "spec §2");
-static_assert(offsetof(SegmentHeader, created_ns) == 40, "spec §2");
-static_assert(offsetof(SegmentHeader, creator_pid) == 48, "spec §2");
-static_assert(offsetof(SegmentHeader, table_lock) == 64,
+using SegmentHeader = ::zeroipc_segment_header;
+static_assert(sizeof(SegmentHeader) == ZEROIPC_SEGMENT_HEADER_SIZE, "segment header is two cache lines (spec §2)");
+static_assert(offsetof(SegmentHeader, table_lock) == kCacheLine,
               "the mutable bookkeeping starts its own cache line so lookups of the "
               "read-only fields do not share a line with the lock (spec §2)");
-static_assert(offsetof(SegmentHeader, table_count) == 68, "spec §2");
-static_assert(offsetof(SegmentHeader, alloc_cursor) == 72, "spec §2");
-static_assert(offsetof(SegmentHeader, lock_holder_pid) == 80, "spec §2");
-static_assert(offsetof(SegmentHeader, table_generation) == 88, "spec §2");
-static_assert(offsetof(SegmentHeader, attach_overflow) == 96, "spec §2");
 
 // ---------------------------------------------------------------- §4 attach slots
-inline constexpr std::size_t kAttachOffset = sizeof(SegmentHeader);
+inline constexpr std::size_t kAttachOffset = ZEROIPC_ATTACH_OFFSET;
 
 /// owner = pid | key << 32, claimed with one 64-bit CAS, so a slot never
 /// names a pid without the key that judges its liveness (§4.1).
-struct AttachSlot {
-  std::uint64_t owner;       // atomic: pid (low half) | owner key << 32; 0 = free
-  std::uint64_t start_time;  // atomic: /proc start time of that pid, for tools (0 = not written)
-};
-static_assert(sizeof(AttachSlot) == 16, "spec §4");
-static_assert(offsetof(AttachSlot, start_time) == 8, "spec §4");
-constexpr std::uint32_t attach_pid(std::uint64_t owner) noexcept { return static_cast<std::uint32_t>(owner); }
-constexpr std::uint32_t attach_key(std::uint64_t owner) noexcept { return static_cast<std::uint32_t>(owner >> 32); }
+using AttachSlot = ::zeroipc_attach_slot;
+constexpr std::uint32_t attach_pid(std::uint64_t owner) noexcept { return zeroipc_attach_pid(owner); }
+constexpr std::uint32_t attach_key(std::uint64_t owner) noexcept { return zeroipc_attach_key(owner); }
 
 // ---------------------------------------------------------------- §3 name table
-enum class EntryState : std::uint32_t { kFree = 0, kReserved = 1, kReady = 2 };
-
-struct TableEntry {
-  char name[32];
-  std::uint64_t offset;
-  std::uint64_t size;
-  std::uint32_t state;  // atomic, EntryState
-  std::uint32_t creator_pid;
-  std::uint32_t creator_key;  // atomic: the creator's owner key (§4.1), written before RESERVED
-  std::uint32_t reserved;
+enum class EntryState : std::uint32_t {
+  kFree = ZEROIPC_ENTRY_FREE, kReserved = ZEROIPC_ENTRY_RESERVED, kReady = ZEROIPC_ENTRY_READY,
 };
-static_assert(sizeof(TableEntry) == 64, "one table entry is one cache line (spec §3)");
-static_assert(offsetof(TableEntry, offset) == 32, "spec §3");
-static_assert(offsetof(TableEntry, size) == 40, "spec §3");
-static_assert(offsetof(TableEntry, state) == 48, "spec §3");
-static_assert(offsetof(TableEntry, creator_pid) == 52, "spec §3");
-static_assert(offsetof(TableEntry, creator_key) == 56, "spec §3");
 
-inline constexpr std::uint64_t kDefaultTableOffset =
-    kAttachOffset + kAttachCapacity * sizeof(AttachSlot);
-static_assert(kDefaultTableOffset == 1152, "spec §1: T = 1152 for version 1 creators");
+using TableEntry = ::zeroipc_table_entry;
+static_assert(sizeof(TableEntry) == kCacheLine, "one table entry is one cache line (spec §3)");
+
+inline constexpr std::uint64_t kDefaultTableOffset = ZEROIPC_DEFAULT_TABLE_OFFSET;
 
 // ---------------------------------------------------------------- §6 structure header
 enum class Kind : std::uint16_t {
@@ -117,27 +70,8 @@ enum class Kind : std::uint16_t {
   kRing = 7, kFuture = 8, kLazy = 9, kStream = 10, kChannel = 11,
 };
 
-struct StructHeader {
-  char magic[4];
-  std::uint16_t kind;
-  std::uint16_t variant;
-  std::uint32_t element_size;
-  std::uint16_t layout_version;
-  std::uint8_t dtype;
-  std::uint8_t reserved0;
-  std::uint64_t capacity;
-  std::uint64_t total_size;
-  std::uint8_t kind_specific[32];
-};
-static_assert(sizeof(StructHeader) == 64, "the common structure header is one cache line (spec §6)");
-static_assert(offsetof(StructHeader, kind) == 4, "spec §6");
-static_assert(offsetof(StructHeader, variant) == 6, "spec §6");
-static_assert(offsetof(StructHeader, element_size) == 8, "spec §6");
-static_assert(offsetof(StructHeader, layout_version) == 12, "spec §6");
-static_assert(offsetof(StructHeader, dtype) == 14, "spec §6");
-static_assert(offsetof(StructHeader, capacity) == 16, "spec §6");
-static_assert(offsetof(StructHeader, total_size) == 24, "spec §6");
-static_assert(offsetof(StructHeader, kind_specific) == 32, "spec §6");
+using StructHeader = ::zeroipc_struct_header;
+static_assert(sizeof(StructHeader) == kCacheLine, "the common structure header is one cache line (spec §6)");
 
 template <class T>
 inline constexpr bool kIsLayout =

@@ -28,64 +28,34 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "zeroipc/detail/layout.h"
 
 namespace zeroipc::detail::stream {
 
-inline constexpr std::uint32_t kSubscriberSlots = 64;
-inline constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 30;
-inline constexpr std::uint32_t kMaxElementSize = 1u << 20;  // a window of large elements is still < 1 MiB
+inline constexpr std::uint32_t kSubscriberSlots = ZEROIPC_STREAM_SUBSCRIBER_SLOTS;
+inline constexpr std::uint64_t kMaxCapacity = ZEROIPC_STREAM_MAX_CAPACITY;
+inline constexpr std::uint32_t kMaxElementSize = ZEROIPC_STREAM_MAX_ELEMENT_SIZE;  // a window of large elements is still < 1 MiB
 
-inline constexpr std::size_t kProducerOffset = 64;
-inline constexpr std::size_t kPublishedOffset = 128;
-inline constexpr std::size_t kBackpressureOffset = 192;
-inline constexpr std::size_t kSlotsOffset = 256;
-inline constexpr std::size_t kSlotBytes = 64;
+inline constexpr std::size_t kProducerOffset = ZEROIPC_STREAM_PRODUCER_OFFSET;
+inline constexpr std::size_t kPublishedOffset = ZEROIPC_STREAM_PUBLISHED_OFFSET;
+inline constexpr std::size_t kBackpressureOffset = ZEROIPC_STREAM_BACKPRESSURE_OFFSET;
+inline constexpr std::size_t kSlotsOffset = ZEROIPC_STREAM_SLOTS_OFFSET;
+inline constexpr std::size_t kSlotBytes = ZEROIPC_STREAM_SLOT_SIZE;
 inline constexpr std::size_t kRingOffset = kSlotsOffset + kSubscriberSlots * kSlotBytes;  // 4352
-inline constexpr std::size_t kCellHeader = 8;
+inline constexpr std::size_t kCellHeader = ZEROIPC_STREAM_CELL_ELEMENT_OFFSET;
 
+// The bytes of §7.5 before the ring: the C99 layout header's structs, shared with lib/c.
 /// Bytes 32..63 of the common header (§6 "kind-specific"), written at creation.
-struct StreamConfig {
-  std::uint32_t subscriber_slots;  // 32: always kSubscriberSlots in layout version 1
-  std::uint32_t overflow;          // 36: 0 block, 1 drop_oldest
-  std::uint32_t origin;            // 40: what feeds it: 0 emit(), 1.. an operator (Origin)
-  std::uint8_t reserved[20];       // 44
-};
+using StreamConfig = ::zeroipc_stream_config;
+/// One subscriber's cache line: state (owner key << 32 | sequence << 2 | phase), pid, cursor, missed.
+using SubscriberSlot = ::zeroipc_stream_subscriber_slot;
+using StreamLayout = ::zeroipc_stream;
 static_assert(sizeof(StreamConfig) == 32, "the config fills the 32 kind-specific bytes of §6");
-
-struct SubscriberSlot {
-  std::uint64_t state;       // +0 atomic: owner key << 32 | sequence << 2 | phase
-  std::uint64_t pid;         // +8 atomic: the owner's pid (messages, tools), written before it goes active
-  std::uint64_t cursor;      // +16 atomic: next position the owner reads
-  std::uint64_t missed;      // +24 atomic: items the owner lost to drop_oldest
-  std::uint8_t reserved[32];
-};
 static_assert(sizeof(SubscriberSlot) == kSlotBytes,
               "one slot per cache line: each subscriber writes its cursor on every item");
-
-struct StreamLayout {
-  StructHeader header;               // 0
-  // line 1: written once at creation (producer), then rarely
-  std::uint32_t producer_pid;        // 64: the one process that emits (creator / operator's process)
-  std::uint32_t producer_key;        // 68: its owner key (§4.1): what judges it alive
-  std::uint64_t producer_start;      // 72: its start time (§4), for tools
-  std::uint32_t end_reason;          // 80 atomic: EndReason; set once, before `closed`
-  std::uint32_t high_water;          // 84 atomic: slots [0, high_water) have been used
-  std::uint8_t reserved1[40];        // 88
-  // line 2: the producer's
-  std::uint64_t published;           // 128 atomic: count << 1 | closed
-  std::uint32_t reader_sleepers;     // 136 atomic: readers that may sleep on `published`
-  std::uint32_t reserved2a;          // 140
-  std::uint64_t sleep_at;            // 144 atomic: the largest `published` a reader went to sleep on
-  std::uint8_t reserved2[40];        // 152
-  // line 3: backpressure
-  std::uint64_t resume_at;           // 192 atomic: 0, or the position that wakes a blocked producer
-  std::uint32_t epoch;               // 200 atomic: the blocked producer's futex word
-  std::uint32_t producer_sleepers;   // 204 atomic
-  std::uint8_t reserved3[48];        // 208
-  SubscriberSlot slots[kSubscriberSlots];  // 256
-};
+static_assert(std::size(StreamLayout{}.slots) == kSubscriberSlots, "spec §7.5: 64 subscriber slots");
 static_assert(sizeof(StreamLayout) == kRingOffset, "the ring starts at 4352 (spec §7.5)");
 static_assert(offsetof(StreamLayout, producer_pid) == kProducerOffset,
               "the producer line starts after the common header (spec §7.5)");

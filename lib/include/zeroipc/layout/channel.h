@@ -11,7 +11,7 @@
  * 32-39 hold N (zeroipc_channel_config), 40-63 zero. slots = bit_ceil(cells),
  * total_size = 448 + slots * element_size, 1 <= cells <= 2^31. Position p
  * lives in slot p & (slots - 1), slot i at 448 + i * element_size. Offsets
- * are from the start of the structure (zeroipc_channel includes the common
+ * are from the start of the structure (zeroipc_channel_layout includes the common
  * header). The futex words are the low halves of data_epoch (offset 256)
  * and space_epoch (offset 320).
  */
@@ -48,7 +48,7 @@ ZEROIPC_LAYOUT_ASSERT(ZEROIPC_KIND_SPECIFIC_OFFSET + offsetof(zeroipc_channel_co
 ZEROIPC_LAYOUT_ASSERT(ZEROIPC_KIND_SPECIFIC_OFFSET + offsetof(zeroipc_channel_config, reserved) == 40, "spec 7.6");
 
 /** §7.6: the fixed part of a channel, 448 bytes; the slots follow. */
-typedef struct zeroipc_channel {
+typedef struct zeroipc_channel_layout {
   zeroipc_struct_header header; /* 0: §6, kind 11; capacity = cells */
   uint32_t lock;                /* 64 atomic: owner lock (§3.2) */
   uint32_t closed;              /* 68 atomic: 0 open, 1 closed; anything else is corrupt */
@@ -70,30 +70,30 @@ typedef struct zeroipc_channel {
   uint64_t handoff_pid;         /* 392 atomic: pid of the sender that posted the offer */
   uint32_t handoff_tag;         /* 400 atomic: the owner key for which handoff_pid was written */
   uint8_t reserved5[44];        /* 404 */
-} zeroipc_channel;
+} zeroipc_channel_layout;
 
-ZEROIPC_LAYOUT_ASSERT(sizeof(zeroipc_channel) == ZEROIPC_CHANNEL_SLOTS_OFFSET, "spec 7.6: the slots at 448");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, header) == 0, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, lock) == 64, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, closed) == 68, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, lock_pid) == 72, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, receivers_waiting) == 80, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, closed_by) == 84, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, reserved0) == 88, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, head) == 128, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, reserved1) == 136, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, tail) == 192, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, reserved2) == 200, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, data_epoch) == 256, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, data_sleepers) == 264, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, reserved3) == 268, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, space_epoch) == 320, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, space_sleepers) == 328, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, reserved4) == 332, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, handoff) == 384, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, handoff_pid) == 392, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, handoff_tag) == 400, "spec 7.6");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel, reserved5) == 404, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(sizeof(zeroipc_channel_layout) == ZEROIPC_CHANNEL_SLOTS_OFFSET, "spec 7.6: the slots at 448");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, header) == 0, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, lock) == 64, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, closed) == 68, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, lock_pid) == 72, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, receivers_waiting) == 80, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, closed_by) == 84, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, reserved0) == 88, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, head) == 128, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, reserved1) == 136, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, tail) == 192, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, reserved2) == 200, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, data_epoch) == 256, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, data_sleepers) == 264, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, reserved3) == 268, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, space_epoch) == 320, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, space_sleepers) == 328, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, reserved4) == 332, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, handoff) == 384, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, handoff_pid) == 392, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, handoff_tag) == 400, "spec 7.6");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_channel_layout, reserved5) == 404, "spec 7.6");
 
 /** §7.6: cells = max(N, 1). */
 ZEROIPC_LAYOUT_FN uint64_t zeroipc_channel_cells(uint64_t channel_capacity) {

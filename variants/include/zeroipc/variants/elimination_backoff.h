@@ -60,6 +60,7 @@
 #include <type_traits>
 #include <unistd.h>
 
+#include "zeroipc/layout/stack.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/op_slots.h"
@@ -77,9 +78,9 @@ struct elimination_backoff {
   /// full with fewer than `capacity` elements on the stack.
   /// tests/unit/linearizability_test.cpp counts such histories.
   static constexpr bool kExactEmptyFull = false;
-  static constexpr std::uint64_t kSlots = 16;
-  static constexpr std::uint64_t kOpsOffset = 128 + 64 * kSlots;
-  static constexpr std::uint64_t kNodesOffset = kOpsOffset + detail::kOpAreaBytes;
+  static constexpr std::uint64_t kSlots = ZEROIPC_ELIMINATION_SLOTS;
+  static constexpr std::uint64_t kOpsOffset = offsetof(zeroipc_elimination_body, ops);
+  static constexpr std::uint64_t kNodesOffset = sizeof(zeroipc_elimination_body);
   static_assert(kNodesOffset % 64 == 0, "nodes start on a cache line");
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
@@ -91,10 +92,10 @@ struct elimination_backoff {
   }
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size) noexcept {
     const std::uint64_t free_top = 1;  // node 0, tag 0
-    std::memcpy(body + 64, &free_top, 8);
+    reinterpret_cast<zeroipc_elimination_body*>(body)->free_top = free_top;
     for (std::uint64_t i = 0; i < capacity; ++i) {
       const auto next = static_cast<std::uint32_t>(i + 1 < capacity ? i + 2 : 0);
-      std::memcpy(body + kNodesOffset + i * stride(element_size), &next, 4);
+      reinterpret_cast<zeroipc_stack_node*>(body + kNodesOffset + i * stride(element_size))->next = next;
     }
   }
 
@@ -104,9 +105,9 @@ struct elimination_backoff {
 
    public:
     stack(std::byte* body, std::uint64_t capacity) noexcept
-        : body_(body),
-          top_(*reinterpret_cast<std::uint64_t*>(body), body + kNodesOffset, stride(sizeof(T)), capacity),
-          free_(*reinterpret_cast<std::uint64_t*>(body + 64), body + kNodesOffset, stride(sizeof(T)),
+        : body_(reinterpret_cast<zeroipc_elimination_body*>(body)),
+          top_(reinterpret_cast<zeroipc_elimination_body*>(body)->top, body + kNodesOffset, stride(sizeof(T)), capacity),
+          free_(reinterpret_cast<zeroipc_elimination_body*>(body)->free_top, body + kNodesOffset, stride(sizeof(T)),
                 capacity),
           ops_(body + kOpsOffset),
           capacity_(capacity),
@@ -160,7 +161,7 @@ struct elimination_backoff {
     // node not on the stack goes back on the free list.
     std::uint64_t rebuild() {
       for (std::uint64_t i = 0; i < kSlots; ++i) {
-        std::atomic_ref<std::uint64_t> slot(*reinterpret_cast<std::uint64_t*>(body_ + 128 + 64 * i));
+        std::atomic_ref<std::uint64_t> slot(body_->slots[i].word);
         slot.store(make(slot.load(std::memory_order_relaxed), kEmpty, 0), std::memory_order_relaxed);
       }
       return detail::rebuild_free_list(top_, free_, capacity_, "stack");
@@ -181,7 +182,7 @@ struct elimination_backoff {
       rng_ ^= rng_ >> 7;
       rng_ ^= rng_ << 17;
       std::atomic_ref<std::uint64_t> slot(
-          *reinterpret_cast<std::uint64_t*>(body_ + 128 + 64 * (rng_ % kSlots)));
+          body_->slots[rng_ % kSlots].word);
       std::uint64_t w = slot.load(std::memory_order_acquire);  // (2)
       if (state_of(w) == kEmpty) {
         const std::uint64_t waiting = make(w, kWaiting, mine);
@@ -210,7 +211,7 @@ struct elimination_backoff {
       return offer_of(busy);
     }
 
-    std::byte* body_;
+    zeroipc_elimination_body* body_;
     detail::TaggedList top_;
     detail::TaggedList free_;
     detail::OpSlots ops_;

@@ -57,6 +57,7 @@
 #include <string_view>
 #include <unistd.h>
 
+#include "zeroipc/layout/ring.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
@@ -68,8 +69,8 @@ namespace zeroipc::variants {
 struct gated_ring {
   static constexpr std::uint16_t kId = 1;
   static constexpr std::string_view kName = "gated_ring";
-  static constexpr std::uint32_t kReaders = 64;
-  static constexpr std::uint64_t kDataOffset = 128 + 64 * kReaders;
+  static constexpr std::uint32_t kReaders = ZEROIPC_GATED_RING_READERS;
+  static constexpr std::uint64_t kDataOffset = sizeof(zeroipc_gated_ring_body);
   static constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 48;
   static_assert(kDataOffset == 4224);
 
@@ -82,12 +83,15 @@ struct gated_ring {
   class ring {
    public:
     ring(std::byte* body, std::uint64_t capacity, std::uint32_t element_size) noexcept
-        : body_(body), capacity_(capacity), element_size_(element_size), data_(body + kDataOffset) {}
+        : body_(reinterpret_cast<zeroipc_gated_ring_body*>(body)),
+          capacity_(capacity),
+          element_size_(element_size),
+          data_(body + kDataOffset) {}
 
     // ------------------------------------------------------------ writer
     /// Claims the writer role for this process (see role.h).
     detail::RoleClaim claim_writer() noexcept {
-      detail::RoleClaim c = detail::claim_role(body_);
+      detail::RoleClaim c = detail::claim_role(body_->writer);
       if (c.ok) {
         const std::uint64_t wp = write_pos().load(std::memory_order_acquire);
         wp_ = wp;
@@ -95,7 +99,7 @@ struct gated_ring {
       }
       return c;
     }
-    void release_writer() noexcept { detail::release_role(body_); }
+    void release_writer() noexcept { detail::release_role(body_->writer); }
 
     /// Room to write now: elements, and the first of them's offset in the
     /// data (contiguous up to the end of the data). `want` sets whether dead
@@ -132,7 +136,7 @@ struct gated_ring {
         std::uint32_t seen = slot_key(i).load(std::memory_order_acquire);
         if (seen != 0 && (seen == me || zeroipc::detail::owner_alive(body_, seen))) continue;
         if (!slot_key(i).compare_exchange_strong(seen, me, std::memory_order_seq_cst)) continue;
-        *reinterpret_cast<std::uint32_t*>(slot(i) + 4) = static_cast<std::uint32_t>(::getpid());
+        slot(i).pid = static_cast<std::uint32_t>(::getpid());
         start = write_pos().load(std::memory_order_seq_cst);
         slot_pos(i).store(start, std::memory_order_seq_cst);
         return i;
@@ -173,16 +177,14 @@ struct gated_ring {
     }
 
    private:
-    std::byte* slot(std::uint32_t i) const noexcept { return body_ + 128 + 64 * std::size_t{i}; }
+    zeroipc_gated_reader_slot& slot(std::uint32_t i) const noexcept { return body_->readers[i]; }
     std::atomic_ref<std::uint32_t> slot_key(std::uint32_t i) const noexcept {
-      return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(slot(i)));
+      return std::atomic_ref<std::uint32_t>(slot(i).key);
     }
     std::atomic_ref<std::uint64_t> slot_pos(std::uint32_t i) const noexcept {
-      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(slot(i) + 8));
+      return std::atomic_ref<std::uint64_t>(slot(i).read_pos);
     }
-    std::atomic_ref<std::uint64_t> write_pos() const noexcept {
-      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(body_ + 64));
-    }
+    std::atomic_ref<std::uint64_t> write_pos() const noexcept { return std::atomic_ref<std::uint64_t>(body_->write_pos); }
 
     // The lowest position a live reader still needs (wp_ when none).
     std::uint64_t gate_position() {
@@ -218,7 +220,7 @@ struct gated_ring {
       return freed;
     }
 
-    std::byte* body_;
+    zeroipc_gated_ring_body* body_;
     std::uint64_t capacity_;
     std::uint32_t element_size_;
     std::byte* data_;

@@ -119,6 +119,7 @@
 #include <utility>
 #include <vector>
 
+#include "zeroipc/layout/queue_lcrq.h"
 #include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
@@ -179,8 +180,8 @@ struct lcrq {
   /// CAS2 failures on one cell within one operation after which it is corrupt.
   static constexpr unsigned kMaxCasRetries = 1u << 16;
 
-  static constexpr std::uint64_t kOpsOffset = 320;
-  static constexpr std::uint64_t kRingsOffset = kOpsOffset + detail::kOpAreaBytes;
+  static constexpr std::uint64_t kOpsOffset = offsetof(zeroipc_lcrq_body, ops);
+  static constexpr std::uint64_t kRingsOffset = sizeof(zeroipc_lcrq_body);
   static_assert(kRingsOffset == 8576 && kRingsOffset % 64 == 0, "rings start on a cache line (spec §7.2.2)");
   /// Moves from ring to ring within one operation after which the list is checked for a cycle.
   static constexpr std::uint64_t kMaxHops(std::uint64_t rings) noexcept { return 4 * rings + detail::kOpSlots; }
@@ -196,7 +197,7 @@ struct lcrq {
     return detail::ring_slots(capacity) / ring_size(capacity) + 3;
   }
   static constexpr std::uint64_t ring_bytes(std::uint64_t capacity) noexcept {
-    return 192 + 16 * ring_size(capacity);
+    return sizeof(zeroipc_lcrq_ring) + sizeof(zeroipc_lcrq_cell) * ring_size(capacity);
   }
   static constexpr std::uint64_t nodes_offset(std::uint64_t capacity) noexcept {
     return kRingsOffset + ring_count(capacity) * ring_bytes(capacity);
@@ -211,14 +212,16 @@ struct lcrq {
   class Ring {
    public:
     Ring(std::byte* base, std::uint64_t size) noexcept
-        : base_(base), cells_(reinterpret_cast<std::uint64_t*>(base + 192)), size_(size) {}
+        : ring_(reinterpret_cast<zeroipc_lcrq_ring*>(base)),
+          cells_(reinterpret_cast<std::uint64_t*>(base + sizeof(zeroipc_lcrq_ring))),
+          size_(size) {}
 
-    std::atomic_ref<std::uint32_t> state() const noexcept { return u32(4); }
-    std::atomic_ref<std::uint32_t> next() const noexcept { return u32(8); }
-    std::atomic_ref<std::uint32_t> owner_key() const noexcept { return u32(12); }
-    std::atomic_ref<std::uint64_t> owner_pid() const noexcept { return u64(16); }
-    std::atomic_ref<std::uint64_t> head() const noexcept { return u64(64); }
-    std::atomic_ref<std::uint64_t> tail() const noexcept { return u64(128); }
+    std::atomic_ref<std::uint32_t> state() const noexcept { return std::atomic_ref<std::uint32_t>(ring_->state); }
+    std::atomic_ref<std::uint32_t> next() const noexcept { return std::atomic_ref<std::uint32_t>(ring_->next); }
+    std::atomic_ref<std::uint32_t> owner_key() const noexcept { return std::atomic_ref<std::uint32_t>(ring_->owner_key); }
+    std::atomic_ref<std::uint64_t> owner_pid() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->owner_pid); }
+    std::atomic_ref<std::uint64_t> head() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->head); }
+    std::atomic_ref<std::uint64_t> tail() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->tail); }
 
     /// Empty ring whose first position is `start`, holding `first` (a node
     /// id) at that position unless it is 0. The ring is private here.
@@ -372,14 +375,7 @@ struct lcrq {
     std::atomic_ref<std::uint64_t> value(std::uint64_t p) const noexcept {
       return std::atomic_ref<std::uint64_t>(cell(p)[1]);
     }
-    std::atomic_ref<std::uint32_t> u32(std::size_t off) const noexcept {
-      return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(base_ + off));
-    }
-    std::atomic_ref<std::uint64_t> u64(std::size_t off) const noexcept {
-      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base_ + off));
-    }
-
-    std::byte* base_;
+    zeroipc_lcrq_ring* ring_;
     std::uint64_t* cells_;
     std::uint64_t size_;
   };
@@ -387,27 +383,30 @@ struct lcrq {
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size,
                    std::uint64_t start) noexcept {
     const std::uint64_t first = start & (lcrq_detail::kMask >> 1);  // far from 2^63: see "start" above
-    std::memcpy(body + 256, &first, 8);
+    auto* b = reinterpret_cast<zeroipc_lcrq_body*>(body);
+    b->start = first;
     // head_ring = tail_ring = 0; ring 0 linked and empty; rings 1.. on the free list.
     const std::uint64_t rings = ring_count(capacity);
     Ring ring0(body + kRingsOffset, ring_size(capacity));
     ring0.init(first, 0);
     ring0.state().store(lcrq_detail::kLinked, std::memory_order_relaxed);
     const std::uint64_t ring_pool = 2;  // ring 1, tag 0
-    std::memcpy(body + 128, &ring_pool, 8);
+    b->ring_pool = ring_pool;
     for (std::uint64_t r = 1; r < rings; ++r) {
       const auto next = static_cast<std::uint32_t>(r + 1 < rings ? r + 2 : 0);
-      std::memcpy(body + kRingsOffset + r * ring_bytes(capacity), &next, 4);
+      reinterpret_cast<zeroipc_lcrq_ring*>(body + kRingsOffset + r * ring_bytes(capacity))->pool_next = next;
     }
     // Every data node free: node_pool = node 1, node i links to i + 1.
     const std::uint64_t node_pool = 1;
-    std::memcpy(body + 192, &node_pool, 8);
+    b->node_pool = node_pool;
     const std::uint64_t stride = detail::node_stride(element_size);
     for (std::uint64_t i = 0; i < capacity; ++i) {
       const auto next = static_cast<std::uint32_t>(i + 1 < capacity ? i + 2 : 0);
-      std::memcpy(body + nodes_offset(capacity) + i * stride, &next, 4);
+      reinterpret_cast<zeroipc_lcrq_node*>(body + nodes_offset(capacity) + i * stride)->next = next;
     }
   }
+
+  static zeroipc_lcrq_body& layout(std::byte* body) noexcept { return *reinterpret_cast<zeroipc_lcrq_body*>(body); }
 
   template <class T>
   class queue {
@@ -420,14 +419,12 @@ struct lcrq {
           ring_size_(ring_size(capacity)),
           rings_(ring_count(capacity)),
           ring_bytes_(ring_bytes(capacity)),
-          start_(std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(body + 256))
-                     .load(std::memory_order_relaxed) &
+          start_(std::atomic_ref<std::uint64_t>(layout(body).start).load(std::memory_order_relaxed) &
                  (lcrq_detail::kMask >> 1)),
-          head_ring_(*reinterpret_cast<std::uint64_t*>(body)),
-          tail_ring_(*reinterpret_cast<std::uint64_t*>(body + 64)),
-          ring_pool_(*reinterpret_cast<std::uint64_t*>(body + 128), body + kRingsOffset, ring_bytes(capacity),
-                     ring_count(capacity)),
-          nodes_(*reinterpret_cast<std::uint64_t*>(body + 192), body + nodes_offset(capacity),
+          head_ring_(layout(body).head_ring),
+          tail_ring_(layout(body).tail_ring),
+          ring_pool_(layout(body).ring_pool, body + kRingsOffset, ring_bytes(capacity), ring_count(capacity)),
+          nodes_(layout(body).node_pool, body + nodes_offset(capacity),
                  detail::node_stride(sizeof(T)), capacity),
           ops_(body + kOpsOffset) {}
 

@@ -52,6 +52,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zeroipc/layout/pool.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/liveness.h"
@@ -74,12 +75,11 @@ struct locked_free_list {
   static constexpr std::string_view kName = "locked_free_list";
   static constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 32;
 
-  static constexpr std::uint64_t round64(std::uint64_t n) noexcept { return (n + 63) & ~std::uint64_t{63}; }
   static constexpr std::uint64_t states_offset(std::uint64_t capacity) noexcept {
-    return 128 + round64(4 * capacity);
+    return zeroipc_pool_states_offset(capacity);
   }
   static constexpr std::uint64_t objects_offset(std::uint64_t capacity) noexcept {
-    return states_offset(capacity) + round64(8 * capacity);
+    return zeroipc_pool_objects_offset(capacity);
   }
   /// Body bytes for `capacity` objects of `object_size` bytes; 0 when not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t object_size) noexcept {
@@ -88,11 +88,12 @@ struct locked_free_list {
   }
   /// Every object free, index 0 on top; `pool_id` must not be 0.
   static void init(std::byte* body, std::uint64_t capacity, std::uint64_t pool_id) noexcept {
-    std::memcpy(body + 64, &capacity, 8);
-    std::memcpy(body + 88, &pool_id, 8);
+    auto* control = reinterpret_cast<zeroipc_pool_control*>(body);
+    control->free_top = capacity;
+    control->pool_id = pool_id;
     for (std::uint64_t i = 0; i < capacity; ++i) {
       const auto index = static_cast<std::uint32_t>(capacity - 1 - i);
-      std::memcpy(body + 128 + 4 * i, &index, 4);
+      std::memcpy(body + zeroipc_pool_free_offset(i), &index, 4);
     }
   }
 
@@ -114,13 +115,13 @@ struct locked_free_list {
     /// A free object, now this process's; false when none is free.
     bool acquire(Handle& out) {
       Guard g(*this);
-      const std::uint64_t top = word(64).load(std::memory_order_relaxed);
+      const std::uint64_t top = word(ctl().free_top).load(std::memory_order_relaxed);
       if (top > capacity_) {
         throw CorruptState("free_top " + std::to_string(top) + " exceeds the capacity " + std::to_string(capacity_));
       }
       if (top == 0) return false;
       std::uint32_t index;
-      std::memcpy(&index, body_ + 128 + 4 * (top - 1), 4);
+      std::memcpy(&index, body_ + zeroipc_pool_free_offset(top - 1), 4);
       if (index >= capacity_) {
         throw CorruptState("free stack holds index " + std::to_string(index) + " of " + std::to_string(capacity_));
       }
@@ -130,8 +131,8 @@ struct locked_free_list {
       state(index).store(std::uint64_t{generation} << 32 | std::uint64_t{zeroipc::detail::self_key()} << 1 | 1,
                          std::memory_order_relaxed);  // the acquire happens here
       detail::crash_point(detail::PoolCrashPoint::kAcquireMarked);
-      word(64).store(top - 1, std::memory_order_relaxed);
-      word(72).store(word(72).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      word(ctl().free_top).store(top - 1, std::memory_order_relaxed);
+      word(ctl().acquired).store(word(ctl().acquired).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       out = {index, generation, pool_id()};
       return true;
     }
@@ -144,16 +145,16 @@ struct locked_free_list {
       Guard g(*this);
       const std::uint64_t s = state(h.index).load(std::memory_order_relaxed);
       if ((s & 1) == 0 || static_cast<std::uint32_t>(s >> 32) != h.generation) return Release::kNotHeld;
-      const std::uint64_t top = word(64).load(std::memory_order_relaxed);
+      const std::uint64_t top = word(ctl().free_top).load(std::memory_order_relaxed);
       if (top >= capacity_) {
         throw CorruptState("free_top " + std::to_string(top) + " with object " + std::to_string(h.index) +
                            " acquired (capacity " + std::to_string(capacity_) + ")");
       }
       state(h.index).store(s & ~std::uint64_t{0xFFFFFFFF}, std::memory_order_relaxed);  // the release happens here
       detail::crash_point(detail::PoolCrashPoint::kReleaseMarked);
-      std::memcpy(body_ + 128 + 4 * top, &h.index, 4);
-      word(64).store(top + 1, std::memory_order_relaxed);
-      word(80).store(word(80).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      std::memcpy(body_ + zeroipc_pool_free_offset(top), &h.index, 4);
+      word(ctl().free_top).store(top + 1, std::memory_order_relaxed);
+      word(ctl().released).store(word(ctl().released).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return Release::kReleased;
     }
 
@@ -167,7 +168,7 @@ struct locked_free_list {
 
     /// Free objects now (without the lock: exact when nothing is in flight).
     [[nodiscard]] std::uint64_t available() const noexcept {
-      const std::uint64_t top = word(64).load(std::memory_order_relaxed);
+      const std::uint64_t top = word(ctl().free_top).load(std::memory_order_relaxed);
       return top > capacity_ ? 0 : top;
     }
 
@@ -185,11 +186,12 @@ struct locked_free_list {
       return out;
     }
 
-    [[nodiscard]] std::uint64_t pool_id() const noexcept { return word(88).load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t pool_id() const noexcept { return word(ctl().pool_id).load(std::memory_order_relaxed); }
 
    private:
-    std::atomic_ref<std::uint64_t> word(std::size_t at) const noexcept {
-      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(body_ + at));
+    zeroipc_pool_control& ctl() const noexcept { return *reinterpret_cast<zeroipc_pool_control*>(body_); }
+    static std::atomic_ref<std::uint64_t> word(std::uint64_t& field) noexcept {
+      return std::atomic_ref<std::uint64_t>(field);
     }
     std::atomic_ref<std::uint64_t> state(std::uint64_t i) const noexcept {
       return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(states_ + 8 * i));
@@ -202,10 +204,10 @@ struct locked_free_list {
       for (std::uint64_t i = 0; i < capacity_; ++i) {
         if ((state(i).load(std::memory_order_relaxed) & 1) != 0) continue;
         const auto index = static_cast<std::uint32_t>(i);
-        std::memcpy(body_ + 128 + 4 * top, &index, 4);
+        std::memcpy(body_ + zeroipc_pool_free_offset(top), &index, 4);
         ++top;
       }
-      word(64).store(top, std::memory_order_relaxed);
+      word(ctl().free_top).store(top, std::memory_order_relaxed);
     }
 
     struct Guard {
@@ -220,8 +222,8 @@ struct locked_free_list {
       ~Guard() { zeroipc::detail::owner_lock_release(lock(), holder()); }
       Guard(const Guard&) = delete;
       Guard& operator=(const Guard&) = delete;
-      std::uint32_t& lock() const noexcept { return *reinterpret_cast<std::uint32_t*>(p_.body_); }
-      std::uint64_t& holder() const noexcept { return *reinterpret_cast<std::uint64_t*>(p_.body_ + 8); }
+      std::uint32_t& lock() const noexcept { return p_.ctl().lock; }
+      std::uint64_t& holder() const noexcept { return p_.ctl().holder_pid; }
       pool& p_;
     };
 

@@ -65,6 +65,7 @@
 #include <string>
 #include <string_view>
 
+#include "zeroipc/layout/map.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/key_hash.h"
@@ -95,15 +96,14 @@ struct locked_probe {
   enum SlotState : std::uint32_t { kEmpty = 0, kFull = 1, kTombstone = 2 };
 
   static constexpr std::uint64_t round8(std::uint64_t n) noexcept { return (n + 7) & ~std::uint64_t{7}; }
-  static constexpr std::uint64_t round64(std::uint64_t n) noexcept { return (n + 63) & ~std::uint64_t{63}; }
   static constexpr std::uint64_t table_size(std::uint64_t capacity) noexcept {
     return std::bit_ceil(capacity + (capacity + 2) / 3);
   }
   static constexpr std::uint64_t stride(std::uint32_t key_size, std::uint32_t value_size) noexcept {
-    return 8 + round8(key_size) + round8(value_size);
+    return zeroipc_probe_stride(key_size, value_size);
   }
   static constexpr std::uint64_t tables_offset(std::uint32_t value_size) noexcept {
-    return 128 + round64(value_size);
+    return zeroipc_probe_tables_offset(value_size);
   }
 
   /// Body bytes for `capacity` keys; 0 when not allowed or too large.
@@ -125,7 +125,7 @@ struct locked_probe {
           key_size_(key_size),
           value_size_(value_size),
           stride_(stride(key_size, value_size)),
-          value_at_(8 + round8(key_size)) {}
+          value_at_(zeroipc_probe_slot_value_offset(key_size)) {}
 
     enum class Insert { kInserted, kPresent, kAssigned };
 
@@ -139,16 +139,16 @@ struct locked_probe {
       if (p.found != kNone) {
         if (!assign) return Insert::kPresent;
         std::byte* s = slot(g.slots, p.found);
-        std::memcpy(body_ + 128, s + value_at_, value_size_);
-        word(80).store(p.found + 1, std::memory_order_relaxed);
+        std::memcpy(body_ + ZEROIPC_PROBE_JOURNAL_OFFSET, s + value_at_, value_size_);
+        word(ctl().journal).store(p.found + 1, std::memory_order_relaxed);
         std::memcpy(s + value_at_, value, value_size_ / 2);
         detail::crash_point(detail::MapCrashPoint::kAssignHalfWritten);
         std::memcpy(s + value_at_ + value_size_ / 2, value + value_size_ / 2, value_size_ - value_size_ / 2);
-        word(80).store(0, std::memory_order_relaxed);
-        word(104).store(word(104).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        word(ctl().journal).store(0, std::memory_order_relaxed);
+        word(ctl().assigned).store(word(ctl().assigned).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return Insert::kAssigned;
       }
-      const std::uint64_t n = word(64).load(std::memory_order_relaxed);
+      const std::uint64_t n = word(ctl().count).load(std::memory_order_relaxed);
       if (n >= capacity_) {
         throw Full("holds " + std::to_string(n) + " keys, its capacity");
       }
@@ -166,9 +166,9 @@ struct locked_probe {
       detail::crash_point(detail::MapCrashPoint::kInsertWritten);
       state_ref(s).store(kFull, std::memory_order_relaxed);  // the insert happens here
       detail::crash_point(detail::MapCrashPoint::kInsertPublished);
-      word(64).store(n + 1, std::memory_order_relaxed);
-      if (reused) word(72).store(word(72).load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-      word(88).store(word(88).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      word(ctl().count).store(n + 1, std::memory_order_relaxed);
+      if (reused) word(ctl().tombstones).store(word(ctl().tombstones).load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+      word(ctl().inserted).store(word(ctl().inserted).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return Insert::kInserted;
     }
 
@@ -188,9 +188,9 @@ struct locked_probe {
       if (p.found == kNone) return false;
       state_ref(slot(g.slots, p.found)).store(kTombstone, std::memory_order_relaxed);  // the erase happens here
       detail::crash_point(detail::MapCrashPoint::kEraseMarked);
-      word(64).store(word(64).load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-      word(96).store(word(96).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      std::uint64_t tombs = word(72).load(std::memory_order_relaxed) + 1;
+      word(ctl().count).store(word(ctl().count).load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+      word(ctl().erased).store(word(ctl().erased).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      std::uint64_t tombs = word(ctl().tombstones).load(std::memory_order_relaxed) + 1;
       // A tombstone followed by an empty slot ends no probe that an empty
       // slot would not end: it (and the tombstones before it) become empty,
       // one store each, every intermediate state valid.
@@ -203,14 +203,14 @@ struct locked_probe {
         --tombs;
         i = (i - 1) & (table_size_ - 1);
       }
-      word(72).store(tombs, std::memory_order_relaxed);
+      word(ctl().tombstones).store(tombs, std::memory_order_relaxed);
       if (tombs >= table_size_ / 4) rebuild(g);
       return true;
     }
 
     /// Keys present (exact when no operation is in flight).
-    [[nodiscard]] std::uint64_t size() const noexcept { return word(64).load(std::memory_order_relaxed); }
-    [[nodiscard]] std::uint64_t tombstones() const noexcept { return word(72).load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t size() const noexcept { return word(ctl().count).load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t tombstones() const noexcept { return word(ctl().tombstones).load(std::memory_order_relaxed); }
 
     /// Calls f(key, value) for every key present, under the lock (f must not
     /// use this table).
@@ -231,14 +231,11 @@ struct locked_probe {
       std::uint64_t empty = kNone;      // the empty slot that ended the probe
     };
 
-    std::atomic_ref<std::uint64_t> word(std::size_t at) const noexcept {
-      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(body_ + at));
-    }
-    std::atomic_ref<std::uint32_t> active_ref() const noexcept {
-      return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(body_ + 4));
-    }
+    zeroipc_probe_control& ctl() const noexcept { return *reinterpret_cast<zeroipc_probe_control*>(body_); }
+    static std::atomic_ref<std::uint64_t> word(std::uint64_t& field) noexcept { return std::atomic_ref<std::uint64_t>(field); }
+    std::atomic_ref<std::uint32_t> active_ref() const noexcept { return std::atomic_ref<std::uint32_t>(ctl().active); }
     static std::atomic_ref<std::uint32_t> state_ref(std::byte* s) noexcept {
-      return std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(s));
+      return std::atomic_ref<std::uint32_t>(reinterpret_cast<zeroipc_probe_slot*>(s)->state);
     }
     std::byte* tables(std::uint32_t which) const noexcept {
       return body_ + tables_offset(value_size_) + which * table_size_ * stride_;
@@ -297,21 +294,21 @@ struct locked_probe {
       }
       detail::crash_point(detail::MapCrashPoint::kRebuildFilled);
       active_ref().store(other, std::memory_order_relaxed);  // the rebuild happens here
-      word(72).store(0, std::memory_order_relaxed);
-      word(112).store(word(112).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      word(ctl().tombstones).store(0, std::memory_order_relaxed);
+      word(ctl().rebuilds).store(word(ctl().rebuilds).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       g.slots = to;
     }
 
     // After taking the lock over from a dead holder: undo a half-done
     // assignment, recount.
     void repair(std::byte* slots) {
-      const std::uint64_t j = word(80).load(std::memory_order_relaxed);
+      const std::uint64_t j = word(ctl().journal).load(std::memory_order_relaxed);
       if (j != 0) {
         if (j > table_size_) {
           throw CorruptState("journal names slot " + std::to_string(j - 1) + " of " + std::to_string(table_size_));
         }
-        std::memcpy(slot(slots, j - 1) + value_at_, body_ + 128, value_size_);
-        word(80).store(0, std::memory_order_relaxed);
+        std::memcpy(slot(slots, j - 1) + value_at_, body_ + ZEROIPC_PROBE_JOURNAL_OFFSET, value_size_);
+        word(ctl().journal).store(0, std::memory_order_relaxed);
       }
       std::uint64_t full = 0, tombs = 0;
       for (std::uint64_t i = 0; i < table_size_; ++i) {
@@ -319,8 +316,8 @@ struct locked_probe {
         full += st == kFull;
         tombs += st == kTombstone;
       }
-      word(64).store(full, std::memory_order_relaxed);
-      word(72).store(tombs, std::memory_order_relaxed);
+      word(ctl().count).store(full, std::memory_order_relaxed);
+      word(ctl().tombstones).store(tombs, std::memory_order_relaxed);
     }
 
     struct Guard {
@@ -343,8 +340,8 @@ struct locked_probe {
       ~Guard() { zeroipc::detail::owner_lock_release(lock(), holder()); }
       Guard(const Guard&) = delete;
       Guard& operator=(const Guard&) = delete;
-      std::uint32_t& lock() const noexcept { return *reinterpret_cast<std::uint32_t*>(t_.body_); }
-      std::uint64_t& holder() const noexcept { return *reinterpret_cast<std::uint64_t*>(t_.body_ + 8); }
+      std::uint32_t& lock() const noexcept { return t_.ctl().lock; }
+      std::uint64_t& holder() const noexcept { return t_.ctl().holder_pid; }
       table& t_;
       std::byte* slots = nullptr;  // the live table
     };

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/layout/queue_locked_ring.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/owner_lock.h"
 #include "zeroipc/variants/detail/ring_math.h"
@@ -56,11 +57,12 @@ struct locked_ring {
   /// Bytes of the body for `capacity` elements (R slots); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(detail::ring_slots(capacity), element_size, 128);
+    return detail::mul_add_or_zero(detail::ring_slots(capacity), element_size, ZEROIPC_LOCKED_RING_SLOTS_OFFSET);
   }
   static void init(std::byte* body, std::uint64_t, std::uint32_t, std::uint64_t start) noexcept {
-    std::memcpy(body + 64, &start, 8);
-    std::memcpy(body + 72, &start, 8);
+    auto* b = reinterpret_cast<zeroipc_locked_ring_body*>(body);
+    b->head = start;
+    b->tail = start;
   }
 
   template <class T>
@@ -68,12 +70,13 @@ struct locked_ring {
     static_assert(std::is_trivially_copyable_v<T>);
 
    public:
-    queue(std::byte* body, std::uint64_t capacity) noexcept
-        : lock_(*reinterpret_cast<std::uint32_t*>(body)),
-          holder_pid_(*reinterpret_cast<std::uint64_t*>(body + 8)),
-          head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
-          tail_(*reinterpret_cast<std::uint64_t*>(body + 72)),
-          slots_(body + 128),
+    queue(std::byte* body, std::uint64_t capacity) noexcept : queue(reinterpret_cast<zeroipc_locked_ring_body*>(body), capacity) {}
+    queue(zeroipc_locked_ring_body* b, std::uint64_t capacity) noexcept
+        : lock_(b->lock),
+          holder_pid_(b->holder_pid),
+          head_(b->head),
+          tail_(b->tail),
+          slots_(reinterpret_cast<std::byte*>(b) + ZEROIPC_LOCKED_RING_SLOTS_OFFSET),
           capacity_(capacity),
           mask_(detail::ring_slots(capacity) - 1) {}
 

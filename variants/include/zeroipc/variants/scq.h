@@ -87,6 +87,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "zeroipc/layout/queue_scq.h"
 #include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
@@ -134,10 +135,10 @@ struct scq {
   class Ring {
    public:
     Ring(std::byte* base, std::uint64_t n) noexcept
-        : threshold_(*reinterpret_cast<std::int64_t*>(base)),
-          tail_(*reinterpret_cast<std::uint64_t*>(base + 64)),
-          head_(*reinterpret_cast<std::uint64_t*>(base + 128)),
-          entries_(reinterpret_cast<std::uint64_t*>(base + 192)),
+        : threshold_(reinterpret_cast<zeroipc_scq_ring*>(base)->threshold),
+          tail_(reinterpret_cast<zeroipc_scq_ring*>(base)->tail),
+          head_(reinterpret_cast<zeroipc_scq_ring*>(base)->head),
+          entries_(reinterpret_cast<std::uint64_t*>(base + sizeof(zeroipc_scq_ring))),
           n_(n),
           size_(2 * n),
           order_(static_cast<unsigned>(std::countr_zero(2 * n))),  // 2n = 2^order

@@ -52,6 +52,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/layout/queue_spsc_ring.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/ring_math.h"
 #include "zeroipc/variants/detail/role.h"
@@ -70,11 +71,12 @@ struct spsc_ring {
   /// Bytes of the body for `capacity` elements (R slots); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(detail::ring_slots(capacity), element_size, 192);
+    return detail::mul_add_or_zero(detail::ring_slots(capacity), element_size, ZEROIPC_SPSC_SLOTS_OFFSET);
   }
   static void init(std::byte* body, std::uint64_t, std::uint32_t, std::uint64_t start) noexcept {
-    std::memcpy(body, &start, 8);
-    std::memcpy(body + 64, &start, 8);
+    auto* b = reinterpret_cast<zeroipc_spsc_body*>(body);
+    b->tail = start;
+    b->head = start;
   }
 
   template <class T>
@@ -83,20 +85,20 @@ struct spsc_ring {
 
    public:
     queue(std::byte* body, std::uint64_t capacity) noexcept
-        : body_(body),
-          tail_(*reinterpret_cast<std::uint64_t*>(body)),
-          head_(*reinterpret_cast<std::uint64_t*>(body + 64)),
-          slots_(body + 192),
+        : body_(reinterpret_cast<zeroipc_spsc_body*>(body)),
+          tail_(body_->tail),
+          head_(body_->head),
+          slots_(body + ZEROIPC_SPSC_SLOTS_OFFSET),
           capacity_(capacity),
           mask_(detail::ring_slots(capacity) - 1),
           cached_head_(head_.load(std::memory_order_acquire)),  // (4)
           cached_tail_(tail_.load(std::memory_order_acquire)) {}  // (2)
 
     /// Claims the producer / consumer role for this process (see role.h).
-    detail::RoleClaim claim_producer() noexcept { return detail::claim_role(body_ + 128); }
-    detail::RoleClaim claim_consumer() noexcept { return detail::claim_role(body_ + 144); }
+    detail::RoleClaim claim_producer() noexcept { return detail::claim_role(body_->producer); }
+    detail::RoleClaim claim_consumer() noexcept { return detail::claim_role(body_->consumer); }
     void release_role(detail::Role role) noexcept {
-      detail::release_role(body_ + (role == detail::Role::kProducer ? 128 : 144));
+      detail::release_role(role == detail::Role::kProducer ? body_->producer : body_->consumer);
     }
 
     bool push(const T& value) {
@@ -146,7 +148,7 @@ struct spsc_ring {
                          " are not 0.." + std::to_string(capacity_) + " apart");
     }
 
-    std::byte* body_;
+    zeroipc_spsc_body* body_;
     std::atomic_ref<std::uint64_t> tail_;
     std::atomic_ref<std::uint64_t> head_;
     std::byte* slots_;

@@ -45,6 +45,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/layout/stack.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/op_slots.h"
@@ -62,8 +63,8 @@ struct treiber_tagged {
   /// full with fewer than `capacity` elements on the stack.
   /// tests/unit/linearizability_test.cpp counts such histories.
   static constexpr bool kExactEmptyFull = false;
-  static constexpr std::uint64_t kOpsOffset = 128;
-  static constexpr std::uint64_t kNodesOffset = kOpsOffset + detail::kOpAreaBytes;
+  static constexpr std::uint64_t kOpsOffset = offsetof(zeroipc_treiber_body, ops);
+  static constexpr std::uint64_t kNodesOffset = sizeof(zeroipc_treiber_body);
   static_assert(kNodesOffset % 64 == 0, "nodes start on a cache line");
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
@@ -75,10 +76,10 @@ struct treiber_tagged {
   }
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size) noexcept {
     const std::uint64_t free_top = 1;  // node 0, tag 0
-    std::memcpy(body + 64, &free_top, 8);
+    reinterpret_cast<zeroipc_treiber_body*>(body)->free_top = free_top;
     for (std::uint64_t i = 0; i < capacity; ++i) {
       const auto next = static_cast<std::uint32_t>(i + 1 < capacity ? i + 2 : 0);
-      std::memcpy(body + kNodesOffset + i * stride(element_size), &next, 4);
+      reinterpret_cast<zeroipc_stack_node*>(body + kNodesOffset + i * stride(element_size))->next = next;
     }
   }
 
@@ -88,8 +89,8 @@ struct treiber_tagged {
 
    public:
     stack(std::byte* body, std::uint64_t capacity) noexcept
-        : top_(*reinterpret_cast<std::uint64_t*>(body), body + kNodesOffset, stride(sizeof(T)), capacity),
-          free_(*reinterpret_cast<std::uint64_t*>(body + 64), body + kNodesOffset, stride(sizeof(T)), capacity),
+        : top_(reinterpret_cast<zeroipc_treiber_body*>(body)->top, body + kNodesOffset, stride(sizeof(T)), capacity),
+          free_(reinterpret_cast<zeroipc_treiber_body*>(body)->free_top, body + kNodesOffset, stride(sizeof(T)), capacity),
           ops_(body + kOpsOffset),
           capacity_(capacity) {}
 

@@ -69,6 +69,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "zeroipc/layout/queue_vyukov_bounded.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/ring_math.h"
 
@@ -87,22 +88,23 @@ struct vyukov_bounded {
   static constexpr bool kExactEmptyFull = false;
 
   static constexpr std::uint64_t stride(std::uint32_t element_size) noexcept {
-    return (8 + std::uint64_t{element_size} + 7) & ~std::uint64_t{7};
+    return zeroipc_vyukov_stride(element_size);
   }
   /// Bytes of the body for `capacity` elements (R cells); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity) || element_size == 0) return 0;
-    return detail::mul_add_or_zero(detail::ring_slots(capacity), stride(element_size), 128);
+    return detail::mul_add_or_zero(detail::ring_slots(capacity), stride(element_size), ZEROIPC_VYUKOV_CELLS_OFFSET);
   }
   /// Initialises a zeroed body so that the first position is `start`.
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size,
                    std::uint64_t start) noexcept {
-    std::memcpy(body, &start, 8);
-    std::memcpy(body + 64, &start, 8);
+    auto* b = reinterpret_cast<zeroipc_vyukov_body*>(body);
+    b->enqueue_pos = start;
+    b->dequeue_pos = start;
     const std::uint64_t cells = detail::ring_slots(capacity);
     for (std::uint64_t i = 0; i < cells; ++i) {
       const std::uint64_t pos = start + i;
-      std::memcpy(body + 128 + (pos & (cells - 1)) * stride(element_size), &pos, 8);
+      reinterpret_cast<zeroipc_vyukov_cell*>(body + zeroipc_vyukov_cell_offset(capacity, element_size, pos))->sequence = pos;
     }
   }
 
@@ -112,9 +114,9 @@ struct vyukov_bounded {
 
    public:
     queue(std::byte* body, std::uint64_t capacity) noexcept
-        : enqueue_pos_(*reinterpret_cast<std::uint64_t*>(body)),
-          dequeue_pos_(*reinterpret_cast<std::uint64_t*>(body + 64)),
-          cells_(body + 128),
+        : enqueue_pos_(reinterpret_cast<zeroipc_vyukov_body*>(body)->enqueue_pos),
+          dequeue_pos_(reinterpret_cast<zeroipc_vyukov_body*>(body)->dequeue_pos),
+          cells_(body + ZEROIPC_VYUKOV_CELLS_OFFSET),
           mask_(detail::ring_slots(capacity) - 1),
           limit_(capacity == mask_ + 1 ? 0 : static_cast<std::int64_t>(capacity)),
           dequeue_seen_(dequeue_pos_.load(std::memory_order_relaxed)) {}
@@ -128,7 +130,7 @@ struct vyukov_bounded {
         if (diff == 0) {
           if (limit_ != 0 && !below_limit(pos)) return false;  // c elements from dequeue_pos: full
           if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-            std::memcpy(cell + 8, &value, sizeof(T));
+            std::memcpy(cell + ZEROIPC_VYUKOV_CELL_ELEMENT_OFFSET, &value, sizeof(T));
             sequence(cell).store(pos + 1, std::memory_order_release);  // (2)
             return true;
           }
@@ -148,7 +150,7 @@ struct vyukov_bounded {
         const auto diff = static_cast<std::int64_t>(seq - (pos + 1));
         if (diff == 0) {
           if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-            std::memcpy(&out, cell + 8, sizeof(T));
+            std::memcpy(&out, cell + ZEROIPC_VYUKOV_CELL_ELEMENT_OFFSET, sizeof(T));
             sequence(cell).store(pos + mask_ + 1, std::memory_order_release);  // (4)
             return true;
           }
@@ -198,7 +200,7 @@ struct vyukov_bounded {
       return cells_ + (pos & mask_) * stride(sizeof(T));
     }
     static std::atomic_ref<std::uint64_t> sequence(std::byte* cell) noexcept {
-      return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(cell));
+      return std::atomic_ref<std::uint64_t>(reinterpret_cast<zeroipc_vyukov_cell*>(cell)->sequence);
     }
 
     std::atomic_ref<std::uint64_t> enqueue_pos_;

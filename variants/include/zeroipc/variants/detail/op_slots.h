@@ -73,6 +73,7 @@
 #include <optional>
 #include <string>
 
+#include "zeroipc/layout/op_slots.h"
 #include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/failure.h"
 #include "zeroipc/variants/detail/futex.h"
@@ -82,39 +83,16 @@
 
 namespace zeroipc::variants::detail {
 
-inline constexpr std::uint32_t kOpSlots = 128;
-inline constexpr std::uint64_t kOpSlotBytes = 64;
-inline constexpr std::uint64_t kOpAreaBytes = 64 + kOpSlots * kOpSlotBytes;  // 8256
+inline constexpr std::uint32_t kOpSlots = ZEROIPC_OP_SLOTS;
+inline constexpr std::uint64_t kOpSlotBytes = ZEROIPC_OP_SLOT_SIZE;
+inline constexpr std::uint64_t kOpAreaBytes = ZEROIPC_OP_AREA_SIZE;  // 8256
 
-struct OpControl {
-  std::uint32_t recovery_lock;
-  std::uint32_t recovering;
-  std::uint64_t recovery_pid;
-  std::uint64_t recoveries;
-  std::uint64_t recovered;
-  std::uint64_t suspects;
-  std::uint8_t reserved[24];
-};
+// The bytes of §7.7: the C99 layout header's structs, shared with lib/c.
+using OpControl = ::zeroipc_op_control;
+using OpSlot = ::zeroipc_op_slot;
 static_assert(sizeof(OpControl) == 64, "the control line is one cache line (spec §7.7)");
-static_assert(offsetof(OpControl, recovering) == 4 && offsetof(OpControl, recovery_pid) == 8 &&
-                  offsetof(OpControl, recoveries) == 16 && offsetof(OpControl, recovered) == 24 &&
-                  offsetof(OpControl, suspects) == 32,
-              "spec §7.7");
-
-struct OpSlot {
-  std::uint32_t key;
-  std::uint32_t tid;
-  std::uint64_t pid;
-  std::uint32_t active;
-  std::uint32_t reserved0;
-  std::uint64_t aux;
-  std::uint8_t reserved[32];
-};
 static_assert(sizeof(OpSlot) == kOpSlotBytes,
               "one slot per cache line: its thread writes `active` on every operation");
-static_assert(offsetof(OpSlot, tid) == 4 && offsetof(OpSlot, pid) == 8 && offsetof(OpSlot, active) == 16 &&
-                  offsetof(OpSlot, aux) == 24,
-              "spec §7.7");
 
 namespace op_detail {
 

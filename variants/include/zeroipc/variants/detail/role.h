@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <unistd.h>
 
+#include "zeroipc/layout/structure.h"
 #include "zeroipc/variants/detail/liveness.h"
 #include "zeroipc/variants/detail/process.h"
 
@@ -28,14 +29,14 @@ struct RoleClaim {
   std::uint32_t key;  // when ok: the key the role is held under (this process's)
 };
 
-inline RoleClaim claim_role(std::byte* role) noexcept {
-  std::atomic_ref<std::uint32_t> key(*reinterpret_cast<std::uint32_t*>(role));
-  std::atomic_ref<std::uint32_t> pid(*reinterpret_cast<std::uint32_t*>(role + 4));
+inline RoleClaim claim_role(zeroipc_role& role) noexcept {
+  std::atomic_ref<std::uint32_t> key(role.key);
+  std::atomic_ref<std::uint32_t> pid(role.pid);
   const std::uint32_t me = zeroipc::detail::self_key();
   for (;;) {
     std::uint32_t seen = key.load(std::memory_order_acquire);
     if (seen == me) return {true, 0, me};
-    if (seen != 0 && zeroipc::detail::owner_alive(role, seen)) {
+    if (seen != 0 && zeroipc::detail::owner_alive(&role, seen)) {
       return {false, static_cast<pid_t>(pid.load(std::memory_order_relaxed)), 0};
     }
     if (key.compare_exchange_strong(seen, me, std::memory_order_acq_rel)) {
@@ -45,11 +46,11 @@ inline RoleClaim claim_role(std::byte* role) noexcept {
   }
 }
 
-inline void release_role(std::byte* role) noexcept {
-  std::atomic_ref<std::uint32_t> key(*reinterpret_cast<std::uint32_t*>(role));
+inline void release_role(zeroipc_role& role) noexcept {
+  std::atomic_ref<std::uint32_t> key(role.key);
   std::uint32_t me = zeroipc::detail::self_key();
   if (key.load(std::memory_order_relaxed) == me) {
-    std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(role + 4)).store(0, std::memory_order_relaxed);
+    std::atomic_ref<std::uint32_t>(role.pid).store(0, std::memory_order_relaxed);
     key.compare_exchange_strong(me, 0, std::memory_order_release);
   }
 }
