@@ -7,7 +7,9 @@ set(ZEROIPC_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/zeroipc" CACHE STRIN
 
 # zeroipc_warnings is in the export set because a static zeroipc names it as
 # $<LINK_ONLY:zeroipc_warnings>; its flags are BUILD_INTERFACE-only, so it is empty there.
-install(TARGETS zeroipc zeroipc_warnings
+# The C implementation (lib/c) is in the same package: zeroipc::c_static and
+# zeroipc::c_shared (libzeroipc-c.a / libzeroipc-c.so), header zeroipc.h.
+install(TARGETS zeroipc zeroipc_warnings zeroipc_c_static zeroipc_c_shared
   EXPORT zeroipcTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -15,6 +17,7 @@ install(TARGETS zeroipc zeroipc_warnings
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/lib/include/zeroipc"
                   "${PROJECT_SOURCE_DIR}/variants/include/zeroipc"
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES "${PROJECT_SOURCE_DIR}/lib/c/include/zeroipc.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(EXPORT zeroipcTargets
   FILE zeroipcTargets.cmake
@@ -51,4 +54,5 @@ else()
   set(ZEROIPC_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/zeroipc.pc.in" "${PROJECT_BINARY_DIR}/zeroipc.pc" @ONLY)
-install(FILES "${PROJECT_BINARY_DIR}/zeroipc.pc" DESTINATION "${_pcdir}")
+configure_file("${PROJECT_SOURCE_DIR}/cmake/zeroipc-c.pc.in" "${PROJECT_BINARY_DIR}/zeroipc-c.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/zeroipc.pc" "${PROJECT_BINARY_DIR}/zeroipc-c.pc" DESTINATION "${_pcdir}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check_install.sh <build dir> <consumer src> <generator> <make program> <c++ compiler> config=<config> [sanitizer flags...]
 # Install <build dir> into a temporary prefix, then build and run the consumer
-# (1) with find_package(zeroipc) and (2) with pkg-config. Cleans up after itself.
+# (1) with find_package(zeroipc) and (2) with pkg-config, then (3) a C99 program
+# with pkg-config zeroipc-c (the C implementation). Cleans up after itself.
 set -euo pipefail
 build="$1" src="$2" gen="$3" make="$4" cxx="$5" config="${6#config=}"
 config="${config:-Release}"
@@ -48,4 +49,14 @@ echo "$cxx -std=c++20 ${san[*]} main.cpp $flags"
 # shellcheck disable=SC2086  # pkg-config output is a list of flags
 "$cxx" -std=c++20 "${san[@]}" "$src/main.cpp" -o "$tmp/consumer-pc" $flags
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/consumer-pc"
+
+echo "== pkg-config C consumer (zeroipc-c)"
+[[ -f "$PKG_CONFIG_LIBDIR/zeroipc-c.pc" ]] || { echo "zeroipc-c.pc not installed in $PKG_CONFIG_LIBDIR" >&2; exit 1; }
+[[ -f "$(pkg-config --variable=includedir zeroipc-c)/zeroipc.h" ]] || { echo "zeroipc.h not installed" >&2; exit 1; }
+cflags="$(pkg-config --cflags --libs zeroipc-c)"
+cc="${CC:-cc}"
+echo "$cc -std=c99 ${san[*]} c_consumer.c $cflags"
+# shellcheck disable=SC2086  # pkg-config output is a list of flags
+"$cc" -std=c99 "${san[@]}" "$src/c_consumer.c" -o "$tmp/c-consumer-pc" $cflags
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/c-consumer-pc"
 echo "== install check passed"

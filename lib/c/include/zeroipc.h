@@ -1,0 +1,270 @@
+/* zeroipc.h — the C99 implementation of the zeroipc format (SPECIFICATION.md).
+ *
+ * A second implementation, written from the specification and the layout
+ * headers (zeroipc/layout/), not a wrapper of the C++ library: a C process and
+ * a C++ process share one segment and its structures byte for byte.
+ *
+ *   zeroipc_memory* mem;
+ *   if (zeroipc_memory_create("/sensor_data", 1 << 20, NULL, &mem) != ZEROIPC_OK) {
+ *     fprintf(stderr, "%s\n", zeroipc_last_error());
+ *     return 1;
+ *   }
+ *   zeroipc_queue* q;
+ *   zeroipc_queue_create(mem, "readings", ZEROIPC_QUEUE_VYUKOV_BOUNDED, 1024,
+ *                        sizeof(struct reading), ZEROIPC_DTYPE_OPAQUE, &q);
+ *   zeroipc_queue_push(q, &r);           // ZEROIPC_OK, or ZEROIPC_FULL
+ *   zeroipc_queue_close(q);
+ *   zeroipc_memory_close(mem);
+ *
+ * Conventions:
+ * - Every function that can fail returns an int status: ZEROIPC_OK (0); a
+ *   positive "not now" answer that is not an error (ZEROIPC_FULL, ZEROIPC_EMPTY);
+ *   or a negative error code (zeroipc_error). After an error,
+ *   zeroipc_last_error() (per thread) holds the message the C++ library would
+ *   have thrown for the same failure: what was expected and what was found.
+ * - Handles are opaque and belong to the thread that uses them at a time;
+ *   several handles (in any processes) may use one structure at once.
+ * - A structure handle keeps its segment's mapping alive: closing the memory
+ *   handle first is allowed; the mapping goes with the last handle.
+ * - Timeouts are in nanoseconds; a negative timeout waits forever.
+ * - Element types are bytes: the caller passes element_size (and optionally a
+ *   dtype code, §6.3, checked against the segment when both sides know one).
+ */
+#ifndef ZEROIPC_H
+#define ZEROIPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "zeroipc/layout/structure.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library is compiled with hidden visibility (lib/c/CMakeLists.txt): what
+ * this header declares is its exported API, everything else stays inside. */
+#if defined(ZEROIPC_C_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* ------------------------------------------------------------------ statuses */
+
+enum zeroipc_status {
+  ZEROIPC_OK = 0,
+  ZEROIPC_FULL = 1,  /* push/send without waiting: no room now (not an error) */
+  ZEROIPC_EMPTY = 2, /* pop/receive without waiting: nothing now (not an error) */
+
+  /* errors, as the C++ exceptions of zeroipc/error.h */
+  ZEROIPC_E_NOT_FOUND = -1,        /* NotFound: no such segment or structure */
+  ZEROIPC_E_CORRUPT = -2,          /* CorruptSegment: the bytes break the format */
+  ZEROIPC_E_VERSION = -3,          /* VersionMismatch: a version this build does not read */
+  ZEROIPC_E_INVALID_NAME = -4,     /* InvalidName */
+  ZEROIPC_E_INVALID_ARGUMENT = -5, /* InvalidArgument (also a NULL argument) */
+  ZEROIPC_E_MISMATCH = -6,         /* Mismatch: another kind/variant/size/dtype/capacity */
+  ZEROIPC_E_SEGMENT_FULL = -7,     /* SegmentFull */
+  ZEROIPC_E_TABLE_FULL = -8,       /* TableFull */
+  ZEROIPC_E_ROLE_TAKEN = -9,       /* RoleTaken: spsc_ring producer/consumer held by another live process */
+  ZEROIPC_E_FOREIGN = -10,         /* ForeignSegment: the file belongs to another user */
+  ZEROIPC_E_LIMIT = -11,           /* LimitReached: every thread slot is held */
+  ZEROIPC_E_TIMEOUT = -12,         /* Timeout: a bounded wait ran out */
+  ZEROIPC_E_OUT_OF_RANGE = -13,    /* OutOfRange */
+  ZEROIPC_E_FUTURE_ERROR = -14,    /* FutureError kErrorSet: the producer stored an error (the message) */
+  ZEROIPC_E_PRODUCER_DIED = -15,   /* FutureError kProducerDied */
+  ZEROIPC_E_ALREADY_SET = -16,     /* FutureError kAlreadySet */
+  ZEROIPC_E_CLOSED = -17,          /* ChannelClosed (send), or closed and drained (receive) */
+  ZEROIPC_E_SYSTEM = -18,          /* SystemError: a system call failed (errno in the message) */
+  ZEROIPC_E_NOT_SUPPORTED = -19,   /* a variant the C implementation does not run */
+  ZEROIPC_E_NO_MEMORY = -20        /* malloc failed in this process */
+};
+
+/** The message of the last error in this thread ("" if none yet). */
+const char* zeroipc_last_error(void);
+/** "ZEROIPC_OK", "ZEROIPC_E_NOT_FOUND", ... */
+const char* zeroipc_status_name(int status);
+
+/* ------------------------------------------------------------------ codes of the format */
+
+/* §6.3 dtype codes: ZEROIPC_DTYPE_OPAQUE (0), ZEROIPC_DTYPE_I8 ... ZEROIPC_DTYPE_F64,
+ * ZEROIPC_DTYPE_BOOL, from the layout header (one definition for C and C++). */
+#ifndef ZEROIPC_DTYPE_OPAQUE
+#define ZEROIPC_DTYPE_OPAQUE 0u
+#endif
+
+/** §6.2 queue variants. */
+typedef enum zeroipc_queue_variant {
+  ZEROIPC_QUEUE_VYUKOV_BOUNDED = 1,
+  ZEROIPC_QUEUE_LCRQ = 2,       /* not supported in C: ZEROIPC_E_NOT_SUPPORTED */
+  ZEROIPC_QUEUE_SCQ = 3,        /* not supported in C: ZEROIPC_E_NOT_SUPPORTED */
+  ZEROIPC_QUEUE_SPSC_RING = 4,
+  ZEROIPC_QUEUE_LOCKED_RING = 5
+} zeroipc_queue_variant;
+
+/** §6.2 stack variants. */
+typedef enum zeroipc_stack_variant {
+  ZEROIPC_STACK_TREIBER_TAGGED = 1,
+  ZEROIPC_STACK_ELIMINATION_BACKOFF = 2 /* not supported in C */
+} zeroipc_stack_variant;
+
+/* ------------------------------------------------------------------ Memory (§1–§5) */
+
+typedef struct zeroipc_memory zeroipc_memory;
+
+typedef struct zeroipc_memory_options {
+  uint32_t table_capacity;  /* name-table entries, 1..65536 (default 64) */
+  mode_t mode;              /* permission bits, exactly (default 0600) */
+  int allow_foreign_owner;  /* open a file another user owns (default 0) */
+} zeroipc_memory_options;
+
+/** The defaults: 64 entries, 0600, own files only. */
+zeroipc_memory_options zeroipc_memory_default_options(void);
+
+/** Creates the segment `name` of `size` bytes (temporary name + link(), §1),
+ *  or opens and validates it if it exists (then it must be at least `size`
+ *  bytes). `options` may be NULL. */
+int zeroipc_memory_create(const char* name, uint64_t size, const zeroipc_memory_options* options,
+                          zeroipc_memory** out);
+/** Opens the existing segment `name` (ZEROIPC_E_NOT_FOUND if none). */
+int zeroipc_memory_open(const char* name, int allow_foreign_owner, zeroipc_memory** out);
+/** Drops this handle (the mapping stays while structure handles use it). NULL is allowed. */
+void zeroipc_memory_close(zeroipc_memory* mem);
+/** Removes the name: ZEROIPC_OK, or ZEROIPC_E_NOT_FOUND when there was none. */
+int zeroipc_memory_unlink(const char* name);
+/** 1 when a segment of that name exists, else 0. */
+int zeroipc_memory_exists(const char* name);
+
+const char* zeroipc_memory_name(const zeroipc_memory* mem);
+uint64_t zeroipc_memory_size(const zeroipc_memory* mem);
+/** The segment's address in this process. */
+void* zeroipc_memory_base(const zeroipc_memory* mem);
+/** 1 when this handle created the segment, 0 when it opened it. */
+int zeroipc_memory_created(const zeroipc_memory* mem);
+/** Heap bytes not yet allocated. */
+uint64_t zeroipc_memory_free_bytes(const zeroipc_memory* mem);
+
+/* ------------------------------------------------------------------ Table (§3) */
+
+typedef struct zeroipc_entry_info {
+  char name[32];         /* NUL-terminated */
+  uint64_t offset;       /* of the structure, from the segment's start */
+  uint64_t size;         /* bytes reserved for it */
+  uint32_t creator_pid;
+} zeroipc_entry_info;
+
+/** The READY entry `name`: ZEROIPC_OK, or ZEROIPC_E_NOT_FOUND. */
+int zeroipc_table_find(zeroipc_memory* mem, const char* name, zeroipc_entry_info* out);
+/** Up to `max` READY entries in table order into `out`; *count = how many READY entries there are. */
+int zeroipc_table_entries(zeroipc_memory* mem, zeroipc_entry_info* out, size_t max, size_t* count);
+uint32_t zeroipc_table_capacity(const zeroipc_memory* mem);
+
+/* ------------------------------------------------------------------ Array (§7.1) */
+
+typedef struct zeroipc_array zeroipc_array;
+
+/** Creates `name` (zero-filled) or opens it (same element size, dtype and capacity). */
+int zeroipc_array_create(zeroipc_memory* mem, const char* name, uint64_t capacity, uint32_t element_size,
+                         uint8_t dtype, zeroipc_array** out);
+/** Opens the existing array `name`, any capacity. */
+int zeroipc_array_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                       zeroipc_array** out);
+void zeroipc_array_close(zeroipc_array* array);
+/** The elements, contiguous: element i at data + i * element_size. */
+void* zeroipc_array_data(const zeroipc_array* array);
+uint64_t zeroipc_array_capacity(const zeroipc_array* array);
+uint32_t zeroipc_array_element_size(const zeroipc_array* array);
+
+/* ------------------------------------------------------------------ Queue (§7.2) */
+
+typedef struct zeroipc_queue zeroipc_queue;
+
+/** Creates `name` with the variant and capacity (1..2^40), or opens it (same
+ *  variant, element size, dtype and capacity). */
+int zeroipc_queue_create(zeroipc_memory* mem, const char* name, zeroipc_queue_variant variant, uint64_t capacity,
+                         uint32_t element_size, uint8_t dtype, zeroipc_queue** out);
+/** Opens the existing queue `name`; its variant is read from its header. */
+int zeroipc_queue_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                       zeroipc_queue** out);
+/** Releases the handle (and an spsc_ring role it holds). */
+void zeroipc_queue_close(zeroipc_queue* queue);
+/** ZEROIPC_OK, ZEROIPC_FULL, or an error (e.g. ZEROIPC_E_ROLE_TAKEN). */
+int zeroipc_queue_push(zeroipc_queue* queue, const void* element);
+/** ZEROIPC_OK (the element copied to *element), ZEROIPC_EMPTY, or an error. */
+int zeroipc_queue_pop(zeroipc_queue* queue, void* element);
+uint64_t zeroipc_queue_capacity(const zeroipc_queue* queue);
+zeroipc_queue_variant zeroipc_queue_variant_of(const zeroipc_queue* queue);
+/** Elements in the queue at some moment during the call. */
+uint64_t zeroipc_queue_size_approx(const zeroipc_queue* queue);
+
+/* ------------------------------------------------------------------ Stack (§7.3) */
+
+typedef struct zeroipc_stack zeroipc_stack;
+
+int zeroipc_stack_create(zeroipc_memory* mem, const char* name, zeroipc_stack_variant variant, uint64_t capacity,
+                         uint32_t element_size, uint8_t dtype, zeroipc_stack** out);
+int zeroipc_stack_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                       zeroipc_stack** out);
+void zeroipc_stack_close(zeroipc_stack* stack);
+/** ZEROIPC_OK, ZEROIPC_FULL, or an error (ZEROIPC_E_LIMIT: 128 threads hold slots). */
+int zeroipc_stack_push(zeroipc_stack* stack, const void* element);
+/** ZEROIPC_OK, ZEROIPC_EMPTY, or an error. */
+int zeroipc_stack_pop(zeroipc_stack* stack, void* element);
+uint64_t zeroipc_stack_capacity(const zeroipc_stack* stack);
+
+/* ------------------------------------------------------------------ Future (§7.4) */
+
+typedef struct zeroipc_future zeroipc_future;
+
+/** Creates `name`, pending, with this process as its producer; or opens it
+ *  if it exists (the producer unchanged). */
+int zeroipc_future_create(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                          zeroipc_future** out);
+/** Only opens: ZEROIPC_E_NOT_FOUND if missing. */
+int zeroipc_future_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                        zeroipc_future** out);
+void zeroipc_future_close(zeroipc_future* future);
+/** Sets the value and wakes every waiter; ZEROIPC_E_ALREADY_SET if set before. */
+int zeroipc_future_set_value(zeroipc_future* future, const void* value);
+/** Sets an error (up to 255 bytes, longer is cut and ends in " [truncated]"). */
+int zeroipc_future_set_error(zeroipc_future* future, const char* message);
+/** Makes this process the producer whose death fails the readers. */
+int zeroipc_future_claim_producer(zeroipc_future* future);
+/** Waits up to timeout_ns (< 0: forever) for the value: ZEROIPC_OK (copied to
+ *  *value), ZEROIPC_E_TIMEOUT, ZEROIPC_E_FUTURE_ERROR (zeroipc_last_error()
+ *  has the stored message), ZEROIPC_E_PRODUCER_DIED. */
+int zeroipc_future_get(zeroipc_future* future, void* value, int64_t timeout_ns);
+/** 1 when a value or an error is set, else 0. */
+int zeroipc_future_is_ready(const zeroipc_future* future);
+
+/* ------------------------------------------------------------------ Channel (§7.6) */
+
+typedef struct zeroipc_channel zeroipc_channel;
+
+/** Creates `name` (capacity 0: rendezvous; N >= 1: buffered), or opens it
+ *  (same element size, dtype and capacity). */
+int zeroipc_channel_create(zeroipc_memory* mem, const char* name, uint64_t capacity, uint32_t element_size,
+                           uint8_t dtype, zeroipc_channel** out);
+int zeroipc_channel_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                         zeroipc_channel** out);
+void zeroipc_channel_close_handle(zeroipc_channel* channel);
+/** Sends, waiting up to timeout_ns (< 0: forever; 0: do not wait):
+ *  ZEROIPC_OK, ZEROIPC_FULL (not sent in time), ZEROIPC_E_CLOSED, or an error. */
+int zeroipc_channel_send(zeroipc_channel* channel, const void* value, int64_t timeout_ns);
+/** Receives, waiting up to timeout_ns (< 0: forever; 0: do not wait):
+ *  ZEROIPC_OK, ZEROIPC_EMPTY (nothing in time), ZEROIPC_E_CLOSED (closed and
+ *  drained), or an error. */
+int zeroipc_channel_receive(zeroipc_channel* channel, void* value, int64_t timeout_ns);
+/** Closes the channel: ZEROIPC_OK when this call closed it, ZEROIPC_E_CLOSED when it was already closed. */
+int zeroipc_channel_close(zeroipc_channel* channel);
+int zeroipc_channel_is_closed(const zeroipc_channel* channel);
+uint64_t zeroipc_channel_capacity(const zeroipc_channel* channel);
+
+#if defined(ZEROIPC_C_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ZEROIPC_H */

@@ -1,0 +1,94 @@
+/* codata_word.h — what Future (§7.4, future.c) and Channel (§7.6, channel.c)
+ * share: the state-word encoding and its owner record, and the one way they
+ * block (the C++ zeroipc/detail/wait.h, zeroipc/future.h's CodataCell).
+ *
+ * The state word (§7.4): phase | sequence << 4 | owner key << 32. A Future's
+ * `state` and a rendezvous channel's `handoff` are such words, each with a
+ * pid and a tag (the key the pid was written for) next to it, for messages.
+ *
+ * Waiting (§7.4 "Waiting", §7.6 "Waiting"): spin briefly, then sleep on the
+ * futex half of a 64-bit word (its low 4 bytes: the layout headers are for
+ * little-endian hosts) in bounded slices, counted in the word's sleeper count.
+ *
+ * Memory ordering (the C++ numbering, wait.h and future.h):
+ *   (W1) the waiter's seq_cst increment of the sleeper count and (W2) its
+ *        seq_cst re-load of the word, against (N1) the notifier's seq_cst
+ *        change of the word and (N2) the seq_cst load of the sleeper count in
+ *        zipc_wake_all(): either (W2) sees (N1) or (N2) sees (W1).
+ *   (W3) the acquire load that sees the change pairs with the release half of (N1).
+ *   (O1) pid and (O2) tag are stored with release after a claim; (O3) the
+ *        acquire load of the tag pairs with (O2); (O4) the acquire load of the
+ *        pid pairs with (O1) of any later claim; (O5) a re-load of the word that
+ *        still finds the claim proves the pid is that claim's.
+ */
+#ifndef ZEROIPC_C_CODATA_WORD_H
+#define ZEROIPC_C_CODATA_WORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+/** A deadline that never passes (absolute CLOCK_MONOTONIC nanoseconds otherwise). */
+#define ZIPC_FOREVER INT64_MAX
+
+/** The deadline of a timeout: < 0 forever, 0 now (already passed), else now + timeout_ns (saturating). */
+int64_t zipc_deadline_after(int64_t timeout_ns);
+/** Whether `deadline` has passed at `now`. */
+int zipc_deadline_passed(int64_t deadline, int64_t now);
+
+/** §7.4: the word after a transition from `w` to (phase, owner): sequence + 1 (modulo 2^28). */
+uint64_t zipc_codata_next(uint64_t w, unsigned phase, uint32_t owner);
+
+/** A 64-bit word in the segment that waiters sleep on, and its sleeper count. */
+typedef struct zipc_wait_word {
+  uint64_t* word;
+  uint32_t* sleepers;
+} zipc_wait_word;
+
+/** What a waiter depends on: `dead` returns 1 (and the pid in *who, 0 if not
+ *  recorded) when that owner is dead and the word still names it. */
+typedef struct zipc_owner_check {
+  int (*dead)(const void* context, pid_t* who);
+  const void* context;
+} zipc_owner_check;
+
+typedef enum zipc_wait_result {
+  ZIPC_WAIT_CHANGED,    /* the word no longer holds the value */
+  ZIPC_WAIT_TIMED_OUT,  /* the deadline passed with the word unchanged */
+  ZIPC_WAIT_OWNER_DEAD  /* the owner died with the word unchanged */
+} zipc_wait_result;
+
+typedef struct zipc_wait_status {
+  zipc_wait_result result;
+  uint64_t value; /* the word as last read */
+  pid_t owner;    /* ZIPC_WAIT_OWNER_DEAD: the dead owner's pid (0 if not recorded) */
+} zipc_wait_status;
+
+/** Blocks while the word holds `expected`, until `deadline`, or until
+ *  `owner` (may be NULL) is found dead. Slices of 20 ms with an owner, 250 ms without. */
+zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int64_t deadline,
+                                       const zipc_owner_check* owner);
+/** Wakes every sleeper of the word if its sleeper count is not 0 (N2). Call after a seq_cst change (N1). */
+void zipc_wake_all(zipc_wait_word w);
+
+/** A state word with its owner record: the pid and the tag (the key it was written for). */
+typedef struct zipc_owner_word {
+  zipc_mapping* mapping;
+  uint64_t* word;
+  uint64_t* pid;
+  uint32_t* tag;
+} zipc_owner_word;
+
+/** Records this process's pid for the claim that made the word == `claim`: (O1) then (O2). */
+void zipc_owner_record(zipc_owner_word o, uint64_t claim);
+/** The pid recorded for the claim that made the word `w`; 0 if not known or the word moved on. */
+pid_t zipc_owner_pid(zipc_owner_word o, uint64_t w);
+/** 1 (and its pid in *who) when the owner named by `w` is dead and the word still is `w` (key 0: dead). */
+int zipc_owner_dead(zipc_owner_word o, uint64_t w, pid_t* who);
+
+/** "process 1234", or "a process (pid not recorded)" for 0 (detail::process_text). */
+const char* zipc_process_text(pid_t pid, char* buf, size_t buf_size);
+
+#endif /* ZEROIPC_C_CODATA_WORD_H */
