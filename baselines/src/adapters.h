@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "zeroipc/baselines/transport.h"
 
@@ -47,6 +48,13 @@ void remove_redis_leftovers(const LinkSpec& spec) noexcept;
 // zeroipc_transport.cpp: two zeroipc queues of the named variant in a segment of their own.
 std::unique_ptr<Transport> make_zeroipc(const LinkSpec& spec, Side side, const std::string& variant);
 void remove_zeroipc_leftovers(const LinkSpec& spec) noexcept;
+
+// zeroipc_c_transport.cpp: the same link as make_zeroipc, through the C
+// implementation (lib/c, zeroipc.h); the queue variants it runs, in the
+// registry's order (transports "zeroipc_c_" + variant).
+inline constexpr std::string_view kZeroipcCVariants[] = {"vyukov_bounded", "spsc_ring", "locked_ring"};
+std::unique_ptr<Transport> make_zeroipc_c(const LinkSpec& spec, Side side, const std::string& variant);
+void remove_zeroipc_c_leftovers(const LinkSpec& spec) noexcept;
 
 // zeroipc_channel_transport.cpp: two zeroipc Channels, blocking (or spinning on try_*).
 std::unique_ptr<Transport> make_zeroipc_channel(const LinkSpec& spec, Side side, bool spin);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "adapters.h"
 #include "optional_deps.h"
@@ -18,8 +19,9 @@ namespace {
 
 using namespace deps;
 
-// The zeroipc queue variants' transport names: "zeroipc_" + variant. The
-// strings live as long as the program (the registry's names are static).
+// The zeroipc queue variants' transport names: "zeroipc_" + variant, and
+// "zeroipc_c_" + variant for the C implementation's. The strings live as long
+// as the program (the registry's names are static).
 std::vector<TransportInfo> make_list() {
   std::vector<TransportInfo> out = {
       {"pipe", "two FIFOs (named pipes), one per direction; pipe buffer raised to the maximum allowed", true, "",
@@ -44,8 +46,8 @@ std::vector<TransportInfo> make_list() {
       {"redis_tcp", "Redis lists (RPUSH / BLPOP) through hiredis, over TCP on 127.0.0.1", kRedis,
        kRedis ? "" : kNoRedis, true, true, true, false},
   };
-  static std::vector<std::string> names, descriptions;  // own the composed strings
-  std::size_t queues = 0;
+  static std::vector<std::string> names, descriptions;  // own the composed strings (reserved: never moved)
+  std::size_t queues = std::size(adapters::kZeroipcCVariants);
   for (const auto& v : kVariants) queues += v.kind == detail::Kind::kQueue ? 1 : 0;
   names.reserve(queues);
   descriptions.reserve(queues);
@@ -60,6 +62,14 @@ std::vector<TransportInfo> make_list() {
                  true, "", true, true, false, true});
   out.push_back({"zeroipc_channel_spin", "zeroipc Channel<T>, two in a segment; try_send/try_receive in a spin loop",
                  true, "", true, true, false, true});
+  // The C implementation (lib/c) on the same link as "zeroipc_" + variant, for
+  // the variants it runs: the two implementations side by side in one run.
+  for (const std::string_view v : adapters::kZeroipcCVariants) {
+    names.push_back("zeroipc_c_" + std::string(v));
+    descriptions.push_back("zeroipc C implementation (libzeroipc-c), Queue " + std::string(v) +
+                           ", two in a segment through zeroipc.h; waits spin on the queue (no system call)");
+    out.push_back({names.back(), descriptions.back(), true, "", true, true, false, true});
+  }
   return out;
 }
 
@@ -175,6 +185,7 @@ std::unique_ptr<Transport> make_transport(const LinkSpec& spec, Side side) {
 #endif
   if (t == "zeroipc_channel") return make_zeroipc_channel(spec, side, false);
   if (t == "zeroipc_channel_spin") return make_zeroipc_channel(spec, side, true);
+  if (t.starts_with("zeroipc_c_")) return make_zeroipc_c(spec, side, t.substr(std::string_view("zeroipc_c_").size()));
   if (info->zeroipc) return make_zeroipc(spec, side, t.substr(std::string_view("zeroipc_").size()));
   throw TransportError(t + ": listed but has no adapter (a bug in baselines/src/registry.cpp)");
 }
@@ -195,6 +206,7 @@ void remove_leftovers(const LinkSpec& spec) noexcept {
 #endif
   remove_zeroipc_leftovers(spec);
   remove_zeroipc_channel_leftovers(spec);
+  remove_zeroipc_c_leftovers(spec);
 }
 
 bool redis_built() noexcept { return kRedis; }

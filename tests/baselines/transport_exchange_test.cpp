@@ -190,7 +190,8 @@ INSTANTIATE_TEST_SUITE_P(Built, Exchange, testing::ValuesIn(params()), param_nam
 
 TEST(Transports, ListIsCompleteAndUnbuiltOnesSayWhy) {
   for (const char* name : {"pipe", "unix_stream", "unix_seqpacket", "tcp", "posix_mq", "boost_mq", "zmq_ipc", "zmq_tcp",
-                           "zmq_ipc_reqrep", "redis_unix", "redis_tcp", "zeroipc_vyukov_bounded"}) {
+                           "zmq_ipc_reqrep", "redis_unix", "redis_tcp", "zeroipc_vyukov_bounded",
+                           "zeroipc_c_vyukov_bounded", "zeroipc_c_spsc_ring", "zeroipc_c_locked_ring"}) {
     const auto& t = zb::transport_info(name);
     EXPECT_EQ(t.name, name);
     if (!t.built) {
@@ -203,6 +204,66 @@ TEST(Transports, ListIsCompleteAndUnbuiltOnesSayWhy) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("valid: pipe"), std::string::npos) << e.what();
   }
+}
+
+// The C implementation's transports (zeroipc_c_<variant>): each beside the C++
+// one of the same variant; its errors carry the C library's status and message.
+TEST(Transports, CImplementationBesideTheCxxOneWithItsErrors) {
+  for (const char* variant : {"vyukov_bounded", "spsc_ring", "locked_ring"}) {
+    const auto& c = zb::transport_info(std::string("zeroipc_c_") + variant);
+    const auto& cxx = zb::transport_info(std::string("zeroipc_") + variant);
+    EXPECT_TRUE(c.built && c.zeroipc && c.request_reply && c.one_way) << c.name;
+    EXPECT_NE(c.description.find("libzeroipc-c"), std::string_view::npos) << c.description;
+    EXPECT_EQ(cxx.built, true) << cxx.name;
+  }
+  zb::LinkSpec spec;
+  spec.transport = "zeroipc_c_vyukov_bounded";
+  spec.name = "zbt-missing-" + std::to_string(::getpid());
+  spec.dir = "/tmp";
+  spec.message_size = 8;
+  spec.capacity = 4;
+  auto t = zb::make_transport(spec, zb::Side::client);
+  try {
+    t->connect("/" + spec.name + "-zeroipc-c");
+    FAIL() << "connected to a segment that does not exist";
+  } catch (const zb::TransportError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("zeroipc_c_vyukov_bounded: zeroipc_memory_open: ZEROIPC_E_NOT_FOUND: "), std::string::npos)
+        << what;
+  }
+}
+
+// One format, two implementations: a C client (zeroipc_c_vyukov_bounded) on
+// the segment a C++ server (zeroipc_vyukov_bounded) created, and back.
+TEST(Transports, CClientOnACxxServersSegment) {
+  zb::LinkSpec spec;
+  spec.name = "zbt-mixed-" + std::to_string(::getpid());
+  spec.dir = "/tmp";
+  spec.message_size = 1000;
+  spec.capacity = 8;
+  spec.pattern = zb::Pattern::request_reply;
+  zb::LinkSpec server_spec = spec, client_spec = spec;
+  server_spec.transport = "zeroipc_vyukov_bounded";
+  client_spec.transport = "zeroipc_c_vyukov_bounded";
+  auto server = zb::make_transport(server_spec, zb::Side::server);
+  const std::string address = server->listen();
+  auto client = zb::make_transport(client_spec, zb::Side::client);
+  client->connect(address);
+  server->connect("");
+  std::vector<std::byte> m(spec.message_size);
+  for (int i = 0; i < 50; ++i) {
+    fill(m, static_cast<std::uint64_t>(i));
+    client->send(m.data());
+    server->receive(m.data());
+    ASSERT_EQ(check(m, static_cast<std::uint64_t>(i)), "");
+    fill(m, static_cast<std::uint64_t>(i) + 1000000);
+    server->send(m.data());
+    client->receive(m.data());
+    ASSERT_EQ(check(m, static_cast<std::uint64_t>(i) + 1000000), "");
+  }
+  client.reset();
+  server.reset();
+  EXPECT_EQ(entries_named("/dev/shm", spec.name), std::vector<std::string>{});
 }
 
 TEST(Transports, BadSpecsAreRefusedWithTheReason) {

@@ -100,7 +100,7 @@ def redis_left(doc):
 
 def test_transports_measured_and_verified_like_the_queues(tmp_path):
     transports = ["pipe", "unix_stream", "unix_seqpacket", "tcp", "posix_mq", "zeroipc_spsc_ring",
-                  "zeroipc_vyukov_bounded"]
+                  "zeroipc_vyukov_bounded", "zeroipc_c_vyukov_bounded"]
     transports += [t for t in ("boost_mq", "zmq_ipc", "zmq_ipc_reqrep", "redis_unix", "redis_tcp") if built(t)]
     r = harness(experiment(tmp_path, transports), "--results", tmp_path / "out", timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
