@@ -14,14 +14,6 @@
 /* Longest sleep of any other waiter: bounds the cost of a lost wake. */
 #define ZIPC_LOST_WAKE_NS INT64_C(250000000)
 
-static void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 int64_t zipc_deadline_after(int64_t timeout_ns) {
   const int64_t now = zipc_now_ns();
   if (timeout_ns < 0 || timeout_ns >= ZIPC_FOREVER - now) return ZIPC_FOREVER;
@@ -67,7 +59,7 @@ zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int6
   for (i = 0; i < ZIPC_WAIT_SPINS; ++i) {
     v = load_word(w);
     if (v != expected) return wait_status(ZIPC_WAIT_CHANGED, v, 0);
-    cpu_relax();
+    zipc_cpu_relax();
   }
   next_check = zipc_now_ns() + interval;
   for (;;) {

@@ -34,6 +34,8 @@ const char* zipc_printable(const char* s, size_t n, char* buf, size_t buf_size);
 
 /** CLOCK_MONOTONIC nanoseconds. */
 int64_t zipc_now_ns(void);
+/** The CPU's spin-wait hint (pause / yield), between reads of a word another process will change. */
+void zipc_cpu_relax(void);
 /** FUTEX_WAIT (shared, not private) on *word while it equals `expected`, at most timeout_ns (< 0: forever). */
 void zipc_futex_wait(uint32_t* word, uint32_t expected, int64_t timeout_ns);
 /** FUTEX_WAKE (shared) of up to `count` waiters (INT32_MAX: all). */

@@ -52,14 +52,6 @@ typedef struct slot_cache_entry {
 
 static __thread slot_cache_entry slot_cache[SLOT_CACHE_SIZE];
 
-static void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
 static uint32_t current_tid(void) { return (uint32_t)syscall(SYS_gettid); }
 
 static int thread_exited(uint32_t tid) { return syscall(SYS_tgkill, zipc_self_pid(), (pid_t)tid, 0) != 0; }
@@ -191,7 +183,7 @@ static int wait_until_idle(const zipc_op_slots* ops, uint32_t s, int64_t deadlin
     const uint32_t key = __atomic_load_n(&slot->key, __ATOMIC_SEQ_CST);
     if (key == 0 || __atomic_load_n(&slot->active, __ATOMIC_SEQ_CST) == 0) return 1; /* (D4) */
     if (spins < IDLE_SPINS) {
-      cpu_relax();
+      zipc_cpu_relax();
       continue;
     }
     if (!zipc_key_alive(ops->m, key)) return 1; /* in flight for good: recovered now */

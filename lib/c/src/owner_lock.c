@@ -27,14 +27,6 @@
 /* How often a waiter asks whether the holder lives (§3.2: at least every 20 ms). */
 #define ZIPC_OWNER_CHECK_NS INT64_C(20000000)
 
-static void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
 static int timed_out(const char* what, uint64_t holder_pid, int64_t patience_ns) {
   char pid_text[32];
   if (holder_pid != 0) {
@@ -67,7 +59,7 @@ int zipc_owner_lock(zipc_mapping* m, uint32_t* word, uint64_t* holder_pid, const
       continue;
     }
     if (spins < ZIPC_OWNER_LOCK_SPINS) {
-      cpu_relax();
+      zipc_cpu_relax();
       continue;
     }
     if ((v & ZEROIPC_LOCK_WAITERS_BIT) == 0) {
