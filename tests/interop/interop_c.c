@@ -37,6 +37,8 @@
  *   create-after SEG NAME CAPACITY BOUND_MS
  *                                     creates the Array<u8> NAME (last byte 42) within
  *                                     BOUND_MS; the table lock is free after it
+ *   errors SEG                        a fixed list of failing calls, each printed as
+ *                                     "<case>: <message>" (the same lines as interop_cpp's)
  *   check-table SEG NAMES             the READY entries are exactly NAMES (comma list), each
  *                                     an Array<u8> whose last byte is 42, none overlapping
  */
@@ -641,6 +643,45 @@ static int check_table(char** argv) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ error messages */
+
+/* Prints "<case>: <status> <message>" for a call that must fail: the driver
+ * compares these lines with interop_cpp's (same message in both languages). */
+static void report(const char* what, int status) {
+  if (status >= 0) die("%s: succeeded (%s), expected an error", what, zeroipc_status_name(status));
+  say("%s: %s", what, zeroipc_last_error());
+}
+
+static int errors(char** argv) {
+  zeroipc_memory* mem = segment(argv[0]);
+  zeroipc_memory* other = NULL;
+  zeroipc_queue* q = NULL;
+  zeroipc_future* f = NULL;
+  zeroipc_channel* c = NULL;
+  const uint64_t one = 1;
+  char missing[300];
+  snprintf(missing, sizeof missing, "%s_missing", argv[0]);
+  report("missing-segment", zeroipc_memory_open(missing, 0, &other));
+  report("bad-segment-name", zeroipc_memory_open("no_slash", 0, &other));
+  report("missing-structure", zeroipc_queue_open(mem, "err_missing", 8, ZEROIPC_DTYPE_OPAQUE, &q));
+  need(zeroipc_queue_create(mem, "err_q", ZEROIPC_QUEUE_VYUKOV_BOUNDED, 4, 8, ZEROIPC_DTYPE_OPAQUE, &q), ZEROIPC_OK,
+       "zeroipc_queue_create");
+  zeroipc_queue_close(q);
+  report("element-size", zeroipc_queue_open(mem, "err_q", 4, ZEROIPC_DTYPE_OPAQUE, &q));
+  report("capacity", zeroipc_queue_create(mem, "err_q", ZEROIPC_QUEUE_VYUKOV_BOUNDED, 5, 8, ZEROIPC_DTYPE_OPAQUE, &q));
+  report("variant", zeroipc_queue_create(mem, "err_q", ZEROIPC_QUEUE_LOCKED_RING, 4, 8, ZEROIPC_DTYPE_OPAQUE, &q));
+  need(zeroipc_future_create(mem, "err_f", 8, ZEROIPC_DTYPE_OPAQUE, &f), ZEROIPC_OK, "zeroipc_future_create");
+  zeroipc_future_set_value(f, &one); /* the first of the two programs sets it */
+  report("future-set-twice", zeroipc_future_set_value(f, &one));
+  zeroipc_future_close(f);
+  need(zeroipc_channel_create(mem, "err_c", 2, 8, ZEROIPC_DTYPE_OPAQUE, &c), ZEROIPC_OK, "zeroipc_channel_create");
+  zeroipc_channel_close(c);
+  report("send-on-closed", zeroipc_channel_send(c, &one, 0));
+  zeroipc_channel_close_handle(c);
+  zeroipc_memory_close(mem);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 struct subcommand {
@@ -667,6 +708,7 @@ static const struct subcommand commands[] = {
     {"hold-table-lock", 2, hold_table_lock},
     {"create-after", 4, create_after},
     {"check-table", 2, check_table},
+    {"errors", 1, errors},
 };
 
 int main(int argc, char** argv) {

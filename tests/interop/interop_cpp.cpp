@@ -534,6 +534,45 @@ int check_table(char** argv) {
   return 0;
 }
 
+// ------------------------------------------------------------------ error messages
+
+// Runs a call that must throw and prints "<case>: <what()>": the driver
+// compares these lines with interop_c's (same message in both languages).
+template <class F>
+void report(const char* what, F&& call) {
+  try {
+    call();
+  } catch (const zeroipc::Error& e) {
+    say(std::string(what) + ": " + e.what());
+    return;
+  }
+  die(std::string(what) + ": succeeded, expected an error");
+}
+
+int errors(char** argv) {
+  namespace v = zeroipc::variants;
+  using U64 = std::uint64_t;
+  Memory mem(argv[0], kSegmentSize);
+  const std::string missing = std::string(argv[0]) + "_missing";
+  report("missing-segment", [&] { Memory m(missing); });
+  report("bad-segment-name", [&] { Memory m("no_slash"); });
+  report("missing-structure", [&] { zeroipc::Queue<U64, v::vyukov_bounded> q(mem, "err_missing"); });
+  { zeroipc::Queue<U64, v::vyukov_bounded> q(mem, "err_q", 4); }
+  report("element-size", [&] { zeroipc::Queue<std::uint32_t, v::vyukov_bounded> q(mem, "err_q"); });
+  report("capacity", [&] { zeroipc::Queue<U64, v::vyukov_bounded> q(mem, "err_q", 5); });
+  report("variant", [&] { zeroipc::Queue<U64, v::locked_ring> q(mem, "err_q", 4); });
+  zeroipc::Future<U64> f(mem, "err_f");
+  try {
+    f.set_value(1);  // the first of the two programs sets it
+  } catch (const zeroipc::FutureError&) {
+  }
+  report("future-set-twice", [&] { f.set_value(1); });
+  zeroipc::Channel<U64> c(mem, "err_c", 2);
+  c.close();
+  report("send-on-closed", [&] { c.send(1); });
+  return 0;
+}
+
 // ------------------------------------------------------------------ main
 
 struct Subcommand {
@@ -560,6 +599,7 @@ const Subcommand kCommands[] = {
     {"hold-table-lock", 2, hold_table_lock},
     {"create-after", 4, create_after},
     {"check-table", 2, check_table},
+    {"errors", 1, errors},
 };
 
 }  // namespace

@@ -22,6 +22,7 @@ of its test, failed or not (/dev/shm is shared with the rest of the suite, ctest
 """
 
 import os
+import re
 import select
 import signal
 import struct
@@ -346,3 +347,31 @@ def test_table_lock_holder_killed(seg, holder, point):
     assert cursor_after - cursor_before == align64(64 + 5000) + align64(64 + 100), (
         f"the heap grew by {cursor_after - cursor_before} bytes for 'victim' and 'after', "
         f"expected {align64(64 + 5000) + align64(64 + 100)}: the dead {NAMES[holder]} creation's region leaked")
+
+
+# ------------------------------------------------------------------ error messages
+
+ERROR_CASES = sorted(["missing-segment", "bad-segment-name", "missing-structure", "element-size", "capacity", "variant",
+               "future-set-twice", "send-on-closed"])
+
+
+def error_lines(seg, lang):
+    p = seg.start(lang, "errors")
+    p.finish()
+    lines = {}
+    for line in p.out.decode().splitlines():
+        case, _, message = line.partition(": ")
+        # a pid names the process that set or closed: one of the two programs, not the same one
+        lines[case] = re.sub(r"\b(process|pid) \d+", r"\1 N", message)
+    return lines
+
+
+@pytest.mark.parametrize("first", ["c", "cpp"])
+def test_same_error_messages_in_both_languages(seg, first):
+    """The same failures, one program after the other on one segment: every message word for word."""
+    mine = error_lines(seg, first)
+    theirs = error_lines(seg, OTHER[first])
+    assert sorted(mine) == ERROR_CASES and sorted(theirs) == ERROR_CASES, (mine, theirs)
+    for case in ERROR_CASES:
+        assert mine[case] == theirs[case], (
+            f"{case}: {NAMES[first]} says '{mine[case]}', {NAMES[OTHER[first]]} says '{theirs[case]}'")

@@ -122,6 +122,9 @@ int zipc_structure_create(zipc_mapping* m, const char* name, const zipc_struct_s
 int zipc_structure_open(zipc_mapping* m, const char* name, const zipc_struct_spec* spec, zipc_opened* out);
 /** Reads only the common header of `name` (checked for magic and bounds), to learn its variant. */
 int zipc_structure_peek(zipc_mapping* m, const char* name, zeroipc_struct_header* out);
+/** As zipc_structure_peek, for an opener that expects `kind`: a missing name is NOT_FOUND
+ *  naming the kind, as zipc_structure_open says it (the C++ open_structure's message). */
+int zipc_structure_peek_kind(zipc_mapping* m, const char* name, uint16_t kind, zeroipc_struct_header* out);
 /** "zeroipc: segment '<seg>', structure '<name>'" into buf (the prefix of every structure message). */
 const char* zipc_who(const zipc_mapping* m, const char* name, char* buf, size_t buf_size);
 

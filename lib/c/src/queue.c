@@ -133,7 +133,7 @@ int zeroipc_queue_open(zeroipc_memory* mem, const char* name, uint32_t element_s
   *out = NULL;
   zipc_mapping* m = zipc_memory_mapping(mem);
   zeroipc_struct_header header;
-  int status = zipc_structure_peek(m, name, &header);
+  int status = zipc_structure_peek_kind(m, name, ZEROIPC_KIND_QUEUE, &header);
   if (status != ZEROIPC_OK) return status;
   /* Not a queue: any variant's spec makes the open below name the kind found. */
   const uint16_t variant = header.kind == ZEROIPC_KIND_QUEUE ? header.variant : ZEROIPC_VARIANT_QUEUE_LOCKED_RING;

@@ -323,7 +323,7 @@ int zeroipc_stack_open(zeroipc_memory* mem, const char* name, uint32_t element_s
   *out = NULL;
   zipc_mapping* m = zipc_memory_mapping(mem);
   zeroipc_struct_header header;
-  int status = zipc_structure_peek(m, name, &header);
+  int status = zipc_structure_peek_kind(m, name, ZEROIPC_KIND_STACK, &header);
   /* Not a stack: the open below names the kind found. */
   if (status == ZEROIPC_OK && header.kind == ZEROIPC_KIND_STACK) {
     status = check_variant(m, name, header.variant, ZEROIPC_E_NOT_SUPPORTED);

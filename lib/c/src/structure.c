@@ -255,9 +255,13 @@ int zipc_structure_open(zipc_mapping* m, const char* name, const zipc_struct_spe
 }
 
 int zipc_structure_peek(zipc_mapping* m, const char* name, zeroipc_struct_header* out) {
+  return zipc_structure_peek_kind(m, name, 0, out);
+}
+
+int zipc_structure_peek_kind(zipc_mapping* m, const char* name, uint16_t kind, zeroipc_struct_header* out) {
   zeroipc_entry_info entry;
   char w[ZIPC_WHO_SIZE];
-  const int status = find(m, name, 0, &entry);
+  const int status = find(m, name, kind, &entry);
   if (status != ZEROIPC_OK) return status;
   return copy_header(m, &entry, zipc_who(m, entry.name, w, sizeof w), out);
 }
