@@ -1,0 +1,341 @@
+"""The Python package (lib/python, import name zeroipc): a ctypes binding of the C library.
+
+Memory create/open, Array as a no-copy NumPy view shared with another process, a Queue of a
+structured dtype, errors carrying the C library's message (MismatchError, NotFound, Timeout,
+ChannelClosed), a Future set by another process, a Channel between two Python processes, and
+queues shared with the C++ library (tests/interop/interop_cpp) in both directions.
+
+The library comes from $ZEROIPC_C_LIBRARY (ctest sets it), else the package's own search (the
+Release build tree); the C++ program from $ZEROIPC_INTEROP_CPP, else the Release build's.
+Segment names hold this process's pid; every segment is unlinked at the end, failed or not.
+"""
+
+import ctypes
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = ROOT / "lib" / "python"
+sys.path.insert(0, str(PACKAGE_DIR))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import zeroipc  # noqa: E402
+from zeroipc import _lib  # noqa: E402
+
+INTEROP_CPP = Path(os.environ.get("ZEROIPC_INTEROP_CPP", ROOT / "build" / "tests" / "interop" / "interop_cpp"))
+CPP_SEGMENT_SIZE = 4 << 20  # interop_cpp's kSegmentSize: a segment it opens must be at least this big
+ORDER = np.dtype([("id", "<u8"), ("price", "<f8"), ("qty", "<i4")], align=True)
+_counter = itertools.count()
+
+
+@pytest.fixture
+def seg():
+    """A fresh segment name holding the pid, unlinked at the end whatever happened."""
+    name = f"/zeroipc_pytest_{os.getpid()}_{next(_counter)}"
+    zeroipc.unlink(name)
+    yield name
+    zeroipc.unlink(name)
+
+
+def run_child(code, *args, timeout=30):
+    """Starts Debian's Python (this interpreter) on `code` with the package importable; args in sys.argv[1:]."""
+    prelude = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r})\nimport numpy as np, zeroipc\n"
+    return subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code), *map(str, args)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=os.environ.copy())
+
+
+def finish(proc, timeout=30):
+    """Waits for a child; it must exit 0. Returns its stdout."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"child timed out; stdout: {out!r} stderr: {err!r}")
+    assert proc.returncode == 0, f"child exited {proc.returncode}; stdout: {out!r} stderr: {err!r}"
+    return out
+
+
+def c_last_error():
+    return _lib.lib.zeroipc_last_error().decode()
+
+
+# ------------------------------------------------------------------ Memory
+
+
+def test_memory_create_open_close(seg):
+    with pytest.raises(zeroipc.NotFound) as e:
+        zeroipc.Memory(seg)
+    assert seg in str(e.value) and "does not exist" in str(e.value)
+    assert not zeroipc.exists(seg)
+    with zeroipc.Memory(seg, 1 << 20) as m:
+        assert m.created and m.size == 1 << 20 and m.name == seg and m.base != 0
+        assert zeroipc.exists(seg)
+        with zeroipc.Memory(seg) as m2:
+            assert not m2.created and m2.size == 1 << 20
+        assert m2.closed
+        with zeroipc.Memory(seg, 4096) as m3:  # create-or-open: opens the bigger one
+            assert not m3.created
+    assert m.closed
+    with pytest.raises(ValueError):
+        _ = m.size
+    m.close()  # idempotent
+    assert zeroipc.unlink(seg) is True and zeroipc.unlink(seg) is False
+
+
+def test_invalid_name():
+    with pytest.raises(zeroipc.InvalidName):
+        zeroipc.Memory("no_slash" + "x" * 300, 4096)
+
+
+# ------------------------------------------------------------------ Array
+
+
+def test_array_no_copy_across_processes(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        temps = zeroipc.Array(mem, "temperature", dtype=np.float32, capacity=100)
+        assert isinstance(temps, np.ndarray) and temps.shape == (100,) and temps.dtype == np.float32
+        assert temps.capacity == 100 and temps.name == "temperature"
+        assert (temps == 0).all()  # created zero-filled
+        addr = temps.__array_interface__["data"][0]
+        assert mem.base < addr < mem.base + mem.size  # the segment's own bytes, not a copy
+        temps[:] = np.arange(100, dtype=np.float32) * 0.5
+        view = temps[10:20]  # a slice keeps the mapping alive too
+        child = run_child("""
+            mem = zeroipc.Memory(sys.argv[1])
+            t = zeroipc.Array(mem, "temperature", dtype=np.float32)
+            assert t.shape == (100,), t.shape
+            assert (t == np.arange(100, dtype=np.float32) * 0.5).all(), t
+            t[10:20] = -1.0          # written back through the child's own mapping
+            mem.close()
+            print("ok")
+        """, seg)
+        assert finish(child).strip() == "ok"
+        assert (view == -1.0).all() and temps[9] == 4.5 and temps[20] == 10.0
+    # the memory handle is closed; the array's handle keeps the mapping
+    del temps
+    assert (view == -1.0).all()
+
+
+def test_array_wrong_dtype_is_mismatch_with_c_message(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        zeroipc.Array(mem, "a", dtype=np.float32, capacity=8)
+        with pytest.raises(zeroipc.MismatchError) as e:
+            zeroipc.Array(mem, "a", dtype=np.float64)
+        assert "expected element size 8 bytes, found 4" in str(e.value)
+        with pytest.raises(zeroipc.Mismatch):  # same size, other dtype code
+            zeroipc.Array(mem, "a", dtype=np.int32)
+        with pytest.raises(zeroipc.MismatchError):
+            zeroipc.Array(mem, "a", dtype=np.float32, capacity=9)
+
+
+# ------------------------------------------------------------------ Queue
+
+
+def test_structured_queue_push_pop(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        with zeroipc.Queue(mem, "orders", dtype=ORDER, capacity=64, variant="vyukov_bounded") as q:
+            assert q.capacity == 64 and q.variant == "vyukov_bounded" and q.pop() is None
+            assert q.push(np.array((1, 99.5, 10), dtype=ORDER))
+            assert q.push((2, 100.25, -3))
+        q2 = zeroipc.Queue(mem, "orders", dtype=ORDER)  # opens: the variant read from the header
+        assert q2.variant == "vyukov_bounded" and len(q2) == 2
+        item = q2.pop()
+        assert item["id"] == 1 and item["price"] == 99.5 and item["qty"] == 10
+        assert tuple(q2.pop().tolist()) == (2, 100.25, -3)
+        assert q2.pop() is None
+        for i in range(64):
+            assert q2.push((i, 0.0, 0))
+        assert q2.push((99, 0.0, 0)) is False  # full
+        q2.close()
+
+
+@pytest.mark.parametrize("variant", ["spsc_ring", "locked_ring"])
+def test_queue_variants(seg, variant):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        q = zeroipc.Queue(mem, "q", dtype=np.int32, capacity=4, variant=variant)
+        assert q.variant == variant
+        for v in (5, -6, 7):
+            assert q.push(v)
+        assert [q.pop(), q.pop(), q.pop(), q.pop()] == [5, -6, 7, None]
+        q.close()
+
+
+def test_queue_wrong_dtype_message_is_the_c_librarys(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        zeroipc.Queue(mem, "orders", dtype=ORDER, capacity=8).close()
+        with pytest.raises(zeroipc.MismatchError) as e:
+            zeroipc.Queue(mem, "orders", dtype=np.uint64)
+        # the same call straight through the C API gives the same text
+        out = ctypes.c_void_p()
+        status = _lib.lib.zeroipc_queue_open(mem._handle(), b"orders", 8, 8, ctypes.byref(out))
+        assert status == -6 and str(e.value) == c_last_error()
+        assert "expected element size 8 bytes, found 24" in str(e.value)
+        assert e.value.status == -6 and isinstance(e.value, zeroipc.Error)
+        with pytest.raises(zeroipc.NotFound):
+            zeroipc.Queue(mem, "missing", dtype=np.uint64)
+        with pytest.raises(zeroipc.NotSupported):
+            zeroipc.Queue(mem, "lq", dtype=np.uint64, capacity=8, variant="lcrq")
+        with pytest.raises(ValueError):
+            zeroipc.Queue(mem, "bad", dtype=np.uint64, capacity=8, variant="nope")
+
+
+# ------------------------------------------------------------------ Future
+
+
+def test_future_set_in_another_process(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        f = zeroipc.Future(mem, "expensive_calc", dtype=np.float64, create=True)
+        assert not f.is_ready()
+        child = run_child("""
+            import time
+            mem = zeroipc.Memory(sys.argv[1])
+            f = zeroipc.Future(mem, "expensive_calc", dtype=np.float64)
+            time.sleep(0.2)
+            f.set(3.25)
+        """, seg)
+        t0 = time.monotonic()
+        assert f.get(timeout=10.0) == 3.25
+        assert time.monotonic() - t0 < 10
+        finish(child)
+        assert f.is_ready() and f.get(timeout=0) == 3.25
+        with pytest.raises(zeroipc.FutureError) as e:
+            f.set(1.0)
+        assert e.value.reason == "already_set"
+        f.close()
+
+
+def test_future_timeout_and_error(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        f = zeroipc.Future(mem, "f", dtype=np.int64, create=True)
+        t0 = time.monotonic()
+        with pytest.raises(zeroipc.Timeout) as e:
+            f.get(timeout=0.1)
+        assert 0.05 < time.monotonic() - t0 < 5
+        assert isinstance(e.value, TimeoutError) and str(e.value) == c_last_error()
+        f.set_error("it broke")
+        with pytest.raises(zeroipc.FutureError) as e:
+            f.get(timeout=1.0)
+        assert e.value.reason == "error_set" and "it broke" in str(e.value)
+        with pytest.raises(zeroipc.NotFound):
+            zeroipc.Future(mem, "nope", dtype=np.int64)
+
+
+# ------------------------------------------------------------------ Channel
+
+
+def test_channel_between_two_processes(seg):
+    n = 2000
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        ch = zeroipc.Channel(mem, "tasks", dtype=np.int64, capacity=4)
+        child = run_child("""
+            mem = zeroipc.Memory(sys.argv[1])
+            ch = zeroipc.Channel(mem, "tasks", dtype=np.int64)
+            for i in range(int(sys.argv[2])):
+                ch.send(i * 3, timeout=20.0)
+            ch.close_channel()
+        """, seg, n)
+        got = list(ch)  # until closed and drained
+        finish(child)
+        assert got == [i * 3 for i in range(n)]
+        with pytest.raises(zeroipc.ChannelClosed) as e:
+            ch.send(1)
+        assert "closed" in str(e.value) and str(e.value) == c_last_error()
+        with pytest.raises(zeroipc.ChannelClosed):
+            ch.receive(timeout=0.1)
+        ch.close()
+
+
+def test_channel_rendezvous_and_timeout(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        ch = zeroipc.Channel(mem, "rv", dtype=np.int64, capacity=0)
+        assert ch.capacity == 0
+        with pytest.raises(zeroipc.Timeout):
+            ch.receive(timeout=0.05)
+        with pytest.raises(zeroipc.Timeout):
+            ch.send(1, timeout=0.05)  # no receiver
+        assert ch.try_receive() is None
+        child = run_child("""
+            mem = zeroipc.Memory(sys.argv[1])
+            ch = zeroipc.Channel(mem, "rv", dtype=np.int64)
+            print(int(ch.receive(timeout=20.0)))
+        """, seg)
+        ch.send(42, timeout=20.0)  # returns once the child received it
+        assert finish(child).strip() == "42"
+        assert ch.close_channel() is True and ch.close_channel() is False and ch.is_closed
+        with pytest.raises(zeroipc.ChannelClosed):
+            ch.send(42)
+        ch.close()
+
+
+# ------------------------------------------------------------------ with the C++ library
+
+
+def cpp(*args):
+    return subprocess.Popen([str(INTEROP_CPP), *map(str, args)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+needs_cpp = pytest.mark.skipif(not INTEROP_CPP.exists(), reason=f"{INTEROP_CPP} not built")
+ITEMS = 100_000
+
+
+@needs_cpp
+def test_python_produces_cpp_consumes(seg):
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        q = zeroipc.Queue(mem, "py2cpp", dtype=np.uint64, capacity=1000, variant="vyukov_bounded")
+        consumer = cpp("queue-consume", seg, "py2cpp", "vyukov_bounded", 1000, ITEMS, 1)
+        try:
+            push = q.push
+            deadline = time.monotonic() + 60
+            for seq in range(ITEMS):
+                item = 1 << 40 | seq
+                while not push(item):
+                    if consumer.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"queue full at item {seq}; consumer: {consumer.communicate()}")
+                    time.sleep(0.0001)
+            out = finish(consumer, timeout=60)
+        finally:
+            if consumer.poll() is None:
+                consumer.kill()
+                consumer.wait()
+        assert out.strip() == f"consumed {ITEMS} items from 1 producers in order"
+        q.close()
+
+
+@needs_cpp
+def test_cpp_produces_python_consumes(seg):
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        q = zeroipc.Queue(mem, "cpp2py", dtype=np.uint64, capacity=1000, variant="vyukov_bounded")
+        producer = cpp("queue-produce", seg, "cpp2py", "vyukov_bounded", 1000, ITEMS, 7)
+        try:
+            pop = q.pop
+            expected = 0
+            deadline = time.monotonic() + 60
+            while expected < ITEMS:
+                item = pop()
+                if item is None:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"received {expected} of {ITEMS}; producer: {producer.poll()}")
+                    time.sleep(0.0001)
+                    continue
+                item = int(item)
+                assert item >> 40 == 7, f"item {item:#x} from an unknown producer"
+                assert item & ((1 << 40) - 1) == expected, f"got seq {item & ((1 << 40) - 1)}, expected {expected}"
+                expected += 1
+            out = finish(producer, timeout=60)
+        finally:
+            if producer.poll() is None:
+                producer.kill()
+                producer.wait()
+        assert out.strip() == f"produced {ITEMS} items as producer 7"
+        assert q.pop() is None  # no extra item
+        q.close()
