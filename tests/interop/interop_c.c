@@ -41,6 +41,14 @@
  *                                     "<case>: <message>" (the same lines as interop_cpp's)
  *   check-table SEG NAMES             the READY entries are exactly NAMES (comma list), each
  *                                     an Array<u8> whose last byte is 42, none overlapping
+ *   counter-add SEG NAME COUNT        opens the Array<u64> NAME and adds 1 to its element 0
+ *                                     COUNT times, each by a compare-and-swap loop (load, CAS
+ *                                     old -> old + 1, retry); prints "added COUNT (R retries)".
+ *                                     C: zeroipc_atomic_compare_exchange_u64; C++:
+ *                                     std::atomic_ref<std::uint64_t>::compare_exchange_weak.
+ *                                     If the array has an element 1, it is a start gate: the
+ *                                     process adds 1 to it on arrival and starts once the
+ *                                     driver sets its top bit (GATE_GO), so that all start at once
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -59,6 +67,7 @@
 #define OP_DEADLINE_NS (INT64_C(50) * 1000000000)  /* any one test step: far more than it needs */
 #define CHANNEL_WAIT_NS (INT64_C(30) * 1000000000)
 #define SENTINEL UINT64_C(0xDEADBEEF)
+#define GATE_GO (UINT64_C(1) << 63) /* counter-add's start gate: open */
 
 static const char* command = "?";
 
@@ -543,6 +552,36 @@ static int channel_close_command(char** argv) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ atomics */
+
+static int counter_add(char** argv) {
+  zeroipc_memory* mem = segment(argv[0]);
+  zeroipc_array* a = NULL;
+  const uint64_t count = number(argv[2], "COUNT");
+  uint64_t i, retries = 0;
+  uint64_t* word;
+  need(zeroipc_array_open(mem, argv[1], sizeof(uint64_t), ZEROIPC_DTYPE_U64, &a), ZEROIPC_OK, "zeroipc_array_open");
+  if (zeroipc_array_capacity(a) < 1) die("%s: empty array", argv[1]);
+  word = (uint64_t*)zeroipc_array_data(a);
+  if (zeroipc_array_capacity(a) >= 2) { /* the start gate */
+    const int64_t deadline = now_ns() + OP_DEADLINE_NS;
+    zeroipc_atomic_fetch_add_u64(word + 1, 1);
+    while (!(zeroipc_atomic_load_u64(word + 1) & GATE_GO)) {
+      struct timespec ts = {0, 50000};
+      if (now_ns() > deadline) die("%s: the start gate did not open", argv[1]);
+      nanosleep(&ts, NULL);
+    }
+  }
+  for (i = 0; i < count; ++i) {
+    uint64_t old = zeroipc_atomic_load_u64(word);
+    while (!zeroipc_atomic_compare_exchange_u64(word, &old, old + 1)) ++retries;  /* old: the current value */
+  }
+  zeroipc_array_close(a);
+  zeroipc_memory_close(mem);
+  say("added %" PRIu64 " (%" PRIu64 " retries)", count, retries);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ the table lock */
 
 /* An Array<u8> whose last byte is 42 (what check-table looks for). */
@@ -709,6 +748,7 @@ static const struct subcommand commands[] = {
     {"create-after", 4, create_after},
     {"check-table", 2, check_table},
     {"errors", 1, errors},
+    {"counter-add", 3, counter_add},
 };
 
 int main(int argc, char** argv) {

@@ -573,6 +573,37 @@ int errors(char** argv) {
   return 0;
 }
 
+// ------------------------------------------------------------------ atomics
+
+/// counter-add SEG NAME COUNT: element 0 of the Array<u64> NAME += 1, COUNT times, each by
+/// a compare-and-swap loop on std::atomic_ref (the word other languages CAS through
+/// zeroipc_atomic_compare_exchange_u64). Element 1, if any, is the start gate (interop_c.c).
+int counter_add(char** argv) {
+  constexpr std::uint64_t kGateGo = std::uint64_t{1} << 63;
+  Memory mem(argv[0], kSegmentSize);
+  zeroipc::Array<std::uint64_t> a(mem, argv[1]);
+  const std::uint64_t count = number(argv[2], "COUNT");
+  if (a.capacity() < 1) die(std::string(argv[1]) + ": empty array");
+  static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
+  if (a.capacity() >= 2) {
+    std::atomic_ref<std::uint64_t> gate(a[1]);
+    const std::int64_t deadline = now_ns() + std::chrono::nanoseconds(kOpDeadline).count();
+    gate.fetch_add(1);
+    while ((gate.load() & kGateGo) == 0) {
+      if (now_ns() > deadline) die(std::string(argv[1]) + ": the start gate did not open");
+      std::this_thread::sleep_for(50us);
+    }
+  }
+  std::atomic_ref<std::uint64_t> word(a[0]);
+  std::uint64_t retries = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t old = word.load();
+    while (!word.compare_exchange_weak(old, old + 1)) ++retries;  // old: the current value
+  }
+  say("added " + std::to_string(count) + " (" + std::to_string(retries) + " retries)");
+  return 0;
+}
+
 // ------------------------------------------------------------------ main
 
 struct Subcommand {
@@ -600,6 +631,7 @@ const Subcommand kCommands[] = {
     {"create-after", 4, create_after},
     {"check-table", 2, check_table},
     {"errors", 1, errors},
+    {"counter-add", 3, counter_add},
 };
 
 }  // namespace

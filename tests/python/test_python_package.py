@@ -1,9 +1,11 @@
 """The Python package (lib/python, import name zeroipc): a ctypes binding of the C library.
 
 Memory create/open, Array as a no-copy NumPy view shared with another process, a Queue of a
-structured dtype, errors carrying the C library's message (MismatchError, NotFound, Timeout,
-ChannelClosed), a Future set by another process, a Channel between two Python processes, and
-queues shared with the C++ library (tests/interop/interop_cpp) in both directions.
+structured dtype, a Stack (LIFO), errors carrying the C library's message (MismatchError,
+NotFound, Timeout, ChannelClosed), a Future set by another process, a Channel between two Python
+processes, AtomicU64 (real atomics through the C library), queues shared with the C++ library
+(tests/interop/interop_cpp) in both directions, and one counter incremented by compare-and-swap
+from two Python processes and a C++ one at once.
 
 The library comes from $ZEROIPC_C_LIBRARY (ctest sets it), else the package's own search (the
 Release build tree); the C++ program from $ZEROIPC_INTEROP_CPP, else the Release build's.
@@ -188,6 +190,100 @@ def test_queue_wrong_dtype_message_is_the_c_librarys(seg):
             zeroipc.Queue(mem, "bad", dtype=np.uint64, capacity=8, variant="nope")
 
 
+# ------------------------------------------------------------------ Stack
+
+
+def test_stack_lifo_full_empty(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        with zeroipc.Stack(mem, "work", dtype=np.int64, capacity=4) as st:
+            assert st.capacity == 4 and st.pop() is None
+            for v in (10, -20, 30, 1 << 40):
+                assert st.push(v)
+            assert st.push(99) is False  # full
+        st2 = zeroipc.Stack(mem, "work", dtype=np.int64)  # opens
+        assert st2.capacity == 4
+        assert [st2.pop(), st2.pop()] == [1 << 40, 30]  # LIFO
+        assert st2.push(7)
+        assert [st2.pop(), st2.pop(), st2.pop(), st2.pop()] == [7, -20, 10, None]
+        st2.close()
+        assert st2.closed
+        with pytest.raises(ValueError):
+            st2.push(1)
+        with zeroipc.Stack(mem, "orders", dtype=ORDER, capacity=2, variant="treiber_tagged") as so:
+            assert so.push((1, 2.5, -3)) and so.push(np.array((4, 5.5, 6), dtype=ORDER))
+            assert tuple(so.pop().tolist()) == (4, 5.5, 6) and so.pop()["qty"] == -3
+
+
+def test_stack_wrong_dtype_and_variant(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        zeroipc.Stack(mem, "s", dtype=np.uint32, capacity=8).close()
+        with pytest.raises(zeroipc.MismatchError) as e:
+            zeroipc.Stack(mem, "s", dtype=np.uint64)
+        assert "expected element size 8 bytes, found 4" in str(e.value) and str(e.value) == c_last_error()
+        with pytest.raises(zeroipc.MismatchError):  # same size, other dtype code
+            zeroipc.Stack(mem, "s", dtype=np.float32)
+        with pytest.raises(zeroipc.MismatchError):
+            zeroipc.Stack(mem, "s", dtype=np.uint32, capacity=9)
+        zeroipc.Queue(mem, "q", dtype=np.uint32, capacity=8).close()
+        with pytest.raises(zeroipc.MismatchError):  # a queue is not a stack
+            zeroipc.Stack(mem, "q", dtype=np.uint32)
+        with pytest.raises(zeroipc.NotFound):
+            zeroipc.Stack(mem, "missing", dtype=np.uint32)
+        with pytest.raises(zeroipc.NotSupported):
+            zeroipc.Stack(mem, "eb", dtype=np.uint32, capacity=8, variant="elimination_backoff")
+        with pytest.raises(ValueError):
+            zeroipc.Stack(mem, "bad", dtype=np.uint32, capacity=8, variant="nope")
+# No cross-language stack test: interop_cpp has no stack subcommand.
+
+
+# ------------------------------------------------------------------ AtomicU64
+
+
+def test_atomic_u64_semantics(seg):
+    top = (1 << 64) - 1
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        arr = zeroipc.Array(mem, "words", dtype=np.uint64, capacity=4)
+        a = zeroipc.AtomicU64(arr, 2)
+        assert a.index == 2 and a.array is arr and a.address == arr.__array_interface__["data"][0] + 16
+        assert a.load() == 0
+        a.store(41)
+        assert arr[2] == 41 and a.load() == 41 and arr[1] == 0 and arr[3] == 0  # the shared word itself
+        arr[2] = 5
+        assert a.load() == 5
+        assert a.fetch_add(10) == 5 and a.load() == 15
+        assert a.fetch_add(-3) == 15 and a.load() == 12  # negative delta subtracts
+        assert a.compare_exchange(12, 100) == (True, 12) and a.load() == 100
+        assert a.compare_exchange(12, 7) == (False, 100) and a.load() == 100  # unchanged, current returned
+        a.store(top)
+        assert a.load() == top and a.fetch_add(1) == top and a.load() == 0  # wraps modulo 2**64
+        assert a.compare_exchange(0, top) == (True, 0) and int(arr[2]) == top
+        last = zeroipc.AtomicU64(arr, -1)  # counts from the end
+        assert last.index == 3 and last.fetch_add(2) == 0 and arr[3] == 2
+        assert zeroipc.AtomicU64(arr[2:], 1).load() == 2  # a slice of the array
+        with pytest.raises(OverflowError):
+            a.store(-1)
+        with pytest.raises(OverflowError):
+            a.store(1 << 64)
+        with pytest.raises(OverflowError):
+            a.compare_exchange(0, 1 << 64)
+        with pytest.raises(IndexError):
+            zeroipc.AtomicU64(arr, 4)
+        with pytest.raises(IndexError):
+            zeroipc.AtomicU64(arr, -5)
+        with pytest.raises(TypeError):
+            zeroipc.AtomicU64(zeroipc.Array(mem, "f", dtype=np.float64, capacity=2), 0)
+        with pytest.raises(TypeError):  # private memory: not shared, refused
+            zeroipc.AtomicU64(np.zeros(2, dtype=np.uint64), 0)
+        raw = zeroipc.Array(mem, "raw", dtype=np.uint8, capacity=64)
+        with pytest.raises(ValueError, match="not 8-byte aligned"):
+            zeroipc.AtomicU64(raw[1:57].view(np.uint64), 0)
+        # the atomic keeps the array (and the mapping) alive
+        b = zeroipc.AtomicU64(zeroipc.Array(mem, "kept", dtype=np.uint64, capacity=1), 0)
+    del arr
+    b.store(9)
+    assert b.load() == 9 and b.fetch_add(1) == 9
+
+
 # ------------------------------------------------------------------ Future
 
 
@@ -339,3 +435,63 @@ def test_cpp_produces_python_consumes(seg):
         assert out.strip() == f"produced {ITEMS} items as producer 7"
         assert q.pop() is None  # no extra item
         q.close()
+
+
+COUNTER_ADDS = 100_000
+
+GATE_GO = 1 << 63  # interop_c.c's counter-add start gate: element 1 counts arrivals, this bit opens it
+
+PY_COUNTER_ADD = """
+    import time
+    mem = zeroipc.Memory(sys.argv[1])
+    counter = zeroipc.Array(mem, "counter", dtype=np.uint64)
+    word, gate = zeroipc.AtomicU64(counter, 0), zeroipc.AtomicU64(counter, 1)
+    gate.fetch_add(1)  # arrived
+    deadline = time.monotonic() + 50
+    while not gate.load() >> 63:
+        assert time.monotonic() < deadline, "the start gate did not open"
+        time.sleep(0.00005)
+    load, cas = word.load, word.compare_exchange
+    n, retries = int(sys.argv[2]), 0
+    for _ in range(n):
+        old = load()
+        while True:
+            ok, old = cas(old, old + 1)  # on failure old is the current value: retry from it
+            if ok:
+                break
+            retries += 1
+    print(f"added {n} ({retries} retries)")
+"""
+
+
+@needs_cpp
+def test_counter_cas_two_python_one_cpp_no_increment_lost(seg):
+    """Two Python processes (AtomicU64.compare_exchange, through the C library) and one C++ process
+    (std::atomic_ref<std::uint64_t>::compare_exchange_weak) each add 1 to one shared word 100,000
+    times by a CAS loop: the total is exactly 300,000. Element 1 is the start gate: each process
+    adds 1 to it when ready and waits; once all three are there the test sets its top bit and they
+    go at once (else the C++ one is done before the Python ones have imported NumPy)."""
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        counter = zeroipc.Array(mem, "counter", dtype=np.uint64, capacity=2)
+        gate = zeroipc.AtomicU64(counter, 1)
+        procs = [run_child(PY_COUNTER_ADD, seg, COUNTER_ADDS), run_child(PY_COUNTER_ADD, seg, COUNTER_ADDS),
+                 cpp("counter-add", seg, "counter", COUNTER_ADDS)]
+        try:
+            deadline = time.monotonic() + 60
+            while gate.load() != len(procs):
+                exited = [p.args for p in procs if p.poll() is not None]
+                if exited or time.monotonic() > deadline:
+                    pytest.fail(f"{gate.load()} of {len(procs)} at the start gate; exited: {exited}")
+                time.sleep(0.001)
+            assert int(counter[0]) == 0
+            gate.fetch_add(GATE_GO)  # go
+            outs = [finish(p, timeout=180) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        for out in outs:
+            assert out.startswith(f"added {COUNTER_ADDS} ("), out
+        assert int(counter[0]) == 3 * COUNTER_ADDS
+        assert zeroipc.AtomicU64(counter, 0).load() == 300_000

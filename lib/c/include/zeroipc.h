@@ -259,6 +259,27 @@ int zeroipc_channel_close(zeroipc_channel* channel);
 int zeroipc_channel_is_closed(const zeroipc_channel* channel);
 uint64_t zeroipc_channel_capacity(const zeroipc_channel* channel);
 
+/* ------------------------------------------------------------------ Atomics */
+
+/* 64-bit atomics on a shared word, for callers that have no atomic
+ * instruction of their own (Python through ctypes, other FFI users): the same
+ * operations C++ std::atomic_ref<std::uint64_t> does on that word, so processes
+ * of any language can share a counter or a compare-and-swap protocol.
+ *
+ * `word` points into a segment (e.g. an Array<u64> element: element i at
+ * (uint64_t*)zeroipc_array_data(a) + i), is non-NULL and 8-byte aligned; the
+ * calls do not check it. All are sequentially consistent and lock-free. */
+
+/** The word's value. */
+uint64_t zeroipc_atomic_load_u64(const uint64_t* word);
+/** Stores `value`. */
+void zeroipc_atomic_store_u64(uint64_t* word, uint64_t value);
+/** Adds `delta` (modulo 2^64); returns the value before. */
+uint64_t zeroipc_atomic_fetch_add_u64(uint64_t* word, uint64_t delta);
+/** If *word == *expected: stores `desired`, returns 1. Else writes the current
+ *  value to *expected, returns 0. Strong: never fails spuriously. */
+int zeroipc_atomic_compare_exchange_u64(uint64_t* word, uint64_t* expected, uint64_t desired);
+
 #if defined(ZEROIPC_C_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

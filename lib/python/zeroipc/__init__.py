@@ -9,6 +9,9 @@ one segment and its structures byte for byte::
         temps[:] = 20.0                                   # straight into shared memory
         q = zeroipc.Queue(mem, "orders", dtype=np.uint64, capacity=64)
         q.push(7); q.pop()                                # None when empty
+        s = zeroipc.Stack(mem, "work", dtype=np.int32, capacity=16)   # LIFO, same shape
+        hits = zeroipc.Array(mem, "hits", dtype=np.uint64, capacity=1)
+        zeroipc.AtomicU64(hits, 0).fetch_add(1)           # a real atomic, across processes
 
 The library is found through $ZEROIPC_C_LIBRARY, the build tree, or the system (see _lib).
 """
@@ -21,13 +24,16 @@ from .dtypes import code_of as dtype_code
 from .memory import Entry, Memory, exists, unlink
 from .array import Array
 from .queue import VARIANTS, Queue
+from .stack import STACK_VARIANTS, Stack
+from .atomic import AtomicU64
 from .future import Future
 from .channel import Channel
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Memory", "Entry", "Array", "Queue", "Future", "Channel", "VARIANTS", "unlink", "exists", "dtype_code",
+    "Memory", "Entry", "Array", "Queue", "Stack", "AtomicU64", "Future", "Channel", "VARIANTS",
+    "STACK_VARIANTS", "unlink", "exists", "dtype_code",
     "library_path", "Error", "NotFound", "CorruptSegment", "VersionMismatch", "InvalidName",
     "InvalidArgument", "MismatchError", "Mismatch", "SegmentFull", "TableFull", "RoleTaken",
     "ForeignSegment", "LimitReached", "Timeout", "OutOfRange", "FutureError", "ChannelClosed",

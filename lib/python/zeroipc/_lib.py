@@ -112,6 +112,13 @@ _proto("zeroipc_queue_capacity", c_uint64, _P)
 _proto("zeroipc_queue_variant_of", c_int, _P)
 _proto("zeroipc_queue_size_approx", c_uint64, _P)
 
+_proto("zeroipc_stack_create", c_int, _P, c_char_p, c_int, c_uint64, c_uint32, c_uint8, _PP)
+_proto("zeroipc_stack_open", c_int, _P, c_char_p, c_uint32, c_uint8, _PP)
+_proto("zeroipc_stack_close", None, _P)
+_proto("zeroipc_stack_push", c_int, _P, c_void_p)
+_proto("zeroipc_stack_pop", c_int, _P, c_void_p)
+_proto("zeroipc_stack_capacity", c_uint64, _P)
+
 _proto("zeroipc_future_create", c_int, _P, c_char_p, c_uint32, c_uint8, _PP)
 _proto("zeroipc_future_open", c_int, _P, c_char_p, c_uint32, c_uint8, _PP)
 _proto("zeroipc_future_close", None, _P)
@@ -129,6 +136,12 @@ _proto("zeroipc_channel_receive", c_int, _P, c_void_p, c_int64)
 _proto("zeroipc_channel_close", c_int, _P)
 _proto("zeroipc_channel_is_closed", c_int, _P)
 _proto("zeroipc_channel_capacity", c_uint64, _P)
+
+# Atomics on a u64 word in a segment (the word's address as an int; 8-byte aligned).
+_proto("zeroipc_atomic_load_u64", c_uint64, c_void_p)
+_proto("zeroipc_atomic_store_u64", None, c_void_p, c_uint64)
+_proto("zeroipc_atomic_fetch_add_u64", c_uint64, c_void_p, c_uint64)
+_proto("zeroipc_atomic_compare_exchange_u64", c_int, c_void_p, POINTER(c_uint64), c_uint64)
 
 OK, FULL, EMPTY = 0, 1, 2
 
