@@ -173,7 +173,7 @@ const char* zipc_dtype_name(uint8_t dtype, char* buf, size_t buf_size);
 
 /** "zeroipc: segment '<seg>', <kind> '<name>' (<variant>)" into buf: the C++
  *  StructureHandle::where(), the prefix of every message about a structure
- *  in use (the variant part left out when variant is 0). queue.c. */
+ *  in use (the variant part left out when variant is 0). structure.c, beside zipc_who. */
 const char* zipc_where(const zipc_mapping* m, const char* name, uint16_t kind, uint16_t variant, char* buf,
                        size_t buf_size);
 

@@ -18,23 +18,6 @@
 
 #define SUPPORTED "vyukov_bounded, spsc_ring, locked_ring"
 
-const char* zipc_where(const zipc_mapping* m, const char* name, uint16_t kind, uint16_t variant, char* buf,
-                       size_t buf_size) {
-  char segment[4 * 256];
-  char structure[4 * 256];
-  char kind_text[32];
-  char variant_text[48];
-  zipc_printable(m->name, strlen(m->name), segment, sizeof segment);
-  zipc_printable(name, strlen(name), structure, sizeof structure);
-  const int used = snprintf(buf, buf_size, "zeroipc: segment '%s', %s '%s'", segment,
-                            zipc_kind_name(kind, kind_text, sizeof kind_text), structure);
-  if (variant != 0 && used >= 0 && (size_t)used < buf_size) {
-    snprintf(buf + used, buf_size - (size_t)used, " (%s)",
-             zipc_variant_name(kind, variant, variant_text, sizeof variant_text));
-  }
-  return buf;
-}
-
 /* The table of `variant`, or NULL with the message set and *status =
  * ZEROIPC_E_NOT_SUPPORTED (lcrq, scq) or `unknown` (a number §6.2 does not name). */
 static const zipc_queue_ops* variant_ops(zipc_mapping* m, const char* name, uint32_t variant, int unknown,

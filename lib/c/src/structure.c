@@ -79,6 +79,23 @@ const char* zipc_who(const zipc_mapping* m, const char* name, char* buf, size_t 
   return buf;
 }
 
+const char* zipc_where(const zipc_mapping* m, const char* name, uint16_t kind, uint16_t variant, char* buf,
+                       size_t buf_size) {
+  char segment[ZIPC_NAME_TEXT];
+  char structure[ZIPC_NAME_TEXT];
+  char kind_text[32];
+  char variant_text[48];
+  zipc_printable(m->name, strlen(m->name), segment, sizeof segment);
+  zipc_printable(name, strlen(name), structure, sizeof structure);
+  const int used = snprintf(buf, buf_size, "zeroipc: segment '%s', %s '%s'", segment,
+                            zipc_kind_name(kind, kind_text, sizeof kind_text), structure);
+  if (variant != 0 && used >= 0 && (size_t)used < buf_size) {
+    snprintf(buf + used, buf_size - (size_t)used, " (%s)",
+             zipc_variant_name(kind, variant, variant_text, sizeof variant_text));
+  }
+  return buf;
+}
+
 /* ------------------------------------------------------------------ the caller's element (C only) */
 
 /* The bytes of one element of each dtype (§6.3); 0 for opaque. */
