@@ -6,10 +6,9 @@ import ctypes
 from typing import Any, Iterator, Optional
 
 from . import _lib
-from .dtypes import resolve
+from .dtypes import from_bytes, resolve, to_bytes
 from .errors import Timeout, check
 from .memory import Handle, Memory
-from .queue import _from_bytes, _to_bytes
 
 __all__ = ["Channel"]
 
@@ -41,14 +40,14 @@ class Channel(Handle):
     def send(self, value: Any, timeout: Optional[float] = None) -> None:
         """Sends, waiting up to ``timeout`` seconds (None: forever; 0: not at all).
         Raises Timeout when not sent in time, ChannelClosed when the channel is closed."""
-        status = check(_lib.lib.zeroipc_channel_send(self._handle(), _to_bytes(value, self.dtype),
+        status = check(_lib.lib.zeroipc_channel_send(self._handle(), to_bytes(value, self.dtype),
                                                      _lib.timeout_ns(timeout)))
         if status != _lib.OK:
             raise Timeout(f"channel '{self.name}': not sent within {timeout} s", -12)
 
     def try_send(self, value: Any) -> bool:
         """Sends without waiting: True, or False when there is no room (or no receiver) now."""
-        return check(_lib.lib.zeroipc_channel_send(self._handle(), _to_bytes(value, self.dtype), 0)) == _lib.OK
+        return check(_lib.lib.zeroipc_channel_send(self._handle(), to_bytes(value, self.dtype), 0)) == _lib.OK
 
     def receive(self, timeout: Optional[float] = None) -> Any:
         """Receives, waiting up to ``timeout`` seconds (None: forever; 0: not at all).
@@ -56,12 +55,12 @@ class Channel(Handle):
         status = check(_lib.lib.zeroipc_channel_receive(self._handle(), self._buf, _lib.timeout_ns(timeout)))
         if status != _lib.OK:
             raise Timeout(f"channel '{self.name}': nothing received within {timeout} s", -12)
-        return _from_bytes(self._buf.raw, self.dtype)
+        return from_bytes(self._buf.raw, self.dtype)
 
     def try_receive(self) -> Any:
         """Receives without waiting: the value, or None when nothing is there now."""
         status = check(_lib.lib.zeroipc_channel_receive(self._handle(), self._buf, 0))
-        return _from_bytes(self._buf.raw, self.dtype) if status == _lib.OK else None
+        return from_bytes(self._buf.raw, self.dtype) if status == _lib.OK else None
 
     def close_channel(self) -> bool:
         """Closes the channel for every process: True when this call closed it, False if it

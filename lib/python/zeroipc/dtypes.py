@@ -6,7 +6,7 @@ from typing import Any, Tuple
 
 import numpy as np
 
-__all__ = ["OPAQUE", "code_of", "resolve"]
+__all__ = ["OPAQUE", "code_of", "resolve", "to_bytes", "from_bytes"]
 
 OPAQUE = 0
 _CODES = {
@@ -33,3 +33,16 @@ def resolve(dtype: Any) -> Tuple[np.dtype, int, int]:
     if dt.fields is None and not dt.isnative:
         raise ValueError(f"dtype {dt} is not in native byte order")
     return dt, dt.itemsize, code_of(dt)
+
+
+def to_bytes(value: Any, dtype: np.dtype) -> bytes:
+    """One element of ``dtype`` as its raw bytes (a scalar, tuple, np.void or 0-d/1-element array)."""
+    arr = np.asarray(value, dtype=dtype) if not isinstance(value, np.ndarray) or value.dtype != dtype else value
+    if arr.size != 1:
+        raise ValueError(f"expected one element of {dtype}, got shape {arr.shape}")
+    return arr.tobytes()
+
+
+def from_bytes(raw: bytes, dtype: np.dtype) -> Any:
+    """One element (a NumPy scalar, or np.void for structured dtypes) from its raw bytes (copied)."""
+    return np.frombuffer(raw, dtype=dtype)[0]

@@ -6,10 +6,9 @@ import ctypes
 from typing import Any, Optional
 
 from . import _lib
-from .dtypes import resolve
+from .dtypes import from_bytes, resolve, to_bytes
 from .errors import check
 from .memory import Handle, Memory
-from .queue import _from_bytes, _to_bytes
 
 __all__ = ["Future"]
 
@@ -32,7 +31,7 @@ class Future(Handle):
 
     def set(self, value: Any) -> None:
         """Sets the value and wakes every waiter (FutureError reason "already_set" if set before)."""
-        check(_lib.lib.zeroipc_future_set_value(self._handle(), _to_bytes(value, self.dtype)))
+        check(_lib.lib.zeroipc_future_set_value(self._handle(), to_bytes(value, self.dtype)))
 
     set_value = set
 
@@ -48,7 +47,7 @@ class Future(Handle):
         """Waits up to ``timeout`` seconds (None: forever) for the value. Raises Timeout, or
         FutureError (reason "error_set" with the producer's message, or "producer_died")."""
         check(_lib.lib.zeroipc_future_get(self._handle(), self._buf, _lib.timeout_ns(timeout)))
-        return _from_bytes(self._buf.raw, self.dtype)
+        return from_bytes(self._buf.raw, self.dtype)
 
     def is_ready(self) -> bool:
         """True when a value or an error is set."""

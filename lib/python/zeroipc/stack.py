@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any, Optional, Union
 
-from . import _lib
-from .dtypes import resolve
-from .errors import check
-from .memory import Handle, Memory
-from .queue import _from_bytes, _to_bytes
+from .bounded import Bounded
+from .memory import Memory
 
 __all__ = ["Stack", "STACK_VARIANTS"]
 
@@ -17,7 +13,7 @@ __all__ = ["Stack", "STACK_VARIANTS"]
 STACK_VARIANTS = {"treiber_tagged": 1, "elimination_backoff": 2}
 
 
-class Stack(Handle):
+class Stack(Bounded):
     """The shared Stack ``name`` of ``mem`` with elements of ``dtype``.
 
     ``Stack(mem, name, dtype=...)`` opens it; ``Stack(mem, name, dtype=..., capacity=n,
@@ -26,37 +22,12 @@ class Stack(Handle):
     A push or pop may raise LimitReached when 128 threads already hold slots of the stack.
     """
 
+    _kind = "stack"
+    _variants = STACK_VARIANTS
+
     def __init__(self, mem: Memory, name: str, dtype: Any, capacity: Optional[int] = None,
                  variant: Union[str, int] = "treiber_tagged") -> None:
-        self.dtype, self.element_size, self.dtype_code = resolve(dtype)
-        self.name = name
-        out = ctypes.c_void_p()
-        h = mem._handle()
-        if capacity is None:
-            check(_lib.lib.zeroipc_stack_open(h, _lib.encode(name), self.element_size, self.dtype_code,
-                                              ctypes.byref(out)))
-        else:
-            code = STACK_VARIANTS.get(variant) if isinstance(variant, str) else int(variant)
-            if code is None:
-                raise ValueError(f"unknown stack variant {variant!r} (one of {', '.join(STACK_VARIANTS)})")
-            check(_lib.lib.zeroipc_stack_create(h, _lib.encode(name), code, capacity, self.element_size,
-                                                self.dtype_code, ctypes.byref(out)))
-        self._adopt(out, _lib.lib.zeroipc_stack_close)
-        self._buf = ctypes.create_string_buffer(self.element_size)
-
-    def push(self, value: Any) -> bool:
-        """Pushes one element: True, or False when the stack is full now."""
-        return check(_lib.lib.zeroipc_stack_push(self._handle(), _to_bytes(value, self.dtype))) == _lib.OK
-
-    def pop(self) -> Any:
-        """Pops the top element (a copy), or None when the stack is empty now."""
-        if check(_lib.lib.zeroipc_stack_pop(self._handle(), self._buf)) != _lib.OK:
-            return None
-        return _from_bytes(self._buf.raw, self.dtype)
-
-    @property
-    def capacity(self) -> int:
-        return _lib.lib.zeroipc_stack_capacity(self._handle())
+        super().__init__(mem, name, dtype, capacity, variant)
 
     def __repr__(self) -> str:
         if self.closed:
