@@ -495,3 +495,32 @@ def test_counter_cas_two_python_one_cpp_no_increment_lost(seg):
             assert out.startswith(f"added {COUNTER_ADDS} ("), out
         assert int(counter[0]) == 3 * COUNTER_ADDS
         assert zeroipc.AtomicU64(counter, 0).load() == 300_000
+
+
+# ------------------------------------------------------------------ Table
+
+
+@needs_cpp
+def test_table_names_and_kinds_of_structures_made_in_two_languages(seg):
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        zeroipc.Array(mem, "temps", dtype=np.float32, capacity=100).close()
+        zeroipc.Queue(mem, "orders", dtype=ORDER, capacity=64, variant="spsc_ring").close()
+        zeroipc.Stack(mem, "work", dtype=np.int32, capacity=16).close()
+        zeroipc.Future(mem, "answer", dtype=np.float64, create=True).close()
+        zeroipc.Channel(mem, "tasks", dtype=np.int64, capacity=0).close()
+        # A C++ process adds a queue of its own (producing 0 items into it).
+        finish(cpp("queue-produce", seg, "from_cpp", "locked_ring", 32, 0, 1))
+        table = mem.table
+        assert table.names() == ["temps", "orders", "work", "answer", "tasks", "from_cpp"]
+        assert table.kinds() == {"temps": "array", "orders": "queue", "work": "stack", "answer": "future",
+                                 "tasks": "channel", "from_cpp": "queue"}
+        orders = table["orders"]
+        assert (orders.variant, orders.dtype, orders.element_size, orders.capacity) == \
+            ("spsc_ring", "opaque", ORDER.itemsize, 64)
+        temps = table["temps"]
+        assert (temps.variant, temps.dtype, temps.element_size, temps.capacity) == ("", "f32", 4, 100)
+        assert table["from_cpp"].variant == "locked_ring"
+        assert table["from_cpp"].creator_pid != os.getpid() and temps.creator_pid == os.getpid()
+        assert len(table) == 6 and "work" in table and "nope" not in table
+        with pytest.raises(zeroipc.NotFound, match="no such structure"):
+            table["nope"]

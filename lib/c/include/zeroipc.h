@@ -158,6 +158,25 @@ int zeroipc_table_find(zeroipc_memory* mem, const char* name, zeroipc_entry_info
 int zeroipc_table_entries(zeroipc_memory* mem, zeroipc_entry_info* out, size_t max, size_t* count);
 uint32_t zeroipc_table_capacity(const zeroipc_memory* mem);
 
+/** What a structure's common header (§6) says it is, names included, for
+ *  tools and bindings that list a segment (Python's zeroipc.Table). */
+typedef struct zeroipc_structure_info {
+  zeroipc_entry_info entry;  /* its table entry */
+  uint16_t kind;             /* ZEROIPC_KIND_* */
+  uint16_t variant;          /* ZEROIPC_VARIANT_*, 0 for kinds with one layout */
+  uint32_t element_size;
+  uint8_t dtype;             /* ZEROIPC_DTYPE_* */
+  uint64_t capacity;
+  uint64_t total_size;       /* bytes of the structure, header included */
+  char kind_name[24];        /* "queue", ...; "unknown kind <n>" for a code this build does not know */
+  char variant_name[40];     /* "vyukov_bounded", ...; "" when variant is 0 */
+  char dtype_name[24];       /* "f64", "opaque", ...; "unknown dtype <n>" */
+} zeroipc_structure_info;
+
+/** The READY structure `name`'s header, validated (magic, layout version,
+ *  bounds) as an open would: ZEROIPC_OK, ZEROIPC_E_NOT_FOUND, ZEROIPC_E_CORRUPT. */
+int zeroipc_structure_info_of(zeroipc_memory* mem, const char* name, zeroipc_structure_info* out);
+
 /* ------------------------------------------------------------------ Array (§7.1) */
 
 typedef struct zeroipc_array zeroipc_array;

@@ -282,3 +282,30 @@ int zipc_structure_peek_kind(zipc_mapping* m, const char* name, uint16_t kind, z
   if (status != ZEROIPC_OK) return status;
   return copy_header(m, &entry, zipc_who(m, entry.name, w, sizeof w), out);
 }
+
+int zeroipc_structure_info_of(zeroipc_memory* mem, const char* name, zeroipc_structure_info* out) {
+  zipc_mapping* m;
+  zeroipc_struct_header h;
+  int status;
+  if (mem == NULL || name == NULL || out == NULL) {
+    return zipc_fail(ZEROIPC_E_INVALID_ARGUMENT, "zeroipc_structure_info_of: NULL argument");
+  }
+  m = zipc_memory_mapping(mem);
+  status = find(m, name, 0, &out->entry);
+  if (status == ZEROIPC_OK) status = zipc_structure_peek(m, name, &h);
+  if (status != ZEROIPC_OK) return status;
+  out->kind = h.kind;
+  out->variant = h.variant;
+  out->element_size = h.element_size;
+  out->dtype = h.dtype;
+  out->capacity = h.capacity;
+  out->total_size = h.total_size;
+  zipc_kind_name(h.kind, out->kind_name, sizeof out->kind_name);
+  if (h.variant == 0) {
+    out->variant_name[0] = '\0';
+  } else {
+    zipc_variant_name(h.kind, h.variant, out->variant_name, sizeof out->variant_name);
+  }
+  zipc_dtype_name(h.dtype, out->dtype_name, sizeof out->dtype_name);
+  return ZEROIPC_OK;
+}

@@ -22,18 +22,20 @@ from .errors import (ChannelClosed, CorruptSegment, Error, ForeignSegment, Futur
                      OutOfRange, RoleTaken, SegmentFull, SystemError_, TableFull, Timeout, VersionMismatch)
 from .dtypes import code_of as dtype_code
 from .memory import Entry, Memory, exists, unlink
+from .table import StructureInfo, Table
 from .array import Array
 from .queue import VARIANTS, Queue
 from .stack import STACK_VARIANTS, Stack
 from .atomic import AtomicU64
 from .future import Future
 from .channel import Channel
+from .inspection import inspect, table_rows
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Memory", "Entry", "Array", "Queue", "Stack", "AtomicU64", "Future", "Channel", "VARIANTS",
-    "STACK_VARIANTS", "unlink", "exists", "dtype_code",
+    "Memory", "Entry", "Table", "StructureInfo", "Array", "Queue", "Stack", "AtomicU64", "Future", "Channel", "VARIANTS",
+    "STACK_VARIANTS", "inspect", "table_rows", "unlink", "exists", "dtype_code",
     "library_path", "Error", "NotFound", "CorruptSegment", "VersionMismatch", "InvalidName",
     "InvalidArgument", "MismatchError", "Mismatch", "SegmentFull", "TableFull", "RoleTaken",
     "ForeignSegment", "LimitReached", "Timeout", "OutOfRange", "FutureError", "ChannelClosed",

@@ -3,8 +3,15 @@
 Where the library comes from, in order:
 
 1. the environment variable ``ZEROIPC_C_LIBRARY`` (a path to the shared library; when set, only it);
-2. the repository's build tree, ``<repo>/build/lib/c/libzeroipc-c.so`` relative to this package;
-3. ``ctypes.util.find_library("zeroipc-c")`` (an installed library).
+2. the package's own copy, ``zeroipc/_libzeroipc_c*.so``, compiled from lib/c by ``pip install`` (setup.py);
+3. the repository's build tree, ``<repo>/build/lib/c/libzeroipc-c.so`` relative to this package;
+4. ``ctypes.util.find_library("zeroipc-c")`` (an installed library).
+
+Why ctypes over the C library rather than a CPython extension: the C library is the format's second
+implementation and already has every operation, its atomics and futex waits; ctypes needs no compiler
+at import time and no per-version build, and an atomic done in C through ctypes is as real as one done
+in an extension module. What a ctypes call costs is measured, in the harness's zeroipc_python_<variant>
+transports beside the C and C++ ones (README, "Python").
 
 If none loads, importing :mod:`zeroipc` raises :class:`ImportError` naming what was tried.
 """
@@ -31,8 +38,9 @@ def _load() -> "tuple[ctypes.CDLL, str]":
             return ctypes.CDLL(env), env
         except OSError as e:
             raise ImportError(f"zeroipc: cannot load ZEROIPC_C_LIBRARY={env}: {e}") from None
-    candidates: List[str] = []
-    candidates.append(str(Path(__file__).resolve().parents[3] / "build" / "lib" / "c" / "libzeroipc-c.so"))
+    here = Path(__file__).resolve().parent
+    candidates: List[str] = [str(p) for p in sorted(here.glob("_libzeroipc_c*.so"))]
+    candidates.append(str(here.parents[2] / "build" / "lib" / "c" / "libzeroipc-c.so"))
     found = ctypes.util.find_library("zeroipc-c")
     for path in candidates:
         if not os.path.exists(path):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Callable, List, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, NamedTuple, Optional
 
 from . import _lib
 from .errors import check
+
+if TYPE_CHECKING:
+    from .table import Table
 
 __all__ = ["Memory", "Entry", "unlink", "exists"]
 
@@ -135,6 +138,12 @@ class Memory(Handle):
         buf = (_lib.EntryInfo * cap)()
         check(_lib.lib.zeroipc_table_entries(h, buf, cap, ctypes.byref(count)))
         return [Entry(e.name.decode("utf-8"), e.offset, e.size, e.creator_pid) for e in buf[:min(count.value, cap)]]
+
+    @property
+    def table(self) -> "Table":
+        """The name table, read as kinds and element types (:class:`zeroipc.Table`)."""
+        from .table import Table
+        return Table(self)
 
     def __contains__(self, name: str) -> bool:
         info = _lib.EntryInfo()
