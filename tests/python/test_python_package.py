@@ -127,6 +127,22 @@ def test_array_no_copy_across_processes(seg):
     assert (view == -1.0).all()
 
 
+def test_array_results_are_shared_only_when_they_are_the_shared_bytes(seg):
+    with zeroipc.Memory(seg, 1 << 20) as mem:
+        a = zeroipc.Array(mem, "a", dtype=np.float32, capacity=10)
+        a[:] = np.arange(10)
+        # New results live in this process: plain ndarrays and NumPy scalars, never an Array.
+        assert type(a * 2) is np.ndarray and type(np.sqrt(a)) is np.ndarray
+        assert type(a[:5].mean()) is np.float32 and a[:5].mean() == 2.0
+        assert type(a.sum()) is np.float32 and a.sum() == 45.0
+        # Views and in-place results are the shared bytes: Arrays, and another handle sees the writes.
+        assert type(a[2:]) is zeroipc.Array and a[2:].name == "a"
+        a += 1
+        np.multiply(a, 2, out=a)
+        assert type(a) is zeroipc.Array
+        assert list(zeroipc.Array(mem, "a", dtype=np.float32)[:3]) == [2.0, 4.0, 6.0]
+
+
 def test_array_wrong_dtype_is_mismatch_with_c_message(seg):
     with zeroipc.Memory(seg, 1 << 20) as mem:
         zeroipc.Array(mem, "a", dtype=np.float32, capacity=8)

@@ -77,6 +77,15 @@ class Array(np.ndarray):
             self._keeper = getattr(obj, "_keeper", None)
             self._name = getattr(obj, "_name", None)
 
+    def __array_wrap__(self, obj: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
+        """A ufunc's or reduction's result is an Array only when it lies in the shared bytes (``a += 1``,
+        ``np.add(a, 1, out=a)``); new results (``a * 2``, ``a.mean()``) live in this process's memory
+        and are plain ndarrays, or scalars for 0-d results, so nobody mistakes them for shared data."""
+        if obj is self or (self.size and np.may_share_memory(obj, self)):
+            return super().__array_wrap__(obj, context)
+        plain = obj.view(np.ndarray)
+        return plain[()] if plain.ndim == 0 else plain
+
     @property
     def name(self) -> Optional[str]:
         """The structure's name in its segment."""
