@@ -43,8 +43,12 @@
 #include <zeroipc/detail/layout.h>
 #include <zeroipc/error.h>
 #include <zeroipc/future.h>
+#include <zeroipc/lazy.h>
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
+
+#include "interop_cpp_map.h"
+#include <zeroipc/stream.h>
 
 namespace {
 
@@ -604,7 +608,189 @@ int counter_add(char** argv) {
   return 0;
 }
 
+// ------------------------------------------------------------------ lazy (tests/python/test_python_lazy.py)
+//
+// lazy-compute SEG NAME VALUE COUNTER DELAY_MS: get() with a computation that
+//   adds 1 to Array<u64> COUNTER[0], sleeps DELAY_MS and returns VALUE (it
+//   first waits at COUNTER[1]'s start gate, as counter-add, when COUNTER has
+//   2 elements); prints "value V ran R" (R: runs of the computation here).
+// lazy-get SEG NAME TIMEOUT_MS EXPECT: get() without a computation, with
+//   set_timeout(TIMEOUT_MS); EXPECT is the value, or owner-died /
+//   no-computation / failed: the LazyError then expected ("lazy-error EXPECT: what").
+// lazy-provide SEG NAME VALUE SECONDS: registers a computation returning
+//   VALUE (a provider: its thread serves demands); prints "providing", then
+//   "served V ran R" once the value is there (at most SECONDS).
+
+std::atomic<std::uint64_t> g_lazy_runs{0};
+
+int lazy_compute(char** argv) {
+  constexpr std::uint64_t kGateGo = std::uint64_t{1} << 63;
+  Memory mem(argv[0]);
+  zeroipc::Array<std::uint64_t> a(mem, argv[3]);
+  const std::uint64_t value = number(argv[2], "VALUE");
+  const std::uint64_t delay_ms = number(argv[4], "DELAY_MS");
+  if (a.capacity() < 1) die(std::string(argv[3]) + ": empty array");
+  if (a.capacity() >= 2) {
+    std::atomic_ref<std::uint64_t> gate(a[1]);
+    const std::int64_t deadline = now_ns() + std::chrono::nanoseconds(kOpDeadline).count();
+    gate.fetch_add(1);
+    while ((gate.load() & kGateGo) == 0) {
+      if (now_ns() > deadline) die(std::string(argv[3]) + ": the start gate did not open");
+      std::this_thread::sleep_for(50us);
+    }
+  }
+  zeroipc::Lazy<std::uint64_t> lazy(mem, argv[1], [&] {
+    g_lazy_runs.fetch_add(1);
+    std::atomic_ref<std::uint64_t>(a[0]).fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    return value;
+  });
+  const std::uint64_t v = lazy.get();
+  if (v != value) die("got " + std::to_string(v) + ", expected " + std::to_string(value));
+  say("value " + std::to_string(v) + " ran " + std::to_string(g_lazy_runs.load()));
+  return 0;
+}
+
+int lazy_get(char** argv) {
+  Memory mem(argv[0]);
+  zeroipc::Lazy<std::uint64_t> lazy(mem, argv[1], zeroipc::open_only);
+  lazy.set_timeout(std::chrono::milliseconds(number(argv[2], "TIMEOUT_MS")));
+  const std::string_view expect = argv[3];
+  using Reason = zeroipc::LazyError::Reason;
+  try {
+    const std::uint64_t v = lazy.get();
+    if (expect == "owner-died" || expect == "no-computation" || expect == "failed") {
+      die("got the value " + std::to_string(v) + ", expected a LazyError (" + std::string(expect) + ")");
+    }
+    if (v != number(argv[3], "EXPECT")) die("got " + std::to_string(v) + ", expected " + std::string(expect));
+    say("value " + std::to_string(v));
+  } catch (const zeroipc::LazyError& e) {
+    const bool wanted = (expect == "owner-died" && e.reason() == Reason::kOwnerDied) ||
+                        (expect == "no-computation" && e.reason() == Reason::kNoComputation) ||
+                        (expect == "failed" && e.reason() == Reason::kComputationFailed);
+    if (!wanted) {
+      die(std::string("LazyError (reason ") + std::to_string(static_cast<int>(e.reason())) + "): " + e.what());
+    }
+    say("lazy-error " + std::string(expect) + ": " + e.what());
+  }
+  return 0;
+}
+
+int lazy_provide(char** argv) {
+  Memory mem(argv[0]);
+  const std::uint64_t value = number(argv[2], "VALUE");
+  const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(number(argv[3], "SECONDS")) * 1000000000;
+  zeroipc::Lazy<std::uint64_t> lazy(mem, argv[1], [&] {
+    g_lazy_runs.fetch_add(1);
+    return value;
+  });
+  say("providing");
+  while (!lazy.is_ready()) {
+    if (now_ns() > deadline) die("nobody demanded the value within " + std::string(argv[3]) + " s");
+    std::this_thread::sleep_for(2ms);
+  }
+  say("served " + std::to_string(lazy.get()) + " ran " + std::to_string(g_lazy_runs.load()));
+  return 0;
+}
+
 // ------------------------------------------------------------------ main
+
+// ------------------------------------------------------------------ streams
+// The element of the stream tests (tests/python/test_python_stream.py): a
+// record of 24 bytes, every field derived from `seq`, so a reader checks
+// each item it gets.
+struct StreamRecord {
+  std::uint64_t seq;
+  double value;     // seq * 0.5
+  std::int32_t tag;  // -(seq % 1000)
+  std::uint32_t flags;  // seq ^ 0xA5A5 (low 32 bits)
+};
+static_assert(sizeof(StreamRecord) == 24);
+
+StreamRecord stream_record(std::uint64_t seq) {
+  return {seq, static_cast<double>(seq) * 0.5, -static_cast<std::int32_t>(seq % 1000),
+          static_cast<std::uint32_t>(seq ^ 0xA5A5u)};
+}
+
+zeroipc::Overflow overflow_arg(const char* text) {
+  if (std::strcmp(text, "block") == 0) return zeroipc::Overflow::block;
+  if (std::strcmp(text, "drop_oldest") == 0) return zeroipc::Overflow::drop_oldest;
+  die(std::string("OVERFLOW: '") + text + "' is not block or drop_oldest");
+}
+
+const char* stream_end_name(zeroipc::StreamEnd e) {
+  switch (e) {
+    case zeroipc::StreamEnd::open: return "open";
+    case zeroipc::StreamEnd::closed: return "closed";
+    case zeroipc::StreamEnd::producer_gone: return "producer_gone";
+    case zeroipc::StreamEnd::operator_stopped: return "operator_stopped";
+    case zeroipc::StreamEnd::operator_failed: return "operator_failed";
+  }
+  return "?";
+}
+
+// stream-emit SEG NAME CAPACITY OVERFLOW COUNT SUBSCRIBERS CLOSE: creates (or
+// opens) Stream<StreamRecord> NAME, prints "created <pid>", waits for
+// SUBSCRIBERS subscribers, emits records 0..COUNT-1, then close()s if CLOSE is
+// 1 (0: exits without closing: its readers see producer_gone).
+int stream_emit(char** argv) {
+  Memory mem(argv[0], kSegmentSize);
+  zeroipc::StreamOptions options;
+  options.overflow = overflow_arg(argv[3]);
+  zeroipc::Stream<StreamRecord> s(mem, argv[1], number(argv[2], "CAPACITY"), options);
+  say("created " + std::to_string(::getpid()));
+  const std::uint64_t count = number(argv[4], "COUNT");
+  const std::uint64_t subscribers = number(argv[5], "SUBSCRIBERS");
+  const bool close = number(argv[6], "CLOSE") != 0;
+  if (!s.wait_for_subscribers(subscribers, kChannelWait)) {
+    die("fewer than " + std::to_string(subscribers) + " subscribers after 30 s (" + std::to_string(s.subscribers()) + ")");
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (!s.emit_for(stream_record(i), kChannelWait)) die("item " + std::to_string(i) + " not emitted within 30 s");
+  }
+  if (close) s.close();
+  say("emitted " + std::to_string(count) + (close ? ", then closed" : ""));
+  return 0;
+}
+
+// stream-read SEG NAME COUNT FIRST WAIT_END: opens Stream<StreamRecord> NAME,
+// subscribes, prints "subscribed"; with WAIT_END 1 waits until the stream has
+// ended before reading. Then expects COUNT records FIRST, FIRST+1, ... and
+// the end; prints "read COUNT from FIRST, missed M, end REASON".
+int stream_read(char** argv) {
+  Memory mem(argv[0], kSegmentSize);
+  zeroipc::Stream<StreamRecord> s(mem, argv[1]);
+  auto cur = s.cursor();
+  say("subscribed");
+  const std::uint64_t count = number(argv[2], "COUNT");
+  const std::uint64_t first = number(argv[3], "FIRST");
+  if (number(argv[4], "WAIT_END") != 0) {
+    const std::int64_t deadline = now_ns() + std::chrono::nanoseconds(kOpDeadline).count();
+    while (!s.ended()) {
+      if (now_ns() > deadline) die("the stream did not end within 50 s");
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::optional<StreamRecord> r = cur.next_for(kChannelWait);
+    if (!r) {
+      die(cur.ended() ? "the stream ended (" + std::string(stream_end_name(cur.end_reason())) + ") after " +
+                            std::to_string(i) + " of " + std::to_string(count) + " items"
+                      : "nothing within 30 s after " + std::to_string(i) + " items");
+    }
+    const StreamRecord want = stream_record(first + i);
+    if (r->seq != want.seq || r->value != want.value || r->tag != want.tag || r->flags != want.flags) {
+      die("item #" + std::to_string(i) + " has seq " + std::to_string(r->seq) + ", expected " +
+          std::to_string(want.seq) + " (out of order, lost, or its fields differ)");
+    }
+  }
+  const std::optional<StreamRecord> extra = cur.next_for(kChannelWait);
+  if (extra) die("an extra item with seq " + std::to_string(extra->seq) + " after " + std::to_string(count));
+  if (!cur.ended()) die("no end of stream within 30 s after " + std::to_string(count) + " items");
+  say("read " + std::to_string(count) + " from " + std::to_string(first) + ", missed " + std::to_string(cur.missed()) +
+      ", end " + stream_end_name(cur.end_reason()));
+  return 0;
+}
 
 struct Subcommand {
   const char* name;
@@ -613,6 +799,8 @@ struct Subcommand {
 };
 
 const Subcommand kCommands[] = {
+    {"stream-emit", 7, stream_emit},
+    {"stream-read", 5, stream_read},
     {"queue-produce", 6, by_variant<Produce>},
     {"queue-consume", 6, by_variant<Consume>},
     {"array-write", 4, array_write},
@@ -632,6 +820,16 @@ const Subcommand kCommands[] = {
     {"check-table", 2, check_table},
     {"errors", 1, errors},
     {"counter-add", 3, counter_add},
+    {"map-fill", 6, interop_map::map_fill},  // map-* and set-*: interop_cpp_map.h
+    {"map-check", 5, interop_map::map_check},
+    {"map-insert-range", 5, interop_map::map_insert_range},
+    {"map-hold", 3, interop_map::map_hold},
+    {"map-big-check", 3, interop_map::map_big_check},
+    {"set-fill", 4, interop_map::set_fill},
+    {"set-check", 3, interop_map::set_check},
+    {"lazy-compute", 5, lazy_compute},
+    {"lazy-get", 4, lazy_get},
+    {"lazy-provide", 4, lazy_provide},
 };
 
 }  // namespace

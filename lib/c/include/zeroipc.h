@@ -55,6 +55,10 @@ enum zeroipc_status {
   ZEROIPC_OK = 0,
   ZEROIPC_FULL = 1,  /* push/send without waiting: no room now (not an error) */
   ZEROIPC_EMPTY = 2, /* pop/receive without waiting: nothing now (not an error) */
+  ZEROIPC_CLAIMED = 3, /* zeroipc_lazy_acquire: this handle holds the computing claim: compute the
+                          value, then zeroipc_lazy_publish() it or zeroipc_lazy_fail() (not an error) */
+  ZEROIPC_ABSENT = 4,  /* map/set find, contains, erase: the key is not there (not an error) */
+  ZEROIPC_PRESENT = 5, /* map/set insert: the key was there already (insert_or_assign: its value replaced) */
 
   /* errors, as the C++ exceptions of zeroipc/error.h */
   ZEROIPC_E_NOT_FOUND = -1,        /* NotFound: no such segment or structure */
@@ -76,7 +80,12 @@ enum zeroipc_status {
   ZEROIPC_E_CLOSED = -17,          /* ChannelClosed (send), or closed and drained (receive) */
   ZEROIPC_E_SYSTEM = -18,          /* SystemError: a system call failed (errno in the message) */
   ZEROIPC_E_NOT_SUPPORTED = -19,   /* a variant the C implementation does not run */
-  ZEROIPC_E_NO_MEMORY = -20        /* malloc failed in this process */
+  ZEROIPC_E_NO_MEMORY = -20,       /* malloc failed in this process */
+  ZEROIPC_E_LAZY_FAILED = -21,     /* LazyError kComputationFailed: the computation stored an error (the message) */
+  ZEROIPC_E_LAZY_OWNER_DIED = -22, /* LazyError kOwnerDied: the computing process died, nobody took over in time */
+  ZEROIPC_E_LAZY_NO_COMPUTATION = -23, /* LazyError kNoComputation: nobody computed it in time */
+  ZEROIPC_E_LAZY_BUSY = -24,       /* LazyError kBusy: invalidate while a live process computes it */
+  ZEROIPC_E_LAZY_RECURSIVE = -25   /* LazyError kRecursive: the claim holder asked for its own value */
 };
 
 /** The message of the last error in this thread ("" if none yet). */
@@ -277,6 +286,208 @@ int zeroipc_channel_receive(zeroipc_channel* channel, void* value, int64_t timeo
 int zeroipc_channel_close(zeroipc_channel* channel);
 int zeroipc_channel_is_closed(const zeroipc_channel* channel);
 uint64_t zeroipc_channel_capacity(const zeroipc_channel* channel);
+
+/* ------------------------------------------------------------------ Lazy (§7.4) */
+
+/* A value computed once, by whichever process first needs it, and cached in
+ * the segment (the C++ zeroipc::Lazy<T>, same bytes, same protocol). C has no
+ * closures, so a process that has the computation claims and publishes:
+ *
+ *   int s = zeroipc_lazy_acquire(lazy, &v, -1);
+ *   if (s == ZEROIPC_CLAIMED) {             // this handle computes it, once across processes
+ *     if (compute(&v) == 0) s = zeroipc_lazy_publish(lazy, &v);
+ *     else s = zeroipc_lazy_fail(lazy, "why");   // stored for every reader
+ *   }
+ *
+ * A reader without the computation calls zeroipc_lazy_get: it adds to the
+ * Lazy's `demand` and wakes the providers (processes with the computation: a
+ * C++ Lazy with set_computation(), or a C/Python loop of
+ * zeroipc_lazy_wait_demand + acquire + publish), then waits. Messages are
+ * the C++ LazyError texts. */
+
+typedef struct zeroipc_lazy zeroipc_lazy;
+
+/** Creates `name`, empty; or opens it if it exists. */
+int zeroipc_lazy_create(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                        zeroipc_lazy** out);
+/** Only opens: ZEROIPC_E_NOT_FOUND if missing, ZEROIPC_E_MISMATCH if not such a Lazy. */
+int zeroipc_lazy_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                      zeroipc_lazy** out);
+/** Releases the handle. If it still holds a computing claim, that claim is
+ *  failed first (zeroipc_lazy_fail with "the computing handle was closed
+ *  before it published a value"), so no reader waits for it. NULL is allowed. */
+void zeroipc_lazy_close(zeroipc_lazy* lazy);
+/** How long get/acquire wait while nobody live computes it (C++ set_timeout;
+ *  default 30 s; < 0: forever). */
+void zeroipc_lazy_set_timeout(zeroipc_lazy* lazy, int64_t timeout_ns);
+
+/** The value, for a caller without the computation: ZEROIPC_OK (copied to
+ *  *value); ZEROIPC_E_LAZY_FAILED (a stored error, in zeroipc_last_error());
+ *  ZEROIPC_E_LAZY_NO_COMPUTATION or ZEROIPC_E_LAZY_OWNER_DIED when nobody
+ *  computed it within the set timeout (it demands it from the providers
+ *  first); ZEROIPC_E_TIMEOUT when a live process is still computing it after
+ *  timeout_ns (< 0: wait as long as it computes). */
+int zeroipc_lazy_get(zeroipc_lazy* lazy, void* value, int64_t timeout_ns);
+/** The value, for a caller that has the computation: ZEROIPC_OK (the cached
+ *  value copied to *value), or ZEROIPC_CLAIMED: this handle now holds the
+ *  computing claim (an empty Lazy, or one whose computing process died) and
+ *  must call zeroipc_lazy_publish or zeroipc_lazy_fail. Waits while a live
+ *  process computes it (ZEROIPC_E_TIMEOUT after timeout_ns; < 0: forever);
+ *  the errors of zeroipc_lazy_get otherwise. */
+int zeroipc_lazy_acquire(zeroipc_lazy* lazy, void* value, int64_t timeout_ns);
+/** Publishes the value computed under this handle's claim and wakes every
+ *  reader: ZEROIPC_OK; ZEROIPC_E_INVALID_ARGUMENT without a claim. */
+int zeroipc_lazy_publish(zeroipc_lazy* lazy, const void* value);
+/** Stores `message` (at most 255 bytes, longer is cut and ends in
+ *  " [truncated]") as the computation's error under this handle's claim and
+ *  wakes every reader. Returns ZEROIPC_E_LAZY_FAILED with the text every
+ *  get() reports ("...: the computation failed in process <pid>: <message>"),
+ *  as the C++ get() that ran the computation throws it. */
+int zeroipc_lazy_fail(zeroipc_lazy* lazy, const char* message);
+/** For a provider: waits up to timeout_ns (< 0: forever) for a demand (a
+ *  get() without a computation) not yet seen by this handle while the Lazy
+ *  is empty or its computing process is dead: ZEROIPC_OK (then acquire and
+ *  publish), or ZEROIPC_EMPTY (no such demand in time). A demand made before
+ *  the handle's first call counts (as a C++ provider that starts late). */
+int zeroipc_lazy_wait_demand(zeroipc_lazy* lazy, int64_t timeout_ns);
+/** Resets a computed (or failed) value to empty, generation + 1: ZEROIPC_OK;
+ *  ZEROIPC_EMPTY if it was empty already; ZEROIPC_E_LAZY_BUSY while a live
+ *  process computes it (a dead one's claim is reset). */
+int zeroipc_lazy_invalidate(zeroipc_lazy* lazy);
+/** 1 when a value is cached, else 0. */
+int zeroipc_lazy_is_ready(const zeroipc_lazy* lazy);
+/** 1 when a failed computation is stored, else 0. */
+int zeroipc_lazy_has_error(const zeroipc_lazy* lazy);
+/** Number of invalidations that reset it, by any process. */
+uint32_t zeroipc_lazy_generation(const zeroipc_lazy* lazy);
+/** The pid of the process computing it now, 0 if none (or not recorded). */
+pid_t zeroipc_lazy_computing_process(const zeroipc_lazy* lazy);
+
+/* ------------------------------------------------------------------ Map and Set (§7.8) */
+
+/* A bounded hash map (set) of fixed-size byte keys (and values), compared by
+ * their bytes and hashed as §7.8 says: the same table as C++ zeroipc::Map /
+ * zeroipc::Set (variant locked_probe, §7.8.1). Every operation holds one
+ * owner lock; a holder that died is taken over and what it left repaired.
+ * Keys with padding compare their padding too: zero it. The dtype is the
+ * value's (map) or the key's (set), §6.3; the key's size is checked on open. */
+
+typedef struct zeroipc_map zeroipc_map;
+typedef struct zeroipc_set zeroipc_set;
+
+/** Creates `name` holding up to `capacity` keys (1..3 * 2^30), or opens it
+ *  (same key size, value size, dtype and capacity). */
+int zeroipc_map_create(zeroipc_memory* mem, const char* name, uint64_t capacity, uint32_t key_size,
+                       uint32_t value_size, uint8_t value_dtype, zeroipc_map** out);
+/** Opens the existing map `name`, any capacity. */
+int zeroipc_map_open(zeroipc_memory* mem, const char* name, uint32_t key_size, uint32_t value_size,
+                     uint8_t value_dtype, zeroipc_map** out);
+void zeroipc_map_close(zeroipc_map* map);
+/** Adds key -> value: ZEROIPC_OK (inserted), ZEROIPC_PRESENT (the key was
+ *  there, its value unchanged), ZEROIPC_FULL (capacity keys present; the C++
+ *  StructureFull message is in zeroipc_last_error()), or an error. */
+int zeroipc_map_insert(zeroipc_map* map, const void* key, const void* value);
+/** As zeroipc_map_insert, but a present key's value is replaced (ZEROIPC_PRESENT). */
+int zeroipc_map_insert_or_assign(zeroipc_map* map, const void* key, const void* value);
+/** ZEROIPC_OK (the value copied to *value unless it is NULL), ZEROIPC_ABSENT, or an error. */
+int zeroipc_map_find(zeroipc_map* map, const void* key, void* value);
+/** ZEROIPC_OK (present), ZEROIPC_ABSENT, or an error. */
+int zeroipc_map_contains(zeroipc_map* map, const void* key);
+/** ZEROIPC_OK (removed), ZEROIPC_ABSENT, or an error. */
+int zeroipc_map_erase(zeroipc_map* map, const void* key);
+/** Keys present (exact when no operation is in flight). */
+uint64_t zeroipc_map_size(const zeroipc_map* map);
+uint64_t zeroipc_map_capacity(const zeroipc_map* map);
+uint32_t zeroipc_map_key_size(const zeroipc_map* map);
+uint32_t zeroipc_map_value_size(const zeroipc_map* map);
+
+/** A set: the map's table without values; statuses as the map's. */
+int zeroipc_set_create(zeroipc_memory* mem, const char* name, uint64_t capacity, uint32_t key_size,
+                       uint8_t key_dtype, zeroipc_set** out);
+int zeroipc_set_open(zeroipc_memory* mem, const char* name, uint32_t key_size, uint8_t key_dtype,
+                     zeroipc_set** out);
+void zeroipc_set_close(zeroipc_set* set);
+/** ZEROIPC_OK (inserted), ZEROIPC_PRESENT, ZEROIPC_FULL, or an error. */
+int zeroipc_set_insert(zeroipc_set* set, const void* key);
+/** ZEROIPC_OK (present), ZEROIPC_ABSENT, or an error. */
+int zeroipc_set_contains(zeroipc_set* set, const void* key);
+/** ZEROIPC_OK (removed), ZEROIPC_ABSENT, or an error. */
+int zeroipc_set_erase(zeroipc_set* set, const void* key);
+uint64_t zeroipc_set_size(const zeroipc_set* set);
+uint64_t zeroipc_set_capacity(const zeroipc_set* set);
+
+/* ------------------------------------------------------------------ Stream (§7.5) */
+
+/* A multicast ring of fixed-size elements: one producer process emits, up to
+ * 64 cursors (in any processes) each read every element emitted after they
+ * subscribed, in order. The raw stream only: the operators (map, filter, ...)
+ * are C++. Overflow policies and end reasons: ZEROIPC_STREAM_OVERFLOW_BLOCK /
+ * _DROP_OLDEST and ZEROIPC_STREAM_OPEN / _CLOSED / _PRODUCER_GONE / ... of
+ * zeroipc/layout/stream.h. (The layout struct is `zeroipc_stream`: the handle
+ * is `zeroipc_stream_handle`.) */
+#include "zeroipc/layout/stream.h"
+
+typedef struct zeroipc_stream_handle zeroipc_stream_handle;
+typedef struct zeroipc_cursor zeroipc_cursor;
+
+/** Creates `name` with `capacity` cells (rounded up to a power of two, 1..2^30)
+ *  and the overflow policy; this process becomes its producer. If it exists,
+ *  opens it (same element size, dtype, rounded capacity and overflow); a
+ *  stream whose producer is dead is then fed from this process (C++ revive). */
+int zeroipc_stream_create(zeroipc_memory* mem, const char* name, uint64_t capacity, uint32_t overflow,
+                          uint32_t element_size, uint8_t dtype, zeroipc_stream_handle** out);
+/** Opens the existing stream `name`, any capacity and overflow. */
+int zeroipc_stream_open(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype,
+                        zeroipc_stream_handle** out);
+/** Releases the handle (the stream stays open for others; cursors stay valid). */
+void zeroipc_stream_close_handle(zeroipc_stream_handle* stream);
+/** Appends, waiting up to timeout_ns (< 0: forever; 0: not at all) while a live
+ *  subscriber is capacity behind (BLOCK; DROP_OLDEST never waits): ZEROIPC_OK,
+ *  ZEROIPC_FULL (not emitted in time), ZEROIPC_E_CLOSED (the stream ended),
+ *  ZEROIPC_E_ROLE_TAKEN (another live process is its producer, or a C++
+ *  operator feeds it), or an error. The first emit of a process that is not
+ *  the producer takes the role over when the producer is dead (C++ revive). */
+int zeroipc_stream_emit(zeroipc_stream_handle* stream, const void* value, int64_t timeout_ns);
+/** Ends the stream (CLOSED): ZEROIPC_OK when this call ended it, ZEROIPC_E_CLOSED if it had ended. */
+int zeroipc_stream_close(zeroipc_stream_handle* stream);
+/** Waits until at least n subscribers hold a slot: ZEROIPC_OK, ZEROIPC_EMPTY
+ *  (not within timeout_ns), ZEROIPC_E_CLOSED (the stream ended first). */
+int zeroipc_stream_wait_subscribers(zeroipc_stream_handle* stream, uint32_t n, int64_t timeout_ns);
+uint64_t zeroipc_stream_capacity(const zeroipc_stream_handle* stream);
+uint32_t zeroipc_stream_element_size(const zeroipc_stream_handle* stream);
+/** ZEROIPC_STREAM_OVERFLOW_BLOCK or ZEROIPC_STREAM_OVERFLOW_DROP_OLDEST. */
+uint32_t zeroipc_stream_overflow(const zeroipc_stream_handle* stream);
+/** 1 when this handle created the stream. */
+int zeroipc_stream_created(const zeroipc_stream_handle* stream);
+/** Elements emitted so far (by any process). */
+uint64_t zeroipc_stream_published(const zeroipc_stream_handle* stream);
+int zeroipc_stream_ended(const zeroipc_stream_handle* stream);
+/** ZEROIPC_STREAM_OPEN (0) .. ZEROIPC_STREAM_OPERATOR_FAILED (4), or a negative status. */
+int zeroipc_stream_end_reason(const zeroipc_stream_handle* stream);
+/** The process that emits. */
+pid_t zeroipc_stream_producer(const zeroipc_stream_handle* stream);
+/** Subscriber slots held now (a dead subscriber counts until released), or a negative status. */
+int zeroipc_stream_subscribers(const zeroipc_stream_handle* stream);
+
+/** Takes a subscriber slot: the cursor reads every element emitted from now
+ *  on. ZEROIPC_E_LIMIT when 64 live subscribers hold every slot (a dead one's
+ *  slot is taken over). The cursor keeps the mapping; it belongs to this
+ *  process (a forked child must not close an inherited one: let it _exit). */
+int zeroipc_stream_subscribe(zeroipc_stream_handle* stream, zeroipc_cursor** out);
+/** The next element, waiting up to timeout_ns (< 0: forever; 0: not at all):
+ *  ZEROIPC_OK (copied to *value), ZEROIPC_EMPTY (nothing in time),
+ *  ZEROIPC_E_CLOSED (the stream ended and every element was read: see
+ *  zeroipc_cursor_end_reason), or an error. A dead producer ends the stream
+ *  (PRODUCER_GONE) for its readers within ~20 ms. */
+int zeroipc_cursor_next(zeroipc_cursor* cursor, void* value, int64_t timeout_ns);
+/** Elements this cursor lost to DROP_OLDEST. */
+uint64_t zeroipc_cursor_missed(const zeroipc_cursor* cursor);
+/** Position of the next element. */
+uint64_t zeroipc_cursor_position(const zeroipc_cursor* cursor);
+/** Why the stream ended, once zeroipc_cursor_next returned ZEROIPC_E_CLOSED (ZEROIPC_STREAM_OPEN before). */
+uint32_t zeroipc_cursor_end_reason(const zeroipc_cursor* cursor);
+/** Gives the slot back and releases the cursor. NULL is allowed. */
+void zeroipc_cursor_close(zeroipc_cursor* cursor);
 
 /* ------------------------------------------------------------------ Atomics */
 

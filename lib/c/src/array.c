@@ -2,6 +2,7 @@
  * header, then capacity elements of element_size bytes, zero-filled by the
  * creator. No synchronisation: elements are plain memory. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -14,6 +15,7 @@ struct zeroipc_array {
 
 static zipc_struct_spec array_spec(uint32_t element_size, uint8_t dtype) {
   zipc_struct_spec spec;
+  memset(&spec, 0, sizeof spec);
   spec.kind = ZEROIPC_KIND_ARRAY;
   spec.variant = ZEROIPC_VARIANT_NONE;
   spec.layout_version = ZEROIPC_LAYOUT_VERSION;

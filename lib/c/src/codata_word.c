@@ -1,9 +1,12 @@
 /* codata_word.c — the §7.4 state word's owner record and the bounded futex
  * waits that Future (§7.4) and Channel (§7.6) share; see codata_word.h. As
- * the C++ zeroipc/detail/wait.h and CodataCell (zeroipc/future.h).
+ * the C++ zeroipc/detail/wait.h and CodataCell (zeroipc/future.h). Also
+ * Lazy's (lazy.c): its 32-bit `demand` word, and the value and message
+ * copied as aligned 8-byte atomic words (store_words/load_words).
  */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "codata_word.h"
 
@@ -28,17 +31,28 @@ uint64_t zipc_codata_next(uint64_t w, unsigned phase, uint32_t owner) {
 
 /* ------------------------------------------------------------------ waiting */
 
-static uint64_t load_word(zipc_wait_word w) { return __atomic_load_n(w.word, __ATOMIC_ACQUIRE); /* (W3) */ }
+/* A wait word of either width (zipc_wait_word: 64-bit, zipc_wait_word32: 32-bit). */
+typedef struct any_word {
+  void* word;
+  uint32_t* sleepers;
+  int wide;
+} any_word;
 
-/* The 32 bits the kernel compares: the low-order half of the word (little-endian). */
-static uint32_t* futex_half(zipc_wait_word w) { return (uint32_t*)(void*)w.word; }
+static uint64_t load_word(any_word w) { /* (W3) */
+  return w.wide ? __atomic_load_n((uint64_t*)w.word, __ATOMIC_ACQUIRE)
+                : __atomic_load_n((uint32_t*)w.word, __ATOMIC_ACQUIRE);
+}
+
+/* The 32 bits the kernel compares: the word, or the low-order half of a 64-bit word (little-endian). */
+static uint32_t* futex_half(any_word w) { return (uint32_t*)w.word; }
 
 /* One counted sleep of at most slice_ns while the word holds `expected`. */
-static void sleep_once(zipc_wait_word w, uint64_t expected, int64_t slice_ns) {
+static void sleep_once(any_word w, uint64_t expected, int64_t slice_ns) {
+  uint64_t now;
   __atomic_fetch_add(w.sleepers, 1u, __ATOMIC_SEQ_CST);              /* (W1) */
-  if (__atomic_load_n(w.word, __ATOMIC_SEQ_CST) == expected) {      /* (W2) */
-    zipc_futex_wait(futex_half(w), (uint32_t)expected, slice_ns);
-  }
+  now = w.wide ? __atomic_load_n((uint64_t*)w.word, __ATOMIC_SEQ_CST)
+               : __atomic_load_n((uint32_t*)w.word, __ATOMIC_SEQ_CST); /* (W2) */
+  if (now == expected) zipc_futex_wait(futex_half(w), (uint32_t)expected, slice_ns);
   __atomic_fetch_sub(w.sleepers, 1u, __ATOMIC_RELAXED);
 }
 
@@ -50,8 +64,7 @@ static zipc_wait_status wait_status(zipc_wait_result result, uint64_t value, pid
   return s;
 }
 
-zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int64_t deadline,
-                                       const zipc_owner_check* owner) {
+static zipc_wait_status wait_loop(any_word w, uint64_t expected, int64_t deadline, const zipc_owner_check* owner) {
   const int64_t interval = owner != NULL ? ZIPC_OWNER_CHECK_NS : ZIPC_LOST_WAKE_NS;
   int64_t next_check;
   uint64_t v;
@@ -85,8 +98,85 @@ zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int6
   }
 }
 
+static any_word wide_word(zipc_wait_word w) {
+  any_word a;
+  a.word = w.word;
+  a.sleepers = w.sleepers;
+  a.wide = 1;
+  return a;
+}
+
+static any_word narrow_word(zipc_wait_word32 w) {
+  any_word a;
+  a.word = w.word;
+  a.sleepers = w.sleepers;
+  a.wide = 0;
+  return a;
+}
+
+zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int64_t deadline,
+                                       const zipc_owner_check* owner) {
+  return wait_loop(wide_word(w), expected, deadline, owner);
+}
+
+zipc_wait_status zipc_wait_while_equal32(zipc_wait_word32 w, uint32_t expected, int64_t deadline) {
+  return wait_loop(narrow_word(w), expected, deadline, NULL);
+}
+
 void zipc_wake_all(zipc_wait_word w) {
-  if (__atomic_load_n(w.sleepers, __ATOMIC_SEQ_CST) != 0) zipc_futex_wake(futex_half(w), INT32_MAX); /* (N2) */
+  if (__atomic_load_n(w.sleepers, __ATOMIC_SEQ_CST) != 0) { /* (N2) */
+    zipc_futex_wake(futex_half(wide_word(w)), INT32_MAX);
+  }
+}
+
+void zipc_wake_all32(zipc_wait_word32 w) {
+  if (__atomic_load_n(w.sleepers, __ATOMIC_SEQ_CST) != 0) zipc_futex_wake(w.word, INT32_MAX); /* (N2) */
+}
+
+/* ------------------------------------------------------------------ copying in aligned words */
+
+void zipc_store_words(void* shared, const void* src, size_t n) {
+  const unsigned char* in = (const unsigned char*)src;
+  uint64_t* out = (uint64_t*)shared;
+  size_t off;
+  for (off = 0; off < n; off += 8) {
+    uint64_t word = 0;
+    memcpy(&word, in + off, n - off < 8 ? n - off : 8);
+    __atomic_store_n(&out[off / 8], word, __ATOMIC_RELEASE);
+  }
+}
+
+void zipc_load_words(void* dst, const void* shared, size_t n) {
+  unsigned char* out = (unsigned char*)dst;
+  const uint64_t* in = (const uint64_t*)shared;
+  size_t off;
+  for (off = 0; off < n; off += 8) {
+    const uint64_t word = __atomic_load_n(&in[off / 8], __ATOMIC_ACQUIRE);
+    memcpy(out + off, &word, n - off < 8 ? n - off : 8);
+  }
+}
+
+/* ------------------------------------------------------------------ the stored message */
+
+void zipc_codata_write_error(zeroipc_codata* cell, const char* message) {
+  char buf[ZEROIPC_CODATA_ERROR_SIZE];
+  const size_t n = strlen(message);
+  memset(buf, 0, sizeof buf);
+  if (n < sizeof buf) {
+    memcpy(buf, message, n);
+  } else {
+    size_t keep = sizeof buf - 1 - strlen(ZIPC_TRUNCATION_NOTE);
+    while (keep > 0 && ((unsigned char)message[keep] & 0xC0u) == 0x80u) --keep;
+    memcpy(buf, message, keep);
+    memcpy(buf + keep, ZIPC_TRUNCATION_NOTE, strlen(ZIPC_TRUNCATION_NOTE));
+  }
+  zipc_store_words(cell->error, buf, sizeof buf);
+}
+
+const char* zipc_codata_read_error(const zeroipc_codata* cell, char buf[ZEROIPC_CODATA_ERROR_SIZE]) {
+  zipc_load_words(buf, cell->error, ZEROIPC_CODATA_ERROR_SIZE);
+  buf[ZEROIPC_CODATA_ERROR_SIZE - 1] = '\0';
+  return buf;
 }
 
 /* ------------------------------------------------------------------ the owner record */

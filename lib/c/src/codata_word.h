@@ -1,5 +1,5 @@
-/* codata_word.h — what Future (§7.4, future.c) and Channel (§7.6, channel.c)
- * share: the state-word encoding and its owner record, and the one way they
+/* codata_word.h — what Future and Lazy (§7.4, future.c, lazy.c) and Channel
+ * (§7.6, channel.c) share: the state-word encoding and its owner record, and the one way they
  * block (the C++ zeroipc/detail/wait.h, zeroipc/future.h's CodataCell).
  *
  * The state word (§7.4): phase | sequence << 4 | owner key << 32. A Future's
@@ -72,6 +72,32 @@ zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int6
                                        const zipc_owner_check* owner);
 /** Wakes every sleeper of the word if its sleeper count is not 0 (N2). Call after a seq_cst change (N1). */
 void zipc_wake_all(zipc_wait_word w);
+
+/** A 32-bit word waiters sleep on (the word is the futex itself), and its sleeper count: a Lazy's `demand`. */
+typedef struct zipc_wait_word32 {
+  uint32_t* word;
+  uint32_t* sleepers;
+} zipc_wait_word32;
+
+/** As zipc_wait_while_equal, for a 32-bit word and no owner (slices of 250 ms). */
+zipc_wait_status zipc_wait_while_equal32(zipc_wait_word32 w, uint32_t expected, int64_t deadline);
+/** As zipc_wake_all, for a 32-bit word (N2). */
+void zipc_wake_all32(zipc_wait_word32 w);
+
+/** Copies n bytes into shared memory as aligned 8-byte release stores, the last word zero-padded
+ *  (the C++ detail::store_words). `shared` is 8-byte aligned. */
+void zipc_store_words(void* shared, const void* src, size_t n);
+/** Copies n bytes out of shared memory as aligned 8-byte acquire loads (detail::load_words). */
+void zipc_load_words(void* dst, const void* shared, size_t n);
+
+/** What ends a stored message that was cut to fit its 255 bytes (§7.4). */
+#define ZIPC_TRUNCATION_NOTE " [truncated]"
+/** Stores `message` as a Future's or Lazy's `error` (§7.4): NUL-terminated, at most 255 bytes (a
+ *  longer one is cut at a UTF-8 character boundary and ends in " [truncated]"), as aligned 8-byte
+ *  release stores, the zero padding included (CodataCell::write_error). */
+void zipc_codata_write_error(zeroipc_codata* cell, const char* message);
+/** The stored message (untrusted bytes: cut at the first NUL or at byte 255) into buf. */
+const char* zipc_codata_read_error(const zeroipc_codata* cell, char buf[ZEROIPC_CODATA_ERROR_SIZE]);
 
 /** A state word with its owner record: the pid and the tag (the key it was written for). */
 typedef struct zipc_owner_word {

@@ -28,8 +28,6 @@
 
 #include "codata_word.h"
 
-#define TRUNCATION_NOTE " [truncated]"
-
 struct zeroipc_future {
   zipc_mapping* mapping;
   zeroipc_codata* cell;
@@ -73,40 +71,12 @@ static int producer_dead(const void* context, pid_t* who) {
   return owned(w) && zipc_owner_dead(owner_word(f), w, who);
 }
 
-/* Stores `message` NUL-terminated (at most 255 bytes; a longer one is cut at
- * a UTF-8 character boundary and ends in " [truncated]") as aligned 8-byte
- * release stores, the zero padding included. */
-static void write_error(zeroipc_future* f, const char* message) {
-  char buf[ZEROIPC_CODATA_ERROR_SIZE];
-  uint64_t* shared = (uint64_t*)(void*)f->cell->error;
-  const size_t n = strlen(message);
-  size_t i;
-  memset(buf, 0, sizeof buf);
-  if (n < sizeof buf) {
-    memcpy(buf, message, n);
-  } else {
-    size_t keep = sizeof buf - 1 - strlen(TRUNCATION_NOTE);
-    while (keep > 0 && ((unsigned char)message[keep] & 0xC0u) == 0x80u) --keep;
-    memcpy(buf, message, keep);
-    memcpy(buf + keep, TRUNCATION_NOTE, strlen(TRUNCATION_NOTE));
-  }
-  for (i = 0; i < sizeof buf / 8; ++i) {
-    uint64_t word;
-    memcpy(&word, buf + 8 * i, 8);
-    __atomic_store_n(&shared[i], word, __ATOMIC_RELEASE);
-  }
-}
+/* The message (codata_word.c: at most 255 bytes, cut with " [truncated]"), as aligned 8-byte release stores. */
+static void write_error(zeroipc_future* f, const char* message) { zipc_codata_write_error(f->cell, message); }
 
 /* The stored message (untrusted bytes: cut at the first NUL or at byte 255). */
 static const char* read_error(const zeroipc_future* f, char buf[ZEROIPC_CODATA_ERROR_SIZE]) {
-  const uint64_t* shared = (const uint64_t*)(const void*)f->cell->error;
-  size_t i;
-  for (i = 0; i < ZEROIPC_CODATA_ERROR_SIZE / 8; ++i) {
-    const uint64_t word = __atomic_load_n(&shared[i], __ATOMIC_ACQUIRE);
-    memcpy(buf + 8 * i, &word, 8);
-  }
-  buf[ZEROIPC_CODATA_ERROR_SIZE - 1] = '\0';
-  return buf;
+  return zipc_codata_read_error(f->cell, buf);
 }
 
 /* ------------------------------------------------------------------ messages */

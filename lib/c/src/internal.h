@@ -101,6 +101,11 @@ typedef struct zipc_struct_spec {
   uint64_t (*total_size)(uint64_t capacity, uint32_t element_size);
   const char* element_size_name; /* "element size" */
   const char* type_name;         /* for messages, e.g. "Queue" */
+  /** Map and Set (§7.8): the key's size, written into kind-specific bytes 32-35 and checked on
+   *  open after element_size (the C++ StructSpec::key_size); 0 for the other kinds, which then
+   *  leave keyed_total_size NULL. With a key size, keyed_total_size replaces total_size. */
+  uint32_t key_size;
+  uint64_t (*keyed_total_size)(uint64_t capacity, uint32_t element_size, uint32_t key_size);
 } zipc_struct_spec;
 
 typedef struct zipc_opened {

@@ -154,12 +154,26 @@ static int check_identity(const char* w, const zeroipc_struct_header* h, const z
     return zipc_fail(ZEROIPC_E_MISMATCH, "%s: expected %s %u bytes, found %u", w, element_size_name(spec),
                      (unsigned)spec->element_size, (unsigned)h->element_size);
   }
+  if (spec->key_size != 0) { /* §7.8: Map and Set keep the key size in kind-specific bytes 32-35 */
+    uint32_t key_size;
+    memcpy(&key_size, h->kind_specific, sizeof key_size);
+    if (key_size != spec->key_size) {
+      return zipc_fail(ZEROIPC_E_MISMATCH, "%s: expected key size %u bytes, found %u", w, (unsigned)spec->key_size,
+                       (unsigned)key_size);
+    }
+  }
   if (h->dtype != 0 && spec->dtype != 0 && h->dtype != spec->dtype) {
     return zipc_fail(ZEROIPC_E_MISMATCH, "%s: expected element type %s, found %s", w,
                      zipc_dtype_name(spec->dtype, expected, sizeof expected),
                      zipc_dtype_name(h->dtype, found, sizeof found));
   }
   return ZEROIPC_OK;
+}
+
+/* Bytes `spec` needs for `capacity` elements of element_size, header included (0: not allowed). */
+static uint64_t total_of(const zipc_struct_spec* spec, uint64_t capacity, uint32_t element_size) {
+  if (spec->key_size != 0) return spec->keyed_total_size(capacity, element_size, spec->key_size);
+  return spec->total_size(capacity, element_size);
 }
 
 /* The copy of the common header at `entry`, checked for its magic (§6). */
@@ -187,7 +201,7 @@ static int check(const zipc_mapping* m, const zeroipc_entry_info* entry, const z
     return zipc_fail(ZEROIPC_E_MISMATCH, "%s: exists with capacity %llu, requested %llu", w,
                      (unsigned long long)h.capacity, (unsigned long long)capacity);
   }
-  const uint64_t expected = spec->total_size(h.capacity, h.element_size);
+  const uint64_t expected = total_of(spec, h.capacity, h.element_size);
   if (expected == 0 || h.total_size != expected || h.total_size > entry->size) {
     return zipc_fail(ZEROIPC_E_CORRUPT,
                      "%s: header says capacity %llu and %llu bytes; the layout needs %llu bytes and the entry holds %llu",
@@ -224,6 +238,7 @@ static int init_structure(uint8_t* region, uint64_t size, void* context) {
   h.dtype = c->spec->dtype;
   h.capacity = c->capacity;
   h.total_size = c->total;
+  memcpy(h.kind_specific, &c->spec->key_size, sizeof c->spec->key_size); /* §7.8; 0 for the other kinds */
   memcpy(region, &h, sizeof h);
   return c->init != NULL ? c->init(region, c->capacity, c->context) : ZEROIPC_OK;
 }
@@ -234,7 +249,7 @@ int zipc_structure_create(zipc_mapping* m, const char* name, const zipc_struct_s
   if (name == NULL) return zipc_fail(ZEROIPC_E_INVALID_ARGUMENT, "zeroipc: the structure name is NULL");
   int status = check_element(m, name, spec);
   if (status != ZEROIPC_OK) return status;
-  const creation c = {spec, capacity, capacity == 0 ? 0 : spec->total_size(capacity, spec->element_size), init,
+  const creation c = {spec, capacity, capacity == 0 ? 0 : total_of(spec, capacity, spec->element_size), init,
                       context};
   if (c.total == 0) {
     return zipc_fail(ZEROIPC_E_INVALID_ARGUMENT, "%s: capacity %llu is not allowed for %s (zero, or too large)",

@@ -20,6 +20,7 @@ from ._lib import library_path
 from .errors import (ChannelClosed, CorruptSegment, Error, ForeignSegment, FutureError, InvalidArgument,
                      InvalidName, LimitReached, Mismatch, MismatchError, NoMemory, NotFound, NotSupported,
                      OutOfRange, RoleTaken, SegmentFull, SystemError_, TableFull, Timeout, VersionMismatch)
+from .errors import StructureFull
 from .dtypes import code_of as dtype_code
 from .memory import Entry, Memory, exists, unlink
 from .table import StructureInfo, Table
@@ -28,7 +29,11 @@ from .queue import VARIANTS, Queue
 from .stack import STACK_VARIANTS, Stack
 from .atomic import AtomicU64
 from .future import Future
+from .lazy import Lazy
+from .errors import LazyError
 from .channel import Channel
+from .stream import Cursor, Stream, StreamClosed
+from .map import Map, Set
 from .inspection import inspect, table_rows
 
 __version__ = "0.1.0"
@@ -40,4 +45,7 @@ __all__ = [
     "InvalidArgument", "MismatchError", "Mismatch", "SegmentFull", "TableFull", "RoleTaken",
     "ForeignSegment", "LimitReached", "Timeout", "OutOfRange", "FutureError", "ChannelClosed",
     "SystemError_", "NotSupported", "NoMemory",
+    "Lazy", "LazyError",
+    "Stream", "Cursor", "StreamClosed",
+    "Map", "Set", "StructureFull",
 ]

@@ -12,8 +12,8 @@ from . import _lib
 
 __all__ = ["Error", "NotFound", "CorruptSegment", "VersionMismatch", "InvalidName", "InvalidArgument",
            "MismatchError", "Mismatch", "SegmentFull", "TableFull", "RoleTaken", "ForeignSegment",
-           "LimitReached", "Timeout", "OutOfRange", "FutureError", "ChannelClosed", "SystemError_",
-           "NotSupported", "NoMemory", "check"]
+           "LimitReached", "Timeout", "OutOfRange", "FutureError", "LazyError", "ChannelClosed", "SystemError_",
+           "NotSupported", "NoMemory", "StructureFull", "check"]
 
 
 class Error(Exception):
@@ -92,6 +92,17 @@ class FutureError(Error):
         self.reason = reason
 
 
+class LazyError(Error):
+    """A Lazy failed: ``reason`` is "computation_failed" (the message has the computation's error),
+    "owner_died" (the computing process died and nobody with the computation took over in time),
+    "no_computation" (nobody computed it in time), "busy" (invalidate while a live process
+    computes it) or "recursive" (the computation asked for its own value)."""
+
+    def __init__(self, message: str, status: Optional[int] = None, reason: str = "computation_failed") -> None:
+        super().__init__(message, status)
+        self.reason = reason
+
+
 class ChannelClosed(Error):
     """The channel is closed (send), or closed and drained (receive)."""
 
@@ -108,6 +119,11 @@ class NoMemory(Error, MemoryError):
     """malloc failed in this process."""
 
 
+class StructureFull(Error):
+    """A Map or Set holds its capacity of keys and the key is not one of them (the C++
+    StructureFull; the C call answers ZEROIPC_FULL with this message)."""
+
+
 _BY_STATUS: Dict[int, Type[Error]] = {
     -1: NotFound, -2: CorruptSegment, -3: VersionMismatch, -4: InvalidName, -5: InvalidArgument,
     -6: MismatchError, -7: SegmentFull, -8: TableFull, -9: RoleTaken, -10: ForeignSegment,
@@ -115,6 +131,8 @@ _BY_STATUS: Dict[int, Type[Error]] = {
     -19: NotSupported, -20: NoMemory,
 }
 _FUTURE_REASONS = {-14: "error_set", -15: "producer_died", -16: "already_set"}
+_LAZY_REASONS = {-21: "computation_failed", -22: "owner_died", -23: "no_computation", -24: "busy",
+                 -25: "recursive"}
 
 
 def error_for(status: int) -> Error:
@@ -124,6 +142,8 @@ def error_for(status: int) -> Error:
     message = raw.decode("utf-8", "replace") if raw else ""
     if status in _FUTURE_REASONS:
         return FutureError(message, status, _FUTURE_REASONS[status])
+    if status in _LAZY_REASONS:
+        return LazyError(message, status, _LAZY_REASONS[status])
     cls = _BY_STATUS.get(status, Error)
     if not message:
         name = _lib.lib.zeroipc_status_name(status)
