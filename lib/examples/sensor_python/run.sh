@@ -6,7 +6,7 @@
 # are exactly the producer's own; the segment is gone after.
 #   run.sh <dir of the sensor_telemetry executables>
 # The C library: $ZEROIPC_C_LIBRARY (ctest sets it), else the build tree's.
-# The producer waits up to 5 s for an alert subscriber first (the Python side has none).
+# The consumer subscribes to the alert Stream first thing; the producer waits for it (up to 5 s).
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../driver.sh" sensor_python "$@"
 python=${ZEROIPC_PYTHON:-/usr/bin/python3}
