@@ -56,6 +56,12 @@ inline constexpr std::string_view kZeroipcCVariants[] = {"vyukov_bounded", "spsc
 std::unique_ptr<Transport> make_zeroipc_c(const LinkSpec& spec, Side side, const std::string& variant);
 void remove_zeroipc_c_leftovers(const LinkSpec& spec) noexcept;
 
+// zeroipc_python_transport.cpp: zeroipc_c's link with a Python process
+// (zeroipc_python_peer.py, the lib/python package) as its server, for the same
+// variants (transports "zeroipc_python_" + variant).
+std::unique_ptr<Transport> make_zeroipc_python(const LinkSpec& spec, Side side, const std::string& variant);
+void remove_zeroipc_python_leftovers(const LinkSpec& spec) noexcept;
+
 // zeroipc_channel_transport.cpp: two zeroipc Channels, blocking (or spinning on try_*).
 std::unique_ptr<Transport> make_zeroipc_channel(const LinkSpec& spec, Side side, bool spin);
 void remove_zeroipc_channel_leftovers(const LinkSpec& spec) noexcept;

@@ -47,7 +47,7 @@ std::vector<TransportInfo> make_list() {
        kRedis ? "" : kNoRedis, true, true, true, false},
   };
   static std::vector<std::string> names, descriptions;  // own the composed strings (reserved: never moved)
-  std::size_t queues = std::size(adapters::kZeroipcCVariants);
+  std::size_t queues = 2 * std::size(adapters::kZeroipcCVariants);
   for (const auto& v : kVariants) queues += v.kind == detail::Kind::kQueue ? 1 : 0;
   names.reserve(queues);
   descriptions.reserve(queues);
@@ -68,7 +68,15 @@ std::vector<TransportInfo> make_list() {
     names.push_back("zeroipc_c_" + std::string(v));
     descriptions.push_back("zeroipc C implementation (libzeroipc-c), Queue " + std::string(v) +
                            ", two in a segment through zeroipc.h; waits spin on the queue (no system call)");
-    out.push_back({names.back(), descriptions.back(), true, "", true, true, false, true});
+    out.push_back({names.back(), descriptions.back(), true, "", true, true, false, true, "C", "C"});
+  }
+  // The same link with a Python process as its server (the lib/python package
+  // over libzeroipc-c): the cost of Python, beside the C and C++ ones.
+  for (const std::string_view v : adapters::kZeroipcCVariants) {
+    names.push_back("zeroipc_python_" + std::string(v));
+    descriptions.push_back("zeroipc_c_" + std::string(v) +
+                           "'s link, its server a Python process (lib/python zeroipc.Queue pop/push, busy-polling)");
+    out.push_back({names.back(), descriptions.back(), true, "", true, true, false, true, "C", "Python", false});
   }
   return out;
 }
@@ -185,6 +193,9 @@ std::unique_ptr<Transport> make_transport(const LinkSpec& spec, Side side) {
 #endif
   if (t == "zeroipc_channel") return make_zeroipc_channel(spec, side, false);
   if (t == "zeroipc_channel_spin") return make_zeroipc_channel(spec, side, true);
+  if (t.starts_with("zeroipc_python_")) {
+    return make_zeroipc_python(spec, side, t.substr(std::string_view("zeroipc_python_").size()));
+  }
   if (t.starts_with("zeroipc_c_")) return make_zeroipc_c(spec, side, t.substr(std::string_view("zeroipc_c_").size()));
   if (info->zeroipc) return make_zeroipc(spec, side, t.substr(std::string_view("zeroipc_").size()));
   throw TransportError(t + ": listed but has no adapter (a bug in baselines/src/registry.cpp)");
@@ -207,6 +218,7 @@ void remove_leftovers(const LinkSpec& spec) noexcept {
   remove_zeroipc_leftovers(spec);
   remove_zeroipc_channel_leftovers(spec);
   remove_zeroipc_c_leftovers(spec);
+  remove_zeroipc_python_leftovers(spec);
 }
 
 bool redis_built() noexcept { return kRedis; }

@@ -234,7 +234,12 @@ nlohmann::json CaseSpec::to_json() const {
           {"oversubscribed", oversubscribed},
           {"capacity", floor ? nlohmann::json(nullptr) : nlohmann::json(capacity)},
           {"floor_case", or_null(latency_floor)},
-          {"bandwidth_floor_case", or_null(bandwidth_floor)}};
+          {"bandwidth_floor_case", or_null(bandwidth_floor)},
+          // The language each side moves the messages in (a transport's; null otherwise).
+          {"languages", structure == "transport"
+                            ? nlohmann::json{{"client", std::string(baselines::transport_info(variant).client_language)},
+                                             {"server", std::string(baselines::transport_info(variant).server_language)}}
+                            : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json Plan::to_json() const {

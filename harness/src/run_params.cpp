@@ -154,7 +154,10 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
   p.yield_when_waiting = c.oversubscribed;
   if (p.is_transport()) p.link_dir = "/tmp/" + segment.substr(segment.rfind('/') + 1);
   if (c.workload->fill) c.workload->fill(config, p);
-  if (c.workload->metrics.one_way_ns) {
+  // A transport whose server is a program of its own (zeroipc_python_*) hands
+  // the server worker its messages late, in batches: no receipt to stamp.
+  const bool stampable = !p.is_transport() || baselines::transport_info(p.variant).server_in_worker;
+  if (c.workload->metrics.one_way_ns && stampable) {
     // Timed messages per producer that may be stamped; 0 = unknown (duration
     // mode). fanout: the producer stamps, the first subscriber alone stamps
     // what it receives.

@@ -93,7 +93,9 @@ std::string param_name(const testing::TestParamInfo<Param>& p) {
 std::vector<Param> params() {
   std::vector<Param> out;
   for (const auto& t : zb::transports()) {
-    if (!t.built) continue;
+    // A server that is a program of its own (zeroipc_python_*) only echoes:
+    // test_baselines_e2e.py runs it through the harness.
+    if (!t.built || !t.server_in_worker) continue;
     for (std::size_t size : {std::size_t{8}, std::size_t{1000}, std::size_t{65536}}) {
       if (t.request_reply) out.push_back({std::string(t.name), zb::Pattern::request_reply, size});
       if (t.one_way) out.push_back({std::string(t.name), zb::Pattern::one_way, size});
@@ -231,6 +233,43 @@ TEST(Transports, CImplementationBesideTheCxxOneWithItsErrors) {
     EXPECT_NE(what.find("zeroipc_c_vyukov_bounded: zeroipc_memory_open: ZEROIPC_E_NOT_FOUND: "), std::string::npos)
         << what;
   }
+}
+
+// The Python server's transports (zeroipc_python_<variant>): listed beside the
+// C ones with their languages; an interpreter that cannot run is a
+// TransportError naming it (test_baselines_e2e.py runs them end to end).
+TEST(Transports, PythonServerBesideTheCOneWithItsLanguages) {
+  for (const char* variant : {"vyukov_bounded", "spsc_ring", "locked_ring"}) {
+    const auto& py = zb::transport_info(std::string("zeroipc_python_") + variant);
+    const auto& c = zb::transport_info(std::string("zeroipc_c_") + variant);
+    EXPECT_TRUE(py.built && py.zeroipc && py.request_reply && py.one_way && !py.server_in_worker) << py.name;
+    EXPECT_EQ(py.client_language, "C");
+    EXPECT_EQ(py.server_language, "Python");
+    EXPECT_TRUE(c.server_in_worker && c.client_language == "C" && c.server_language == "C") << c.name;
+  }
+  EXPECT_EQ(zb::transport_info("unix_stream").server_language, "C++");
+  zb::LinkSpec spec;
+  spec.transport = "zeroipc_python_vyukov_bounded";
+  spec.name = "zbt-nopython-" + std::to_string(::getpid());
+  spec.dir = "/tmp";
+  spec.message_size = 8;
+  spec.capacity = 4;
+  const char* old = std::getenv("ZEROIPC_PYTHON");
+  const std::string saved = old ? old : "";
+  ::setenv("ZEROIPC_PYTHON", "/nonexistent/python3", 1);
+  try {
+    auto t = zb::make_transport(spec, zb::Side::server);
+    t->listen();
+    FAIL() << "listen() ran a Python peer with no interpreter";
+  } catch (const zb::TransportError& e) {
+    EXPECT_NE(std::string(e.what()).find("zeroipc_python_vyukov_bounded: cannot run the Python interpreter "
+                                         "/nonexistent/python3: No such file or directory"),
+              std::string::npos)
+        << e.what();
+  }
+  if (old) ::setenv("ZEROIPC_PYTHON", saved.c_str(), 1);
+  else ::unsetenv("ZEROIPC_PYTHON");
+  EXPECT_EQ(entries_named("/dev/shm", spec.name), std::vector<std::string>{});
 }
 
 // One format, two implementations: a C client (zeroipc_c_vyukov_bounded) on

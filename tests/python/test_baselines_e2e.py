@@ -203,3 +203,68 @@ def test_killed_harness_takes_its_redis_server_along(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert harness_leftovers(proc.pid) == []
     assert not server_dirs[0].exists(), f"{server_dirs[0]} of the dead harness's server was not removed"
+
+
+def python_run(tmp_path, env=None):
+    """A tiny run of zeroipc_python_vyukov_bounded beside its C and C++ twins; (process, stdout, stderr)."""
+    proc = subprocess.Popen([str(HARNESS), str(experiment(tmp_path, ["zeroipc_vyukov_bounded",
+                                                                     "zeroipc_c_vyukov_bounded",
+                                                                     "zeroipc_python_vyukov_bounded"])),
+                             "--results", str(tmp_path / "out")], text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    stdout, stderr = proc.communicate(timeout=300)
+    return proc, stdout, stderr
+
+
+def test_python_server_measured_beside_c_and_cxx(tmp_path):
+    """zeroipc_python_<variant>: the C client, a Python process echoing (ping-pong) or sinking
+    (streaming) on the server worker's PU; every message verified by the harness, the languages of
+    both sides recorded, no one-way latency (the worker sees Python's messages in batches)."""
+    proc, stdout, stderr = python_run(tmp_path)
+    assert proc.returncode == 0, stdout + stderr
+    doc = zr.load_results(results_dir(tmp_path))
+    cases = {c["id"]: c for c in doc["cases"] if c["structure"] == "transport"}
+    languages = {"zeroipc_vyukov_bounded": ("C++", "C++"), "zeroipc_c_vyukov_bounded": ("C", "C"),
+                 "zeroipc_python_vyukov_bounded": ("C", "Python")}
+    for t, (client, server) in languages.items():
+        for w in ("pingpong", "streaming"):
+            for size in (8, 4096):
+                c = cases[f"{w}/transport/{t}/{size}B/1p1c/different-cores"]
+                assert c["status"] == "ok", (c["id"], c["error"])
+                assert c["languages"] == {"client": client, "server": server}, c["languages"]
+                rep = c["repetitions"][0]
+                v = rep["verification"]
+                assert v["sent"] == v["received"] > 0 and v["multiset_hash_match"], v
+                assert v["corrupt"] == 0 and v["out_of_order"] == 0 and v["left_in_structure"] == 0, v
+                m = c["metrics"][c["primary_metric"]]
+                assert m["median"] > 0 and m["best_zeroipc_ratio"] > 0, m
+                if t != "zeroipc_python_vyukov_bounded":
+                    continue
+                assert not any(k.startswith("one_way_ns") for k in rep["values"]), rep["values"]
+                link = rep["link"]["server"]
+                assert link["language"] == "Python" and link["frame_bytes"] == size, link
+                server_pu = next(wk["pu"] for wk in rep["workers"] if wk["role"] in ("responder", "consumer"))
+                assert link["peer_cpus"] == [server_pu], (link, rep["workers"])
+                assert rep["link"]["client"]["implementation"].startswith("C "), rep["link"]["client"]
+    assert harness_leftovers(proc.pid) == []
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"ZEROIPC_PYTHON": "/nonexistent/python3"},
+     "cannot run the Python interpreter /nonexistent/python3: No such file or directory"),
+    ({"ZEROIPC_PYTHON_PEER_KILL_AFTER": "100"}, "was killed by signal 9 while the harness waited for a message"),
+], ids=["no-interpreter", "peer-killed"])
+def test_python_server_failures_are_errors_not_hangs(tmp_path, env, expected):
+    """No interpreter, or the Python process dying mid-run: the Python cases fail with the reason
+    (bounded waits, never a hang), the C and C++ ones still pass, nothing is left behind."""
+    proc, stdout, stderr = python_run(tmp_path, env)
+    assert proc.returncode == 1, stdout + stderr
+    doc = zr.load_results(results_dir(tmp_path))
+    for c in doc["cases"]:
+        if c["structure"] != "transport":
+            continue
+        if "zeroipc_python_" in c["id"]:
+            assert c["status"] == "failed" and expected in c["error"], (c["id"], c["error"])
+        else:
+            assert c["status"] == "ok", (c["id"], c["error"])
+    assert harness_leftovers(proc.pid) == []

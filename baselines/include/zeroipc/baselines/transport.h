@@ -97,6 +97,16 @@ struct TransportInfo {
   bool one_way;                  // supports Pattern::one_way (throughput runs)
   bool needs_redis;              // needs the RedisServer's address in the LinkSpec
   bool zeroipc;                  // one of zeroipc's own queues
+  // The language each side's messages are moved in (the code calling the
+  // transport or the zeroipc library): "C++", "C" (libzeroipc-c through
+  // zeroipc.h), "Python" (lib/python's zeroipc package). For the results.
+  std::string_view client_language = "C++";
+  std::string_view server_language = "C++";
+  // false: the server is a program of its own (zeroipc_python_<variant>: a
+  // Python echo or sink), which hands the server worker what it received in
+  // batches: that side's receive() returns late (no one-way latency can be
+  // stamped) and its send() can only confirm the echo of the message just received.
+  bool server_in_worker = true;
 };
 
 /// Every transport this build knows, built or not, in a fixed order.
