@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -17,12 +16,6 @@
 
 static char segment[64];
 static zeroipc_memory* mem;
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static zeroipc_channel* make_channel(const char* name, uint64_t capacity, uint32_t element_size) {
   zeroipc_channel* c = NULL;
@@ -32,16 +25,7 @@ static zeroipc_channel* make_channel(const char* name, uint64_t capacity, uint32
 
 /* The §7.6 layout of `name` in this process's mapping. */
 static zeroipc_channel_layout* layout_of(const char* name) {
-  zeroipc_entry_info entry;
-  CHECK_STATUS(zeroipc_table_find(mem, name, &entry), ZEROIPC_OK);
-  return (zeroipc_channel_layout*)(void*)((uint8_t*)zeroipc_memory_base(mem) + entry.offset);
-}
-
-/* Waits for a child and reports whether it exited with 0. */
-static int child_ok(pid_t child) {
-  int status = 0;
-  waitpid(child, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return (zeroipc_channel_layout*)check_structure_at(mem, name);
 }
 
 static void test_buffered_fifo(void) {
@@ -52,18 +36,18 @@ static void test_buffered_fifo(void) {
   CHECK_EQ_U64(zeroipc_channel_capacity(c), 4);
   for (i = 1; i <= 4; ++i) CHECK_STATUS(zeroipc_channel_send(c, &i, 0), ZEROIPC_OK);
   CHECK_STATUS(zeroipc_channel_send(c, &i, 0), ZEROIPC_FULL);
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_channel_send(c, &i, 20000000), ZEROIPC_FULL);
-  CHECK(now_ns() - start >= 20000000);
+  CHECK(check_now_ns() - start >= 20000000);
   CHECK_STATUS(zeroipc_channel_open(mem, "fifo", sizeof(uint32_t), ZEROIPC_DTYPE_OPAQUE, &same), ZEROIPC_OK);
   for (i = 1; i <= 4; ++i) {
     CHECK_STATUS(zeroipc_channel_receive(same, &v, 0), ZEROIPC_OK);
     CHECK_EQ_U64(v, i);
   }
   CHECK_STATUS(zeroipc_channel_receive(c, &v, 0), ZEROIPC_EMPTY);
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_channel_receive(c, &v, 20000000), ZEROIPC_EMPTY);
-  CHECK(now_ns() - start >= 20000000);
+  CHECK(check_now_ns() - start >= 20000000);
   zeroipc_channel_close_handle(same);
   zeroipc_channel_close_handle(c);
 }
@@ -94,7 +78,7 @@ static void test_receive_woken_by_child(void) {
   }
   CHECK_STATUS(zeroipc_channel_receive(c, &v, 5000000000), ZEROIPC_OK);
   CHECK_EQ_U64(v, 42);
-  CHECK(child_ok(child));
+  CHECK(check_child_ok(child));
   zeroipc_channel_close_handle(c);
 }
 
@@ -137,7 +121,7 @@ static void test_close_wakes_sender(void) {
   }
   CHECK_STATUS(zeroipc_channel_send(c, &one, 5000000000), ZEROIPC_E_CLOSED);
   CHECK_MESSAGE_HAS("send interrupted: the channel was closed while this send waited for room (the value was not sent)");
-  CHECK(child_ok(child));
+  CHECK(check_child_ok(child));
   zeroipc_channel_close_handle(c);
 }
 
@@ -161,10 +145,10 @@ static void test_rendezvous(void) {
     usleep(100000);
     _exit(zeroipc_channel_receive(c, &got, -1) == ZEROIPC_OK && got == value ? 0 : 1);
   }
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_channel_send(c, &value, -1), ZEROIPC_OK);
-  CHECK(now_ns() - start >= 90000000); /* returned only once the child took it */
-  CHECK(child_ok(child));
+  CHECK(check_now_ns() - start >= 90000000); /* returned only once the child took it */
+  CHECK(check_child_ok(child));
 
   /* A non-blocking send succeeds once a receiver waits. */
   child = fork();
@@ -174,15 +158,15 @@ static void test_rendezvous(void) {
   }
   {
     const uint64_t next = value + 1;
-    const int64_t deadline = now_ns() + 5000000000;
+    const int64_t deadline = check_now_ns() + 5000000000;
     int status = ZEROIPC_FULL;
-    while (status == ZEROIPC_FULL && now_ns() < deadline) {
+    while (status == ZEROIPC_FULL && check_now_ns() < deadline) {
       status = zeroipc_channel_send(c, &next, 0);
       if (status == ZEROIPC_FULL) usleep(1000);
     }
     CHECK_STATUS(status, ZEROIPC_OK);
   }
-  CHECK(child_ok(child));
+  CHECK(check_child_ok(child));
 
   /* A receiver in another process takes what this one sends. */
   child = fork();
@@ -192,7 +176,7 @@ static void test_rendezvous(void) {
   }
   CHECK_STATUS(zeroipc_channel_receive(c, &v, 5000000000), ZEROIPC_OK);
   CHECK_EQ_U64(v, 99);
-  CHECK(child_ok(child));
+  CHECK(check_child_ok(child));
   CHECK_EQ_U64(__atomic_load_n(&l->receivers_waiting, __ATOMIC_SEQ_CST), 0);
   CHECK_STATUS(zeroipc_channel_close(c), ZEROIPC_OK);
   CHECK_STATUS(zeroipc_channel_receive(c, &v, -1), ZEROIPC_E_CLOSED);
@@ -218,7 +202,7 @@ static void test_many_senders(void) {
   pid_t children[kSenders];
   unsigned long bad = 0;
   uint64_t n, s;
-  const int64_t start = now_ns();
+  const int64_t start = check_now_ns();
   for (s = 0; s < kSenders; ++s) {
     children[s] = fork();
     if (children[s] == 0) send_all(c, s);
@@ -239,14 +223,14 @@ static void test_many_senders(void) {
   CHECK(bad == 0);
   for (s = 0; s < kSenders; ++s) {
     CHECK_EQ_U64(next[s], kPerSender);
-    CHECK(child_ok(children[s]));
+    CHECK(check_child_ok(children[s]));
   }
   {
     uint64_t extra = 0;
     CHECK_STATUS(zeroipc_channel_receive(c, &extra, 0), ZEROIPC_EMPTY);
   }
   printf("channel: %d items from %d processes in %lld ms\n", kSenders * kPerSender, kSenders,
-         (long long)((now_ns() - start) / 1000000));
+         (long long)((check_now_ns() - start) / 1000000));
   zeroipc_channel_close_handle(c);
 }
 
@@ -276,9 +260,9 @@ static void test_lock_holder_killed(void) {
   CHECK_STATUS(zeroipc_channel_send(c, &two, 30000000), ZEROIPC_FULL); /* a live holder: not in time */
   kill(child, SIGKILL);
   waitpid(child, NULL, 0);
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_channel_send(c, &two, -1), ZEROIPC_OK);
-  CHECK(now_ns() - start < 2000000000);
+  CHECK(check_now_ns() - start < 2000000000);
   CHECK_STATUS(zeroipc_channel_receive(c, &v, -1), ZEROIPC_OK);
   CHECK_EQ_U64(v, 1);
   CHECK_STATUS(zeroipc_channel_receive(c, &v, 0), ZEROIPC_OK);
@@ -290,11 +274,8 @@ static void test_lock_holder_killed(void) {
 }
 
 int main(void) {
-  snprintf(segment, sizeof segment, "/zipc_c_channel_%d", (int)getpid());
-  if (zeroipc_memory_create(segment, 4u << 20, NULL, &mem) != ZEROIPC_OK) {
-    fprintf(stderr, "%s\n", zeroipc_last_error());
-    return 1;
-  }
+  mem = check_segment_create(segment, sizeof segment, "channel", 4u << 20);
+  if (mem == NULL) return 1;
   test_buffered_fifo();
   test_create_checks();
   test_receive_woken_by_child();
@@ -303,7 +284,5 @@ int main(void) {
   test_rendezvous();
   test_many_senders();
   test_lock_holder_killed();
-  zeroipc_memory_close(mem);
-  CHECK_STATUS(zeroipc_memory_unlink(segment), ZEROIPC_OK);
-  return check_summary("channel");
+  return check_segment_finish(mem, segment, "channel");
 }

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -17,12 +16,6 @@
 static char segment[64];
 static zeroipc_memory* mem;
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static zeroipc_future* make_future(const char* name) {
   zeroipc_future* f = NULL;
   CHECK_STATUS(zeroipc_future_create(mem, name, sizeof(uint64_t), ZEROIPC_DTYPE_U64, &f), ZEROIPC_OK);
@@ -30,11 +23,7 @@ static zeroipc_future* make_future(const char* name) {
 }
 
 /* The §7.4 layout of `name` in this process's mapping (for the sleeper count). */
-static zeroipc_codata* cell_of(const char* name) {
-  zeroipc_entry_info entry;
-  CHECK_STATUS(zeroipc_table_find(mem, name, &entry), ZEROIPC_OK);
-  return (zeroipc_codata*)(void*)((uint8_t*)zeroipc_memory_base(mem) + entry.offset);
-}
+static zeroipc_codata* cell_of(const char* name) { return (zeroipc_codata*)check_structure_at(mem, name); }
 
 static void test_set_then_get(void) {
   zeroipc_future* f = make_future("set_get");
@@ -54,9 +43,9 @@ static void test_set_then_get(void) {
 static void test_timeout(void) {
   zeroipc_future* f = make_future("pending");
   uint64_t v = 0;
-  const int64_t start = now_ns();
+  const int64_t start = check_now_ns();
   CHECK_STATUS(zeroipc_future_get(f, &v, 50000000), ZEROIPC_E_TIMEOUT);
-  CHECK(now_ns() - start >= 50000000);
+  CHECK(check_now_ns() - start >= 50000000);
   CHECK_STATUS(zeroipc_future_get(f, &v, 0), ZEROIPC_E_TIMEOUT);
   CHECK(!zeroipc_future_is_ready(f));
   zeroipc_future_close(f);
@@ -144,9 +133,9 @@ static void test_producer_died(void) {
   CHECK_STATUS(zeroipc_future_get(f, &v, 30000000), ZEROIPC_E_TIMEOUT); /* the producer lives */
   kill(child, SIGKILL);
   waitpid(child, NULL, 0);
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_future_get(f, &v, 10000000000), ZEROIPC_E_PRODUCER_DIED);
-  CHECK(now_ns() - start < 1000000000);
+  CHECK(check_now_ns() - start < 1000000000);
   snprintf(expected, sizeof expected,
            "zeroipc: segment '%s', future 'orphan': producer process %d died before setting a value", segment,
            (int)child);
@@ -173,7 +162,6 @@ static int64_t wake_latency(int round) {
   int done[2];
   int64_t woke = 0, start, deadline;
   const uint64_t value = 1000u + (uint64_t)round;
-  int status = 0;
   pid_t child;
   snprintf(name, sizeof name, "wake%d", round);
   f = make_future(name);
@@ -183,18 +171,17 @@ static int64_t wake_latency(int round) {
   if (child == 0) {
     uint64_t v = 0;
     const int s = zeroipc_future_get(f, &v, -1);
-    const int64_t t = now_ns();
+    const int64_t t = check_now_ns();
     if (write(done[1], &t, sizeof t) != (ssize_t)sizeof t) _exit(2);
     _exit(s == ZEROIPC_OK && v == value ? 0 : 1);
   }
-  deadline = now_ns() + 2000000000;
-  while (__atomic_load_n(&cell->sleepers, __ATOMIC_SEQ_CST) == 0 && now_ns() < deadline) usleep(1000);
+  deadline = check_now_ns() + 2000000000;
+  while (__atomic_load_n(&cell->sleepers, __ATOMIC_SEQ_CST) == 0 && check_now_ns() < deadline) usleep(1000);
   CHECK(__atomic_load_n(&cell->sleepers, __ATOMIC_SEQ_CST) != 0); /* asleep on the futex */
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_future_set_value(f, &value), ZEROIPC_OK);
   CHECK(read(done[0], &woke, sizeof woke) == (ssize_t)sizeof woke);
-  waitpid(child, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(check_child_ok(child));
   close(done[0]);
   close(done[1]);
   zeroipc_future_close(f);
@@ -228,11 +215,8 @@ static void test_mismatch(void) {
 }
 
 int main(void) {
-  snprintf(segment, sizeof segment, "/zipc_c_future_%d", (int)getpid());
-  if (zeroipc_memory_create(segment, 1u << 20, NULL, &mem) != ZEROIPC_OK) {
-    fprintf(stderr, "%s\n", zeroipc_last_error());
-    return 1;
-  }
+  mem = check_segment_create(segment, sizeof segment, "future", 1u << 20);
+  if (mem == NULL) return 1;
   test_set_then_get();
   test_timeout();
   test_set_twice();
@@ -241,7 +225,5 @@ int main(void) {
   test_producer_died();
   test_woken_by_set();
   test_mismatch();
-  zeroipc_memory_close(mem);
-  CHECK_STATUS(zeroipc_memory_unlink(segment), ZEROIPC_OK);
-  return check_summary("future");
+  return check_segment_finish(mem, segment, "future");
 }

@@ -15,7 +15,12 @@
  * spsc_ring with both roles claimed by the child, locked_ring; capacity 6,
  * 3 pushed and 1 popped); a treiber_tagged stack (capacity 4, 3 pushed and
  * 1 popped); a Future left pending by its producer (the child) and one set
- * to a value; a buffered Channel (capacity 4, 2 sent) and a rendezvous one.
+ * to a value; a buffered Channel (capacity 4, 2 sent) and a rendezvous one;
+ * a Lazy computed (42), one left claimed by the child and one failed; a
+ * Stream of each overflow policy (block: capacity 8, 3 emitted, a cursor left
+ * subscribed; drop_oldest: capacity 4, 6 emitted), the child their producer;
+ * a Map<8 bytes, 8 bytes> (capacity 16, 10 inserted, 3 erased: tombstones)
+ * and a Set of 4-byte keys (capacity 8, 5 inserted).
  * The patches land on other bytes than the C++ image's; the reading code is
  * exercised the same way.
  *
@@ -24,7 +29,12 @@
  * opened through the public API as its header's kind says, with the element
  * size the header says: an array as its header says and as u64; a queue
  * (pop, push), a stack (pop, push), a Future (get with timeout 0, is_ready),
- * a Channel (receive and send with timeout 0). Each entry is also opened with
+ * a Channel (receive and send with timeout 0), a Lazy (get and acquire with
+ * timeout 0 and a timeout 0 for nobody computing, publish when claimed,
+ * invalidate), a Stream (subscribe, one next with timeout 0, emit with
+ * timeout 0), a Map and a Set with the key size the header says (find,
+ * contains, insert, for_each reading every byte it is given, snapshot,
+ * erase). Each entry is also opened with
  * a wrong element size and as every other kind (both must fail). Then a new
  * array is created (the locked path: recovery, step 3's checks). Required:
  * no crash, no hang and no sanitizer report, and every failure a negative
@@ -150,6 +160,43 @@ static int build_image(void) {
       if (zeroipc_channel_send(c, &v, 0) != ZEROIPC_OK) _exit(17);
     }
     if (zeroipc_channel_create(mem, "rv", 0, 8, ZEROIPC_DTYPE_U64, &c) != ZEROIPC_OK) _exit(18);
+    static const char* const lazy_names[] = {"lazy_ready", "lazy_claimed", "lazy_failed"};
+    for (int i = 0; i < 3; ++i) { /* computed; claimed by this child (which dies); failed */
+      zeroipc_lazy* z = NULL;
+      if (zeroipc_lazy_create(mem, lazy_names[i], 8, ZEROIPC_DTYPE_U64, &z) != ZEROIPC_OK) _exit(19);
+      if (zeroipc_lazy_acquire(z, &v, 0) != ZEROIPC_CLAIMED) _exit(20);
+      v = 42;
+      if (i == 0 && zeroipc_lazy_publish(z, &v) != ZEROIPC_OK) _exit(21);
+      if (i == 2 && zeroipc_lazy_fail(z, "fuzz image") != ZEROIPC_E_LAZY_FAILED) _exit(22);
+    }
+    static const uint32_t overflows[] = {ZEROIPC_STREAM_OVERFLOW_BLOCK, ZEROIPC_STREAM_OVERFLOW_DROP_OLDEST};
+    static const char* const stream_names[] = {"stream_block", "stream_drop"};
+    for (int i = 0; i < 2; ++i) {
+      zeroipc_stream_handle* st = NULL;
+      zeroipc_cursor* cur = NULL;
+      if (zeroipc_stream_create(mem, stream_names[i], i == 0 ? 8 : 4, overflows[i], 8, ZEROIPC_DTYPE_U64, &st) !=
+          ZEROIPC_OK) {
+        _exit(23);
+      }
+      if (i == 0 && zeroipc_stream_subscribe(st, &cur) != ZEROIPC_OK) _exit(24); /* left subscribed */
+      for (v = 1; v <= (i == 0 ? 3u : 6u); ++v) {
+        if (zeroipc_stream_emit(st, &v, 0) != ZEROIPC_OK) _exit(25);
+      }
+    }
+    zeroipc_map* map = NULL;
+    if (zeroipc_map_create(mem, "map", 16, 8, 8, ZEROIPC_DTYPE_U64, &map) != ZEROIPC_OK) _exit(26);
+    for (v = 0; v < 10; ++v) {
+      const uint64_t value = v * 3 + 1;
+      if (zeroipc_map_insert(map, &v, &value) != ZEROIPC_OK) _exit(27);
+    }
+    for (v = 0; v < 9; v += 3) {
+      if (zeroipc_map_erase(map, &v) != ZEROIPC_OK) _exit(28);
+    }
+    zeroipc_set* set = NULL;
+    if (zeroipc_set_create(mem, "set", 8, 4, ZEROIPC_DTYPE_U32, &set) != ZEROIPC_OK) _exit(29);
+    for (uint32_t k = 0; k < 5; ++k) {
+      if (zeroipc_set_insert(set, &k) != ZEROIPC_OK) _exit(30);
+    }
     _exit(0); /* handles left open: the slots, roles and keys of a dead process */
   }
   int status = 0;
@@ -210,8 +257,8 @@ static void on_alarm(int sig) {
   _exit(1);
 }
 
-/* A call's status: fine when it succeeded or answered "not now" (FULL, EMPTY);
- * a failure must be negative with a message. */
+/* A call's status: fine when it succeeded or answered (FULL, EMPTY, CLAIMED,
+ * ABSENT, PRESENT); a failure must be negative with a message. */
 static void account(counts* c, unsigned kind, int status, const char* input, const char* call) {
   if (verbose) {
     fprintf(stderr, "%s: %s: %s %s\n", input, call, zeroipc_status_name(status),
@@ -219,7 +266,10 @@ static void account(counts* c, unsigned kind, int status, const char* input, con
   }
   ++c->calls;
   ++c->kind_calls[kind];
-  if (status == ZEROIPC_OK || status == ZEROIPC_FULL || status == ZEROIPC_EMPTY) return;
+  if (status == ZEROIPC_OK || status == ZEROIPC_FULL || status == ZEROIPC_EMPTY || status == ZEROIPC_CLAIMED ||
+      status == ZEROIPC_ABSENT || status == ZEROIPC_PRESENT) {
+    return;
+  }
   ++c->failed;
   ++c->kind_failed[kind];
   if (status >= 0 || zeroipc_last_error()[0] == '\0') {
@@ -331,6 +381,160 @@ static void drive_channel(counts* c, zeroipc_memory* mem, const char* name, cons
   zeroipc_channel_close_handle(ch);
 }
 
+static void drive_lazy(counts* c, zeroipc_memory* mem, const char* name, const zeroipc_struct_header* h,
+                       const char* input) {
+  const unsigned k = ZEROIPC_KIND_LAZY;
+  zeroipc_lazy* z = NULL;
+  const int opened = zeroipc_lazy_open(mem, name, h->element_size, 0, &z);
+  account(c, k, opened, input, "zeroipc_lazy_open");
+  if (opened != ZEROIPC_OK) return;
+  zeroipc_lazy_set_timeout(z, 0); /* nobody computing: no wait */
+  void* e = element(h->element_size);
+  if (e != NULL) {
+    account(c, k, zeroipc_lazy_get(z, e, 0), input, "zeroipc_lazy_get (timeout 0)");
+    const int acquired = zeroipc_lazy_acquire(z, e, 0);
+    account(c, k, acquired, input, "zeroipc_lazy_acquire (timeout 0)");
+    if (acquired == ZEROIPC_CLAIMED) account(c, k, zeroipc_lazy_publish(z, e), input, "zeroipc_lazy_publish");
+    c->calls += 4;
+    c->kind_calls[k] += 4;
+    (void)zeroipc_lazy_is_ready(z);
+    (void)zeroipc_lazy_has_error(z);
+    (void)zeroipc_lazy_generation(z);
+    (void)zeroipc_lazy_computing_process(z);
+    account(c, k, zeroipc_lazy_invalidate(z), input, "zeroipc_lazy_invalidate");
+  }
+  free(e);
+  zeroipc_lazy_close(z);
+}
+
+static void drive_stream(counts* c, zeroipc_memory* mem, const char* name, const zeroipc_struct_header* h,
+                         const char* input) {
+  const unsigned k = ZEROIPC_KIND_STREAM;
+  zeroipc_stream_handle* st = NULL;
+  zeroipc_cursor* cur = NULL;
+  const int opened = zeroipc_stream_open(mem, name, h->element_size, 0, &st);
+  account(c, k, opened, input, "zeroipc_stream_open");
+  if (opened != ZEROIPC_OK) return;
+  c->calls += 5;
+  c->kind_calls[k] += 5;
+  (void)zeroipc_stream_published(st);
+  (void)zeroipc_stream_ended(st);
+  (void)zeroipc_stream_end_reason(st);
+  (void)zeroipc_stream_subscribers(st);
+  (void)zeroipc_stream_producer(st);
+  void* e = element(h->element_size);
+  if (e != NULL) {
+    const int subscribed = zeroipc_stream_subscribe(st, &cur);
+    account(c, k, subscribed, input, "zeroipc_stream_subscribe");
+    if (subscribed == ZEROIPC_OK) {
+      account(c, k, zeroipc_cursor_next(cur, e, 0), input, "zeroipc_cursor_next (timeout 0)");
+      (void)zeroipc_cursor_missed(cur);
+      (void)zeroipc_cursor_end_reason(cur);
+    }
+    account(c, k, zeroipc_stream_emit(st, e, 0), input, "zeroipc_stream_emit (timeout 0)");
+    if (subscribed == ZEROIPC_OK) {
+      account(c, k, zeroipc_cursor_next(cur, e, 0), input, "zeroipc_cursor_next after emit (timeout 0)");
+    }
+    zeroipc_cursor_close(cur);
+  }
+  free(e);
+  zeroipc_stream_close_handle(st);
+}
+
+/* What a for_each callback read: every byte it was given. */
+typedef struct visited {
+  uint32_t key_size, value_size;
+  uint64_t keys, byte_sum;
+} visited;
+
+static int visit_pair(const void* key, const void* value, void* ctx) {
+  visited* v = ctx;
+  for (uint32_t i = 0; i < v->key_size; ++i) v->byte_sum += ((const uint8_t*)key)[i];
+  for (uint32_t i = 0; i < v->value_size; ++i) v->byte_sum += ((const uint8_t*)value)[i];
+  ++v->keys;
+  return 0;
+}
+
+static int visit_key(const void* key, void* ctx) { return visit_pair(key, NULL, ctx); }
+
+/* The key size a Map's or a Set's header says (§7.8: kind-specific bytes 32-35). */
+static uint32_t key_size_of(const zeroipc_struct_header* h) {
+  zeroipc_keyed_config config;
+  memcpy(&config, h->kind_specific, sizeof config);
+  return config.key_size;
+}
+
+/* snapshot: the count first, then room for it (bounded by the table the open checked). */
+static void snapshot_map(counts* c, unsigned k, zeroipc_map* m, zeroipc_set* s, uint32_t key_size,
+                         uint32_t value_size, const char* input) {
+  uint64_t n = 0, again = 0;
+  int status = m != NULL ? zeroipc_map_snapshot(m, NULL, NULL, 0, &n) : zeroipc_set_snapshot(s, NULL, 0, &n);
+  account(c, k, status, input, "zeroipc_map/set_snapshot (a count)");
+  if (status != ZEROIPC_OK && status != ZEROIPC_FULL) return;
+  uint8_t* keys = malloc(n * key_size + 1);
+  uint8_t* values = malloc(n * value_size + 1);
+  if (keys != NULL && values != NULL) {
+    status = m != NULL ? zeroipc_map_snapshot(m, keys, values, n, &again) : zeroipc_set_snapshot(s, keys, n, &again);
+    account(c, k, status, input, "zeroipc_map/set_snapshot");
+  }
+  free(keys);
+  free(values);
+}
+
+static void drive_map(counts* c, zeroipc_memory* mem, const char* name, const zeroipc_struct_header* h,
+                      const char* input) {
+  const unsigned k = ZEROIPC_KIND_MAP;
+  zeroipc_map* m = NULL;
+  const int opened = zeroipc_map_open(mem, name, key_size_of(h), h->element_size, 0, &m);
+  account(c, k, opened, input, "zeroipc_map_open");
+  if (opened != ZEROIPC_OK) return;
+  /* Sizes the open checked against the entry: buffers of them are small. */
+  visited v = {zeroipc_map_key_size(m), zeroipc_map_value_size(m), 0, 0};
+  uint8_t* key = calloc(1, v.key_size);
+  uint8_t* value = calloc(1, v.value_size + 1u);
+  if (key != NULL && value != NULL) {
+    account(c, k, zeroipc_map_find(m, key, value), input, "zeroipc_map_find");
+    account(c, k, zeroipc_map_for_each(m, visit_pair, &v), input, "zeroipc_map_for_each");
+    snapshot_map(c, k, m, NULL, v.key_size, v.value_size, input);
+    memset(key, 0xa5, v.key_size);
+    account(c, k, zeroipc_map_insert(m, key, value), input, "zeroipc_map_insert");
+    account(c, k, zeroipc_map_insert_or_assign(m, key, value), input, "zeroipc_map_insert_or_assign");
+    account(c, k, zeroipc_map_contains(m, key), input, "zeroipc_map_contains");
+    account(c, k, zeroipc_map_erase(m, key), input, "zeroipc_map_erase");
+    memset(key, 0, v.key_size);
+    account(c, k, zeroipc_map_erase(m, key), input, "zeroipc_map_erase (key 0)");
+    account(c, k, zeroipc_map_for_each(m, visit_pair, &v), input, "zeroipc_map_for_each (after)");
+    ++c->calls;
+    ++c->kind_calls[k];
+    (void)zeroipc_map_size(m);
+  }
+  free(key);
+  free(value);
+  zeroipc_map_close(m);
+}
+
+static void drive_set(counts* c, zeroipc_memory* mem, const char* name, const zeroipc_struct_header* h,
+                      const char* input) {
+  const unsigned k = ZEROIPC_KIND_SET;
+  zeroipc_set* s = NULL;
+  const int opened = zeroipc_set_open(mem, name, h->element_size, 0, &s);
+  account(c, k, opened, input, "zeroipc_set_open");
+  if (opened != ZEROIPC_OK) return;
+  visited v = {h->element_size, 0, 0, 0}; /* the key size, checked by the open */
+  uint8_t* key = calloc(1, v.key_size);
+  if (key != NULL) {
+    account(c, k, zeroipc_set_contains(s, key), input, "zeroipc_set_contains");
+    account(c, k, zeroipc_set_for_each(s, visit_key, &v), input, "zeroipc_set_for_each");
+    snapshot_map(c, k, NULL, s, v.key_size, 0, input);
+    memset(key, 0x5a, v.key_size);
+    account(c, k, zeroipc_set_insert(s, key), input, "zeroipc_set_insert");
+    account(c, k, zeroipc_set_erase(s, key), input, "zeroipc_set_erase");
+    account(c, k, zeroipc_set_for_each(s, visit_key, &v), input, "zeroipc_set_for_each (after)");
+  }
+  free(key);
+  zeroipc_set_close(s);
+}
+
 /* Opens `name` as `kind` with `element_size`; closes what opened. A status. */
 static int open_as(zeroipc_memory* mem, const char* name, unsigned kind, uint32_t element_size) {
   int status = ZEROIPC_E_INVALID_ARGUMENT;
@@ -365,14 +569,39 @@ static int open_as(zeroipc_memory* mem, const char* name, unsigned kind, uint32_
       zeroipc_channel_close_handle(ch);
       break;
     }
+    case ZEROIPC_KIND_LAZY: {
+      zeroipc_lazy* z = NULL;
+      status = zeroipc_lazy_open(mem, name, element_size, 0, &z);
+      zeroipc_lazy_close(z);
+      break;
+    }
+    case ZEROIPC_KIND_STREAM: {
+      zeroipc_stream_handle* st = NULL;
+      status = zeroipc_stream_open(mem, name, element_size, 0, &st);
+      zeroipc_stream_close_handle(st);
+      break;
+    }
+    case ZEROIPC_KIND_MAP: { /* the value size; the key size a map of the fuzz image has */
+      zeroipc_map* m = NULL;
+      status = zeroipc_map_open(mem, name, 8, element_size, 0, &m);
+      zeroipc_map_close(m);
+      break;
+    }
+    case ZEROIPC_KIND_SET: {
+      zeroipc_set* s = NULL;
+      status = zeroipc_set_open(mem, name, element_size, 0, &s);
+      zeroipc_set_close(s);
+      break;
+    }
     default:
       break;
   }
   return status;
 }
 
-static const unsigned c_kinds[] = {ZEROIPC_KIND_ARRAY, ZEROIPC_KIND_QUEUE, ZEROIPC_KIND_STACK, ZEROIPC_KIND_FUTURE,
-                                   ZEROIPC_KIND_CHANNEL};
+static const unsigned c_kinds[] = {ZEROIPC_KIND_ARRAY, ZEROIPC_KIND_QUEUE,  ZEROIPC_KIND_STACK,
+                                   ZEROIPC_KIND_FUTURE, ZEROIPC_KIND_CHANNEL, ZEROIPC_KIND_LAZY,
+                                   ZEROIPC_KIND_STREAM, ZEROIPC_KIND_MAP,     ZEROIPC_KIND_SET};
 #define C_KINDS (sizeof c_kinds / sizeof c_kinds[0])
 
 static void drive(counts* c, const char* input) {
@@ -413,6 +642,18 @@ static void drive(counts* c, const char* input) {
         break;
       case ZEROIPC_KIND_CHANNEL:
         drive_channel(c, mem, name, &h, input);
+        break;
+      case ZEROIPC_KIND_LAZY:
+        drive_lazy(c, mem, name, &h, input);
+        break;
+      case ZEROIPC_KIND_STREAM:
+        drive_stream(c, mem, name, &h, input);
+        break;
+      case ZEROIPC_KIND_MAP:
+        drive_map(c, mem, name, &h, input);
+        break;
+      case ZEROIPC_KIND_SET:
+        drive_set(c, mem, name, &h, input);
         break;
       default: /* a kind the C library does not run: every opener must refuse it */
         break;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -18,12 +17,6 @@
 static char segment[64];
 static zeroipc_memory* mem;
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static zeroipc_lazy* make_lazy(const char* name) {
   zeroipc_lazy* z = NULL;
   CHECK_STATUS(zeroipc_lazy_create(mem, name, sizeof(uint64_t), ZEROIPC_DTYPE_U64, &z), ZEROIPC_OK);
@@ -31,11 +24,7 @@ static zeroipc_lazy* make_lazy(const char* name) {
 }
 
 /* The §7.4 layout of `name` in this process's mapping. */
-static zeroipc_codata* cell_of(const char* name) {
-  zeroipc_entry_info entry;
-  CHECK_STATUS(zeroipc_table_find(mem, name, &entry), ZEROIPC_OK);
-  return (zeroipc_codata*)(void*)((uint8_t*)zeroipc_memory_base(mem) + entry.offset);
-}
+static zeroipc_codata* cell_of(const char* name) { return (zeroipc_codata*)check_structure_at(mem, name); }
 
 /* "zeroipc: segment '<seg>', lazy '<name>'" */
 static const char* where(const char* name, char* buf, size_t size) {
@@ -123,11 +112,7 @@ static void test_exactly_once(void) {
   }
   close(gate[0]);
   close(gate[1]);
-  for (i = 0; i < kProcs; ++i) {
-    int status = 0;
-    waitpid(children[i], &status, 0);
-    ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
+  for (i = 0; i < kProcs; ++i) ok += check_child_ok(children[i]);
   CHECK_EQ_U64(ok, kProcs);
   CHECK_EQ_U64(__atomic_load_n(count, __ATOMIC_SEQ_CST), 1);
   zeroipc_array_close(counter);
@@ -171,9 +156,9 @@ static void test_dead_computer(void) {
            where("orphan", w, sizeof w), (int)child);
   CHECK(strncmp(zeroipc_last_error(), expected, strlen(expected)) == 0);
   CHECK_MESSAGE_HAS(" ms; give one a computation, or invalidate())");
-  start = now_ns();
+  start = check_now_ns();
   CHECK_STATUS(zeroipc_lazy_acquire(z, &v, -1), ZEROIPC_CLAIMED); /* taken over */
-  CHECK(now_ns() - start < 2000000000);
+  CHECK(check_now_ns() - start < 2000000000);
   CHECK(zeroipc_lazy_computing_process(reader) == getpid());
   CHECK_STATUS(zeroipc_lazy_publish(z, &value), ZEROIPC_OK);
   CHECK_STATUS(zeroipc_lazy_get(reader, &v, 0), ZEROIPC_OK);
@@ -189,7 +174,6 @@ static void test_error_and_invalidate(void) {
   zeroipc_lazy* z = make_lazy("failing");
   uint64_t v = 0;
   const uint64_t value = 5;
-  int status = 0;
   pid_t child;
   char expected[512], w[128];
   CHECK_STATUS(zeroipc_lazy_invalidate(z), ZEROIPC_EMPTY);
@@ -209,8 +193,7 @@ static void test_error_and_invalidate(void) {
     s = zeroipc_lazy_acquire(other, &x, 1000000000);
     _exit(s == ZEROIPC_E_LAZY_FAILED && strcmp(zeroipc_last_error(), expected) == 0 ? 0 : 1);
   }
-  waitpid(child, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(check_child_ok(child));
   CHECK_STATUS(zeroipc_lazy_get(z, &v, 0), ZEROIPC_E_LAZY_FAILED);
   CHECK(strcmp(zeroipc_last_error(), expected) == 0);
   CHECK_STATUS(zeroipc_lazy_invalidate(z), ZEROIPC_OK);
@@ -233,7 +216,6 @@ static void test_demand(void) {
   zeroipc_codata* cell = cell_of("demanded");
   uint64_t v = 0;
   const uint64_t value = 777;
-  int status = 0;
   int64_t deadline;
   pid_t provider = fork();
   if (provider == 0) {
@@ -251,13 +233,12 @@ static void test_demand(void) {
     _exit(zeroipc_lazy_wait_demand(p, 50000000) == ZEROIPC_EMPTY ? 0 : 6);
   }
   /* Let the provider fall asleep on `demand` first (also works without: a late provider serves). */
-  deadline = now_ns() + 2000000000;
-  while (__atomic_load_n(&cell->demand_sleepers, __ATOMIC_SEQ_CST) == 0 && now_ns() < deadline) usleep(1000);
+  deadline = check_now_ns() + 2000000000;
+  while (__atomic_load_n(&cell->demand_sleepers, __ATOMIC_SEQ_CST) == 0 && check_now_ns() < deadline) usleep(1000);
   CHECK(__atomic_load_n(&cell->demand_sleepers, __ATOMIC_SEQ_CST) != 0);
   CHECK_STATUS(zeroipc_lazy_get(z, &v, -1), ZEROIPC_OK);
   CHECK_EQ_U64(v, value);
-  waitpid(provider, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(check_child_ok(provider));
   zeroipc_lazy_close(z);
 }
 
@@ -311,11 +292,8 @@ static void test_mismatch(void) {
 }
 
 int main(void) {
-  snprintf(segment, sizeof segment, "/zipc_c_lazy_%d", (int)getpid());
-  if (zeroipc_memory_create(segment, 1u << 20, NULL, &mem) != ZEROIPC_OK) {
-    fprintf(stderr, "%s\n", zeroipc_last_error());
-    return 1;
-  }
+  mem = check_segment_create(segment, sizeof segment, "lazy", 1u << 20);
+  if (mem == NULL) return 1;
   test_claim_publish();
   test_exactly_once();
   test_dead_computer();
@@ -324,7 +302,5 @@ int main(void) {
   test_close_with_claim();
   test_odd_size();
   test_mismatch();
-  zeroipc_memory_close(mem);
-  CHECK_STATUS(zeroipc_memory_unlink(segment), ZEROIPC_OK);
-  return check_summary("lazy");
+  return check_segment_finish(mem, segment, "lazy");
 }

@@ -6,7 +6,8 @@
  * set, two processes inserting disjoint keys at once (fork), and a holder
  * SIGKILLed with the lock held in the middle of an assignment: the next
  * operation takes the lock over, copies the journalled value back and
- * recounts. */
+ * recounts. for_each and snapshot (every key once, a stop, a callback that
+ * uses the walked map: refused). */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -357,6 +358,159 @@ static void test_corrupt(zeroipc_memory* mem) {
   zeroipc_map_close(m);
 }
 
+/* What a for_each callback saw. */
+typedef struct walked {
+  zeroipc_map* self;       /* a handle on the walked map, used from inside the callback */
+  zeroipc_map* other;      /* another map, used from inside the callback */
+  uint8_t seen[64];        /* how often each key came */
+  uint64_t calls, wrong_values, stop_after;
+  int inner_status;
+} walked;
+
+static int visit_pair(const void* key, const void* value, void* ctx) {
+  walked* w = ctx;
+  uint64_t k, v;
+  memcpy(&k, key, 8);
+  memcpy(&v, value, 8);
+  ++w->calls;
+  if (k < 64) ++w->seen[k];
+  if (v != k * 3 + 1) ++w->wrong_values;
+  if (w->self != NULL) { /* this thread holds the walked map's lock: refused, not a wait for itself */
+    uint64_t got = 0;
+    w->inner_status = zeroipc_map_find(w->self, &k, &got);
+    return w->inner_status;
+  }
+  if (w->other != NULL) { /* another table: allowed */
+    w->inner_status = zeroipc_map_insert(w->other, &k, &v);
+    if (w->inner_status != ZEROIPC_OK) return w->inner_status;
+  }
+  return w->calls == w->stop_after ? 7 : 0;
+}
+
+static int visit_key(const void* key, void* ctx) {
+  walked* w = ctx;
+  uint32_t k;
+  memcpy(&k, key, 4);
+  ++w->calls;
+  if (k < 64) ++w->seen[k];
+  return 0;
+}
+
+/* for_each and snapshot: every key once with its value (tombstones and a
+ * rebuild on the way), a stop, a callback using the walked map (refused)
+ * and another map (fine), a set, a corrupt slot. */
+static void test_for_each(zeroipc_memory* mem) {
+  zeroipc_map* m = NULL;
+  zeroipc_map* again = NULL;
+  zeroipc_map* copy = NULL;
+  zeroipc_set* s = NULL;
+  walked w;
+  uint64_t k, v, n = 0;
+  CHECK_STATUS(zeroipc_map_create(mem, "walked", 48, 8, 8, ZEROIPC_DTYPE_U64, &m), ZEROIPC_OK);
+  CHECK_STATUS(zeroipc_map_create(mem, "walked_copy", 48, 8, 8, ZEROIPC_DTYPE_U64, &copy), ZEROIPC_OK);
+  if (m == NULL || copy == NULL) return;
+  memset(&w, 0, sizeof w);
+  CHECK_STATUS(zeroipc_map_for_each(m, visit_pair, &w), ZEROIPC_OK); /* empty */
+  CHECK_EQ_U64(w.calls, 0);
+  CHECK_STATUS(zeroipc_map_for_each(m, NULL, &w), ZEROIPC_E_INVALID_ARGUMENT);
+  for (k = 0; k < 48; ++k) {
+    v = k * 3 + 1;
+    CHECK_STATUS(zeroipc_map_insert(m, &k, &v), ZEROIPC_OK);
+  }
+  for (k = 0; k < 48; k += 3) CHECK_STATUS(zeroipc_map_erase(m, &k), ZEROIPC_OK); /* 16 erased */
+  const zeroipc_probe_control* walked_ctl = (const zeroipc_probe_control*)body_of(mem, "walked");
+  for (k = 1000; k < 2000 && walked_ctl->rebuilds == 0; ++k) { /* until the keys live in the other table */
+    CHECK_STATUS(zeroipc_map_insert(m, &k, &v), ZEROIPC_OK);
+    CHECK_STATUS(zeroipc_map_erase(m, &k), ZEROIPC_OK);
+  }
+  CHECK(walked_ctl->rebuilds >= 1);
+  memset(&w, 0, sizeof w);
+  w.other = copy;
+  CHECK_STATUS(zeroipc_map_for_each(m, visit_pair, &w), ZEROIPC_OK);
+  CHECK_EQ_U64(w.calls, 32);
+  CHECK_EQ_U64(w.wrong_values, 0);
+  uint64_t wrong_seen = 0;
+  for (k = 0; k < 64; ++k) wrong_seen += w.seen[k] != (k < 48 && k % 3 != 0 ? 1u : 0u);
+  CHECK_EQ_U64(wrong_seen, 0);
+  CHECK_EQ_U64(zeroipc_map_size(copy), 32); /* the callback's inserts into another map */
+
+  memset(&w, 0, sizeof w);
+  w.stop_after = 5;
+  CHECK_STATUS(zeroipc_map_for_each(m, visit_pair, &w), 7); /* the callback's non-zero return */
+  CHECK_EQ_U64(w.calls, 5);
+
+  CHECK_STATUS(zeroipc_map_open(mem, "walked", 8, 8, ZEROIPC_DTYPE_U64, &again), ZEROIPC_OK);
+  zeroipc_map* const selves[2] = {m, again};
+  for (int i = 0; i < 2 && again != NULL; ++i) { /* the walking handle, then another handle */
+    memset(&w, 0, sizeof w);
+    w.self = selves[i];
+    CHECK_STATUS(zeroipc_map_for_each(m, visit_pair, &w), ZEROIPC_E_INVALID_ARGUMENT);
+    CHECK_EQ_U64(w.calls, 1);
+    CHECK_STATUS(w.inner_status, ZEROIPC_E_INVALID_ARGUMENT);
+    CHECK_MESSAGE_HAS("', map 'walked' (locked_probe): used from inside its own for_each callback");
+    CHECK_EQ_U64(((const zeroipc_probe_control*)body_of(mem, "walked"))->lock, 0); /* given back */
+  }
+  k = 1;
+  CHECK_STATUS(zeroipc_map_find(again, &k, &v), ZEROIPC_OK); /* usable after the refusal */
+  CHECK_EQ_U64(v, 4);
+  zeroipc_map_close(again);
+
+  uint64_t keys[48], values[48];
+  CHECK_STATUS(zeroipc_map_snapshot(m, NULL, NULL, 0, &n), ZEROIPC_FULL); /* a count */
+  CHECK_EQ_U64(n, 32);
+  CHECK_STATUS(zeroipc_map_snapshot(m, keys, values, 10, &n), ZEROIPC_FULL);
+  CHECK_EQ_U64(n, 32);
+  CHECK_STATUS(zeroipc_map_snapshot(m, keys, values, 48, &n), ZEROIPC_OK);
+  CHECK_EQ_U64(n, 32);
+  uint64_t bad = 0, key_sum = 0;
+  for (uint64_t i = 0; i < n && i < 48; ++i) {
+    bad += keys[i] >= 48 || keys[i] % 3 == 0 || values[i] != keys[i] * 3 + 1;
+    key_sum += keys[i];
+  }
+  CHECK_EQ_U64(bad, 0);
+  CHECK_EQ_U64(key_sum, 48 * 47 / 2 - 3 * (15 * 16 / 2)); /* 0..47 less the multiples of 3 */
+  CHECK_STATUS(zeroipc_map_snapshot(m, keys, NULL, 48, &n), ZEROIPC_OK); /* keys only */
+  CHECK_EQ_U64(n, 32);
+  CHECK_STATUS(zeroipc_map_snapshot(m, NULL, NULL, 4, &n), ZEROIPC_E_INVALID_ARGUMENT);
+
+  CHECK_STATUS(zeroipc_set_create(mem, "walked_set", 20, 4, ZEROIPC_DTYPE_U32, &s), ZEROIPC_OK);
+  if (s != NULL) {
+    uint32_t sk, set_keys[20];
+    for (sk = 0; sk < 20; sk += 2) CHECK_STATUS(zeroipc_set_insert(s, &sk), ZEROIPC_OK);
+    memset(&w, 0, sizeof w);
+    CHECK_STATUS(zeroipc_set_for_each(s, visit_key, &w), ZEROIPC_OK);
+    CHECK_EQ_U64(w.calls, 10);
+    wrong_seen = 0;
+    for (k = 0; k < 64; ++k) wrong_seen += w.seen[k] != (k < 20 && k % 2 == 0 ? 1u : 0u);
+    CHECK_EQ_U64(wrong_seen, 0);
+    CHECK_STATUS(zeroipc_set_snapshot(s, set_keys, 20, &n), ZEROIPC_OK);
+    CHECK_EQ_U64(n, 10);
+    uint32_t set_sum = 0;
+    for (uint64_t i = 0; i < n && i < 20; ++i) set_sum += set_keys[i];
+    CHECK_EQ_U64(set_sum, 90);
+    CHECK_STATUS(zeroipc_set_for_each(s, NULL, NULL), ZEROIPC_E_INVALID_ARGUMENT);
+    zeroipc_set_close(s);
+  }
+
+  /* A slot state that is none of 0, 1, 2: an error, the lock given back. */
+  k = 2;
+  uint8_t* body = body_of(mem, "walked");
+  uint8_t* bent = slot_of(body, 48, 8, k);
+  CHECK(bent != NULL);
+  if (bent != NULL) {
+    ((zeroipc_probe_slot*)bent)->state = 9;
+    memset(&w, 0, sizeof w);
+    CHECK_STATUS(zeroipc_map_for_each(m, visit_pair, &w), ZEROIPC_E_CORRUPT);
+    CHECK_MESSAGE_HAS("slot state 9 (expected 0 empty, 1 full or 2 tombstone)");
+    CHECK_STATUS(zeroipc_map_snapshot(m, keys, values, 48, &n), ZEROIPC_E_CORRUPT);
+    CHECK_EQ_U64(((const zeroipc_probe_control*)body)->lock, 0);
+    ((zeroipc_probe_slot*)bent)->state = ZEROIPC_PROBE_SLOT_FULL;
+    CHECK_STATUS(zeroipc_map_snapshot(m, keys, values, 48, &n), ZEROIPC_OK);
+  }
+  zeroipc_map_close(copy);
+  zeroipc_map_close(m);
+}
+
 int main(void) {
   zeroipc_memory* mem = NULL;
   snprintf(segment, sizeof segment, "/zipc_c_map_test_%d", (int)getpid());
@@ -374,6 +528,7 @@ int main(void) {
   test_two_processes(mem);
   test_takeover(mem);
   test_corrupt(mem);
+  test_for_each(mem);
   zeroipc_memory_close(mem);
   zeroipc_memory_unlink(segment);
   return check_summary("map");

@@ -35,13 +35,6 @@ static zeroipc_cursor* subscribe(zeroipc_stream_handle* s) {
   return c;
 }
 
-/* Waits for a child and reports whether it exited with 0. */
-static int child_ok(pid_t child) {
-  int status = 0;
-  waitpid(child, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 /* In a child: reads `count` items 0..count-1 in order, then the end; exit status 0 when all was right. */
 static int read_all(zeroipc_stream_handle* s, uint64_t count) {
   zeroipc_cursor* c = NULL;
@@ -145,7 +138,7 @@ static void test_two_processes_read_all(void) {
     }
   }
   CHECK_STATUS(zeroipc_stream_close(s), ZEROIPC_OK);
-  for (k = 0; k < 2; ++k) CHECK(child_ok(children[k]));
+  for (k = 0; k < 2; ++k) CHECK(check_child_ok(children[k]));
   zeroipc_stream_close_handle(s);
 }
 
@@ -246,7 +239,7 @@ static void test_producer_role(void) {
            segment, (int)child);
   CHECK(strcmp(zeroipc_last_error(), expected) == 0);
   CHECK(write(go[1], "y", 1) == 1);
-  CHECK(child_ok(child));
+  CHECK(check_child_ok(child));
   for (i = 0; i < 3; ++i) {
     CHECK_STATUS(zeroipc_cursor_next(c, &v, 10 * SECOND), ZEROIPC_OK);
     CHECK_EQ_U64(v, i);
@@ -304,11 +297,8 @@ static void test_slots_exhausted(void) {
 }
 
 int main(void) {
-  snprintf(segment, sizeof segment, "/zipc_c_stream_%d", (int)getpid());
-  if (zeroipc_memory_create(segment, 4u << 20, NULL, &mem) != ZEROIPC_OK) {
-    fprintf(stderr, "cannot create %s: %s\n", segment, zeroipc_last_error());
-    return 1;
-  }
+  mem = check_segment_create(segment, sizeof segment, "stream", 4u << 20);
+  if (mem == NULL) return 1;
   test_in_process();
   test_open_checks();
   test_two_processes_read_all();
@@ -317,7 +307,5 @@ int main(void) {
   test_dead_subscriber_released();
   test_producer_role();
   test_slots_exhausted();
-  zeroipc_memory_close(mem);
-  CHECK_STATUS(zeroipc_memory_unlink(segment), ZEROIPC_OK);
-  return check_summary("stream");
+  return check_segment_finish(mem, segment, "stream");
 }

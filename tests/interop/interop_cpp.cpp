@@ -47,6 +47,7 @@
 #include <zeroipc/memory.h>
 #include <zeroipc/queue.h>
 
+#include "interop_cpp_common.h"
 #include "interop_cpp_map.h"
 #include <zeroipc/stream.h>
 
@@ -54,8 +55,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using zeroipc::Memory;
+using interop::die;
+using interop::Failure;
+using interop::kSegmentSize;
+using interop::number;
+using interop::say;
 
-constexpr std::size_t kSegmentSize = std::size_t{4} << 20;
 constexpr auto kOpDeadline = 50s;  // any one test step: far more than it needs
 constexpr auto kChannelWait = 30s;
 constexpr std::uint64_t kSentinel = 0xDEADBEEF;
@@ -63,24 +68,10 @@ constexpr std::size_t kTableArraySize = 1000;
 
 const char* g_command = "?";
 
-/// Thrown for a failed check; main prints it.
-struct Failure : std::exception {
-  explicit Failure(std::string m) : message(std::move(m)) {}
-  const char* what() const noexcept override { return message.c_str(); }
-  std::string message;
-};
-
-[[noreturn]] void die(const std::string& message) { throw Failure(message); }
-
 std::int64_t now_ns() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-void say(const std::string& line) {
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
 }
 
 /// Called after each failed push or pop (full, empty): after 64 in a row, a 20 us
@@ -91,14 +82,6 @@ bool back_off(std::uint64_t& fails, std::int64_t deadline) {
   fails = 0;
   std::this_thread::sleep_for(20us);
   return now_ns() > deadline;
-}
-
-std::uint64_t number(const char* text, const char* what) {
-  char* end = nullptr;
-  if (text == nullptr || *text == '\0') die(std::string(what) + ": missing");
-  const unsigned long long v = std::strtoull(text, &end, 0);
-  if (*end != '\0') die(std::string(what) + ": '" + text + "' is not a number");
-  return v;
 }
 
 std::string ms_text(std::int64_t ns) {

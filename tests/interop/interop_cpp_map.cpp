@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -19,27 +18,16 @@
 #include <zeroipc/set.h>
 #include <zeroipc/variants/locked_probe.h>
 
+#include "interop_cpp_common.h"
+
 namespace interop_map {
 namespace {
 
 using zeroipc::Memory;
-
-constexpr std::size_t kSegmentSize = std::size_t{4} << 20;  // as interop_cpp.cpp's
-
-[[noreturn]] void die(const std::string& message) { throw std::runtime_error(message); }
-
-void say(const std::string& line) {
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
-}
-
-std::uint64_t number(const char* text, const char* what) {
-  char* end = nullptr;
-  if (text == nullptr || *text == '\0') die(std::string(what) + ": missing");
-  const unsigned long long v = std::strtoull(text, &end, 0);
-  if (*end != '\0') die(std::string(what) + ": '" + text + "' is not a number");
-  return v;
-}
+using interop::die;
+using interop::kSegmentSize;
+using interop::number;
+using interop::say;
 
 // The Python test's ORDER dtype: [("id", "<u8"), ("price", "<f8"), ("qty", "<i4")], aligned (24 bytes).
 struct Order {

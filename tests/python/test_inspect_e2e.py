@@ -288,16 +288,23 @@ def test_clean_removes_exactly_the_dead_segments(live):
         time.sleep(1.2)  # temporaries younger than a second are never swept
         mine = [PREFIX + "clean_*", temp]
         doc = inspect_json("clean", "--dry-run", *mine)
+        # Any process creating a segment may sweep a dead creator's temporary older than a second
+        # (SPECIFICATION.md §1), and other tests create segments beside this one (ctest -j2): the
+        # temporary may go at any moment. Gone, it must be missing from what clean reports.
+        swept = not (SHM / temp.lstrip("/")).exists()
         assert doc["dry_run"] is True
-        assert sorted(x["name"] for x in doc["removed"]) == sorted([dead, temp])
+        removed = sorted(x["name"] for x in doc["removed"])
+        assert removed == sorted([dead, temp]) or (swept and removed in ([dead], sorted([dead, temp]))), removed
         assert [x["name"] for x in doc["kept"]] == [alive] and "1 live process" in doc["kept"][0]["reason"]
-        assert all((SHM / n.lstrip("/")).exists() for n in (dead, alive, temp, junk))
+        assert all((SHM / n.lstrip("/")).exists() for n in (dead, alive, junk))
         # unrestricted, dry: this test's dead segment is among what would go, the live one is kept
         everything = inspect_json("clean", "--dry-run")
         assert dead in {x["name"] for x in everything["removed"]}
         assert alive in {x["name"] for x in everything["kept"]} and name in {x["name"] for x in everything["kept"]}
         r = inspect("clean", *mine)
-        assert r.returncode == 0 and f"removed segment {dead}" in r.stdout and "2 removed, 1 kept" in r.stdout
+        assert r.returncode == 0 and f"removed segment {dead}" in r.stdout
+        assert "2 removed, 1 kept" in r.stdout or (not (SHM / temp.lstrip("/")).exists()
+                                                   and "1 removed, 1 kept" in r.stdout), r.stdout
         assert not (SHM / dead.lstrip("/")).exists() and not (SHM / temp.lstrip("/")).exists()
         assert (SHM / alive.lstrip("/")).exists() and (SHM / junk.lstrip("/")).exists()
         holder.stop()  # now nothing has it mapped

@@ -22,11 +22,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = ROOT / "lib" / "python"
-INTEROP_CPP = Path(os.environ.get("ZEROIPC_INTEROP_CPP", ROOT / "build" / "tests" / "interop" / "interop_cpp"))
+from zeroipc_testkit import INTEROP_CPP, PACKAGE_DIR, ROOT, needs_cpp
+
 INSPECT = os.environ.get("ZEROIPC_INSPECT", str(ROOT / "build" / "bin" / "zeroipc-inspect"))
-CPP_SEGMENT_SIZE = 4 << 20
 
 
 def run(argv, **kw):
@@ -50,6 +48,8 @@ def missing_modules():
 
 @pytest.fixture
 def seg():
+    """A segment name holding the pid, removed before and after; not zeroipc_testkit's fixture, which
+    loads the library into this process (here only the children use the package)."""
     name = f"/zeroipc_pyinstall_{os.getpid()}"
     subprocess.run(["rm", "-f", f"/dev/shm{name}"])
     yield name
@@ -57,7 +57,7 @@ def seg():
 
 
 @pytest.mark.skipif(missing_modules(), reason="python3-venv, -pip, -setuptools or -wheel missing (scripts/setup)")
-@pytest.mark.skipif(not INTEROP_CPP.exists(), reason=f"{INTEROP_CPP} not built")
+@needs_cpp
 def test_pip_install_offline_then_use_across_processes(tmp_path, seg):
     src = tmp_path / "src" / "lib"
     for part in ("python", "c", "include"):

@@ -17,68 +17,25 @@ The library comes from $ZEROIPC_C_LIBRARY (ctest sets it); the C++ program from
 $ZEROIPC_INTEROP_CPP. Segment names hold this process's pid and are unlinked at the end.
 """
 
-import itertools
 import os
 import re
 import signal
-import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = ROOT / "lib" / "python"
-sys.path.insert(0, str(PACKAGE_DIR))
+import numpy as np
+import pytest
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from zeroipc_testkit import CPP_SEGMENT_SIZE, cpp, finish, needs_cpp, run_child, segment_fixture
 
-import zeroipc  # noqa: E402
+import zeroipc  # lib/python's: zeroipc_testkit put it first on sys.path
 
-INTEROP_CPP = Path(os.environ.get("ZEROIPC_INTEROP_CPP", ROOT / "build" / "tests" / "interop" / "interop_cpp"))
-SEGMENT_SIZE = 4 << 20
 GATE_GO = 1 << 63
-_counter = itertools.count()
-
-
-@pytest.fixture
-def seg():
-    """A fresh segment name holding the pid, unlinked at the end whatever happened."""
-    name = f"/zeroipc_pylazy_{os.getpid()}_{next(_counter)}"
-    zeroipc.unlink(name)
-    yield name
-    zeroipc.unlink(name)
+seg = segment_fixture("pylazy")
+pytestmark = needs_cpp  # every test here, the one-process ones too, is skipped without interop_cpp
 
 
 def where(seg, name):
     return f"zeroipc: segment '{seg}', lazy '{name}'"
-
-
-def cpp(*args):
-    """Starts interop_cpp with the arguments; stdout/stderr piped."""
-    return subprocess.Popen([str(INTEROP_CPP), *map(str, args)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def python(code, *args):
-    """Starts this interpreter on `code` with the package importable; args in sys.argv[1:]."""
-    prelude = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r})\nimport numpy as np, zeroipc\n"
-    return subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code), *map(str, args)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=os.environ.copy())
-
-
-def finish(proc, timeout=30):
-    """Waits for a child; it must exit 0. Returns its stdout."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"child timed out; stdout: {out!r} stderr: {err!r}")
-    assert proc.returncode == 0, f"child exited {proc.returncode}; stdout: {out!r} stderr: {err!r}"
-    return out
 
 
 def first_line(proc, timeout=20):
@@ -91,12 +48,6 @@ def first_line(proc, timeout=20):
         pytest.fail(f"child said nothing (exit {proc.returncode}); stderr: {err!r}")
     assert time.monotonic() < deadline
     return line.strip()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def interop_built():
-    if not INTEROP_CPP.exists():
-        pytest.skip(f"{INTEROP_CPP} not built (target interop_cpp)")
 
 
 # ------------------------------------------------------------------ one process
@@ -175,7 +126,7 @@ def test_recursive_computation(seg):
 
 
 def test_cpp_computes_python_reads(seg):
-    with zeroipc.Memory(seg, SEGMENT_SIZE) as mem:
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
         reader = zeroipc.Lazy(mem, "pi", dtype=np.uint64, create=True, timeout=20)
         provider = cpp("lazy-provide", seg, "pi", 314159, 20)
         try:
@@ -187,7 +138,7 @@ def test_cpp_computes_python_reads(seg):
 
 
 def test_python_computes_cpp_reads(seg):
-    with zeroipc.Memory(seg, SEGMENT_SIZE) as mem:
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
         lz = zeroipc.Lazy(mem, "e", dtype=np.uint64, compute=lambda: 271828, create=True)
         assert lz.get() == 271828
         assert finish(cpp("lazy-get", seg, "e", 5000, 271828)).strip() == "value 271828"
@@ -200,7 +151,7 @@ def test_python_computes_cpp_reads(seg):
 
 
 def test_python_provider_serves_cpp_demand(seg):
-    with zeroipc.Memory(seg, SEGMENT_SIZE) as mem:
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
         lz = zeroipc.Lazy(mem, "served", dtype=np.uint64, compute=lambda: 777, create=True)
         reader = cpp("lazy-get", seg, "served", 20000, 777)  # no computation: it demands the value
         try:
@@ -215,7 +166,7 @@ def test_python_provider_serves_cpp_demand(seg):
 
 
 def test_exactly_once_two_python_one_cpp(seg):
-    with zeroipc.Memory(seg, SEGMENT_SIZE) as mem:
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
         runs = zeroipc.Array(mem, "runs", dtype=np.uint64, capacity=2)  # [0] computations, [1] start gate
         count, gate = zeroipc.AtomicU64(runs, 0), zeroipc.AtomicU64(runs, 1)
         code = """
@@ -239,7 +190,7 @@ def test_exactly_once_two_python_one_cpp(seg):
             lz = zeroipc.Lazy(mem, "once", dtype=np.uint64, compute=compute, create=True)
             print(f"value {lz.get()} ran {ran}", flush=True)
         """
-        procs = [python(code, seg), python(code, seg), cpp("lazy-compute", seg, "once", 4242, "runs", 200)]
+        procs = [run_child(code, seg), run_child(code, seg), cpp("lazy-compute", seg, "once", 4242, "runs", 200)]
         try:
             deadline = time.monotonic() + 30
             while gate.load() < 3:
@@ -259,7 +210,7 @@ def test_exactly_once_two_python_one_cpp(seg):
 
 
 def test_python_killed_while_computing_recovered_by_cpp(seg):
-    with zeroipc.Memory(seg, SEGMENT_SIZE) as mem:
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
         runs = zeroipc.Array(mem, "runs", dtype=np.uint64, capacity=1)
         count = zeroipc.AtomicU64(runs, 0)
         code = """
@@ -273,7 +224,7 @@ def test_python_killed_while_computing_recovered_by_cpp(seg):
                 return 1
             zeroipc.Lazy(mem, "answer", dtype=np.uint64, compute=compute, create=True).get()
         """
-        victim = python(code, seg)
+        victim = run_child(code, seg)
         try:
             line = first_line(victim)
             assert line == f"computing {victim.pid}"

@@ -15,67 +15,22 @@ segment is unlinked at the end, failed or not.
 """
 
 import ctypes
-import itertools
 import os
 import random
 import signal
 import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = ROOT / "lib" / "python"
-sys.path.insert(0, str(PACKAGE_DIR))
+import numpy as np
+import pytest
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from zeroipc_testkit import CPP_SEGMENT_SIZE, INTEROP_CPP, cpp, finish, run_child, run_cpp, segment_fixture
 
-import zeroipc  # noqa: E402
+import zeroipc  # lib/python's: zeroipc_testkit put it first on sys.path
 
-INTEROP_CPP = Path(os.environ.get("ZEROIPC_INTEROP_CPP", ROOT / "build" / "tests" / "interop" / "interop_cpp"))
-CPP_SEGMENT_SIZE = 4 << 20  # interop_cpp's kSegmentSize: a segment it opens with a size must be at least this big
 ORDER = np.dtype([("id", "<u8"), ("price", "<f8"), ("qty", "<i4")], align=True)  # interop_cpp_map.cpp's Order
 BIG = np.dtype([("w", "<u8", (8192,))])  # interop_cpp_map.cpp's Big: 64 KiB
-_counter = itertools.count()
-
-
-@pytest.fixture
-def seg():
-    """A fresh segment name holding the pid, unlinked at the end whatever happened."""
-    name = f"/zeroipc_pymap_{os.getpid()}_{next(_counter)}"
-    zeroipc.unlink(name)
-    yield name
-    zeroipc.unlink(name)
-
-
-def cpp(*args, timeout=60):
-    """Runs interop_cpp; it must exit 0. Returns its stdout."""
-    r = subprocess.run([str(INTEROP_CPP), *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    assert r.returncode == 0, f"interop_cpp {args} exited {r.returncode}: {r.stderr.strip()}"
-    return r.stdout
-
-
-def run_child(code, *args):
-    """Starts Debian's Python (this interpreter) on `code` with the package importable; args in sys.argv[1:]."""
-    prelude = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r})\nimport numpy as np, zeroipc\n"
-    return subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code), *map(str, args)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=os.environ.copy())
-
-
-def finish(proc, timeout=60):
-    """Waits for a child; it must exit 0. Returns its stdout."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"child timed out; stdout: {out!r} stderr: {err!r}")
-    assert proc.returncode == 0, f"child exited {proc.returncode}; stdout: {out!r} stderr: {err!r}"
-    return out
+seg = segment_fixture("pymap")
 
 
 def f64_value(k, seed):
@@ -172,7 +127,7 @@ def test_set(seg):
 @pytest.mark.parametrize("kind,dtype,value", [("f64", np.float64, f64_value), ("order", ORDER, order_value)])
 def test_cpp_writes_python_reads(seg, kind, dtype, value):
     n, seed = 300, 17
-    assert "filled 300 keys" in cpp("map-fill", seg, "m", kind, 400, n, seed)
+    assert "filled 300 keys" in run_cpp("map-fill", seg, "m", kind, 400, n, seed)
     with zeroipc.Memory(seg) as mem:
         m = zeroipc.Map(mem, "m", key_dtype=np.uint64, value_dtype=dtype)
         assert len(m) == n and m.capacity == 400 and n not in m
@@ -190,18 +145,18 @@ def test_python_writes_cpp_reads(seg, kind, dtype, value):
             assert m.insert(k, value(k, seed))
         for k in range(n, n + 50):
             del m[k]
-        assert "checked 300 keys" in cpp("map-check", seg, "m", kind, n, seed)
+        assert "checked 300 keys" in run_cpp("map-check", seg, "m", kind, n, seed)
 
 
 def test_set_both_ways(seg):
-    assert "filled 100 keys" in cpp("set-fill", seg, "from_cpp", 128, 100)
+    assert "filled 100 keys" in run_cpp("set-fill", seg, "from_cpp", 128, 100)
     with zeroipc.Memory(seg) as mem:
         s = zeroipc.Set(mem, "from_cpp", key_dtype=np.uint32)
         assert len(s) == 100 and all(k * 7 + 1 in s for k in range(100)) and 2 not in s
         t = zeroipc.Set(mem, "from_py", key_dtype=np.uint32, capacity=64)
         for k in range(50):
             t.add(k * 7 + 1)
-    assert "checked 50 keys" in cpp("set-check", seg, "from_py", 50)
+    assert "checked 50 keys" in run_cpp("set-check", seg, "from_py", 50)
 
 
 def test_cpp_and_python_insert_at_once(seg):
@@ -226,11 +181,11 @@ def test_cpp_and_python_insert_at_once(seg):
             """, seg, n)
         r = subprocess.run([str(INTEROP_CPP), "map-insert-range", seg, "both", "gate", "0", str(n)],
                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        assert "inserted 3000" in finish(child)
+        assert "inserted 3000" in finish(child, timeout=60)
         assert r.returncode == 0, r.stderr
         assert len(m) == 2 * n
         assert all(m[k] == f64_value(k, 1) for k in range(2 * n))
-    assert "checked 6000 keys" in cpp("map-check", seg, "both", "f64", 2 * n, 1)
+    assert "checked 6000 keys" in run_cpp("map-check", seg, "both", "f64", 2 * n, 1)
 
 
 WRITER = """
@@ -276,9 +231,9 @@ def test_python_writer_killed_cpp_takes_over(seg):
             held += lock.value != 0
             journalled += journal.value != 0
             if kills % 2 == 0:  # C++ opens it now (taking the lock over if held); else the next writer does
-                assert f"ok {n} keys" in cpp("map-big-check", seg, "big", n)
+                assert f"ok {n} keys" in run_cpp("map-big-check", seg, "big", n)
                 assert lock.value == 0 and journal.value == 0
-        out = cpp("map-big-check", seg, "big", n)
+        out = run_cpp("map-big-check", seg, "big", n)
         assert f"ok {n} keys" in out
         assert held >= 2, f"only {held} of {kills} kills found the lock held"
         assert lock.value == 0 and journal.value == 0 and len(m) == n
@@ -295,8 +250,7 @@ def test_cpp_holder_killed_mid_assignment(seg):
         m = zeroipc.Map(mem, "m", key_dtype=np.uint64, value_dtype=np.float64, capacity=64)
         for k in range(n):
             m[k] = f64_value(k, seed)
-        holder = subprocess.Popen([str(INTEROP_CPP), "map-hold", seg, "m", "3"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        holder = cpp("map-hold", seg, "m", "3")
         line = holder.stdout.readline().strip()
         assert line == f"held {holder.pid}", holder.stderr.read()
         lock, journal = control(mem, "m")
@@ -307,4 +261,4 @@ def test_cpp_holder_killed_mid_assignment(seg):
         assert lock.value == 0 and journal.value == 0 and len(m) == n
         m[3] = 1.0
         m[3] = f64_value(3, seed)
-    assert "checked 50 keys" in cpp("map-check", seg, "m", "f64", n, seed)
+    assert "checked 50 keys" in run_cpp("map-check", seg, "m", "f64", n, seed)

@@ -13,57 +13,19 @@ Segment names hold this process's pid; every segment is unlinked at the end, fai
 """
 
 import ctypes
-import itertools
 import os
-import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = ROOT / "lib" / "python"
-sys.path.insert(0, str(PACKAGE_DIR))
+import numpy as np
+import pytest
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from zeroipc_testkit import CPP_SEGMENT_SIZE, cpp, finish, needs_cpp, run_child, segment_fixture
 
-import zeroipc  # noqa: E402
-from zeroipc import _lib  # noqa: E402
+import zeroipc  # lib/python's: zeroipc_testkit put it first on sys.path
+from zeroipc import _lib
 
-INTEROP_CPP = Path(os.environ.get("ZEROIPC_INTEROP_CPP", ROOT / "build" / "tests" / "interop" / "interop_cpp"))
-CPP_SEGMENT_SIZE = 4 << 20  # interop_cpp's kSegmentSize: a segment it opens must be at least this big
 ORDER = np.dtype([("id", "<u8"), ("price", "<f8"), ("qty", "<i4")], align=True)
-_counter = itertools.count()
-
-
-@pytest.fixture
-def seg():
-    """A fresh segment name holding the pid, unlinked at the end whatever happened."""
-    name = f"/zeroipc_pytest_{os.getpid()}_{next(_counter)}"
-    zeroipc.unlink(name)
-    yield name
-    zeroipc.unlink(name)
-
-
-def run_child(code, *args, timeout=30):
-    """Starts Debian's Python (this interpreter) on `code` with the package importable; args in sys.argv[1:]."""
-    prelude = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r})\nimport numpy as np, zeroipc\n"
-    return subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code), *map(str, args)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=os.environ.copy())
-
-
-def finish(proc, timeout=30):
-    """Waits for a child; it must exit 0. Returns its stdout."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"child timed out; stdout: {out!r} stderr: {err!r}")
-    assert proc.returncode == 0, f"child exited {proc.returncode}; stdout: {out!r} stderr: {err!r}"
-    return out
+seg = segment_fixture("pytest")
 
 
 def c_last_error():
@@ -391,12 +353,6 @@ def test_channel_rendezvous_and_timeout(seg):
 # ------------------------------------------------------------------ with the C++ library
 
 
-def cpp(*args):
-    return subprocess.Popen([str(INTEROP_CPP), *map(str, args)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-needs_cpp = pytest.mark.skipif(not INTEROP_CPP.exists(), reason=f"{INTEROP_CPP} not built")
 ITEMS = 100_000
 
 

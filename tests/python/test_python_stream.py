@@ -14,27 +14,18 @@ The library comes from $ZEROIPC_C_LIBRARY (ctest sets it), the C++ program from
 $ZEROIPC_INTEROP_CPP. Segment names hold this process's pid; every segment is unlinked at the end.
 """
 
-import itertools
 import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = ROOT / "lib" / "python"
-sys.path.insert(0, str(PACKAGE_DIR))
+import numpy as np
+import pytest
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from zeroipc_testkit import CPP_SEGMENT_SIZE, cpp, finish, run_child, segment_fixture
 
-import zeroipc  # noqa: E402
+import zeroipc  # lib/python's: zeroipc_testkit put it first on sys.path
 
-INTEROP_CPP = Path(os.environ.get("ZEROIPC_INTEROP_CPP", ROOT / "build" / "tests" / "interop" / "interop_cpp"))
-CPP_SEGMENT_SIZE = 4 << 20  # interop_cpp's kSegmentSize: a segment it opens must be at least this big
 # interop_cpp's StreamRecord: every field derived from seq.
 REC = np.dtype([("seq", "<u8"), ("value", "<f8"), ("tag", "<i4"), ("flags", "<u4")])
-_counter = itertools.count()
+seg = segment_fixture("pystream")
 
 
 def record(seq: int) -> tuple:
@@ -51,31 +42,6 @@ def records(first: int, count: int) -> np.ndarray:
     return out
 
 
-@pytest.fixture
-def seg():
-    """A fresh segment name holding the pid, unlinked at the end whatever happened."""
-    name = f"/zeroipc_pystream_{os.getpid()}_{next(_counter)}"
-    zeroipc.unlink(name)
-    yield name
-    zeroipc.unlink(name)
-
-
-def cpp(*args):
-    """Starts interop_cpp with the arguments; stdout is read line by line."""
-    if not INTEROP_CPP.exists():
-        pytest.skip(f"{INTEROP_CPP} not built (target interop_cpp)")
-    return subprocess.Popen([str(INTEROP_CPP), *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def python_child(code, *args):
-    """Starts this interpreter on `code` with the package importable; args in sys.argv[1:]."""
-    prelude = f"import sys; sys.path.insert(0, {str(PACKAGE_DIR)!r})\nimport numpy as np, zeroipc\n"
-    return subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code), *map(str, args)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=os.environ.copy())
-
-
 def first_line(proc) -> str:
     """The child's first stdout line (it must print one)."""
     line = proc.stdout.readline()
@@ -83,18 +49,6 @@ def first_line(proc) -> str:
         out, err = proc.communicate(timeout=30)
         pytest.fail(f"child printed nothing; exit {proc.returncode}; stderr: {err!r}")
     return line.strip()
-
-
-def finish(proc, timeout=60) -> str:
-    """Waits for a child; it must exit 0. Returns the rest of its stdout."""
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"child timed out; stdout: {out!r} stderr: {err!r}")
-    assert proc.returncode == 0, f"child exited {proc.returncode}; stdout: {out!r} stderr: {err!r}"
-    return out.strip()
 
 
 def read_all(cur: "zeroipc.Cursor") -> np.ndarray:
@@ -185,7 +139,7 @@ def test_cpp_emits_python_reads_every_record(seg):
             s.close()
         assert len(got) == count
         assert np.array_equal(got, records(0, count))
-        assert finish(proc) == f"emitted {count}, then closed"
+        assert finish(proc, timeout=60).strip() == f"emitted {count}, then closed"
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -203,7 +157,7 @@ def test_python_emits_cpp_reads_every_record(seg):
             for item in records(0, count):
                 s.emit(item, timeout=30)
             assert s.close_stream()
-            assert finish(proc) == f"read {count} from 0, missed 0, end closed"
+            assert finish(proc, timeout=60).strip() == f"read {count} from 0, missed 0, end closed"
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -227,7 +181,7 @@ def test_drop_oldest_missed_same_in_both_languages(seg):
                 got = read_all(cur)
                 assert np.array_equal(got, records(92, 8))
                 assert cur.missed == 92 and cur.end_reason == "closed"
-                assert finish(proc) == "read 8 from 92, missed 92, end closed"
+                assert finish(proc, timeout=60).strip() == "read 8 from 92, missed 92, end closed"
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -246,7 +200,7 @@ def test_cpp_producer_gone_seen_in_python_then_fed_again(seg):
                 got = read_all(cur)  # the end comes within ~20 ms of the producer's exit
                 assert np.array_equal(got, records(0, 5))
                 assert cur.ended and cur.end_reason == "producer_gone"
-            assert finish(proc) == "emitted 5"
+            assert finish(proc, timeout=60).strip() == "emitted 5"
             assert s.end_reason == "producer_gone"
             s.emit(record(5))  # the producer is dead: fed again from here, positions go on
             assert s.producer == os.getpid() and not s.ended and s.published == 6
@@ -259,7 +213,7 @@ def test_cpp_producer_gone_seen_in_python_then_fed_again(seg):
 
 def test_python_producer_gone_seen_in_cpp(seg):
     """A Python producer exits without closing: the C++ reader drains, then sees producer_gone."""
-    child = python_child("""
+    child = run_child("""
         mem = zeroipc.Memory(sys.argv[1], int(sys.argv[2]))
         s = zeroipc.Stream(mem, "g", dtype=np.dtype([("seq", "<u8"), ("value", "<f8"), ("tag", "<i4"),
                                                       ("flags", "<u4")]), capacity=16)
@@ -274,8 +228,8 @@ def test_python_producer_gone_seen_in_cpp(seg):
         assert first_line(child) == "created"
         proc = cpp("stream-read", seg, "g", 5, 0, 0)
         assert first_line(proc) == "subscribed"
-        assert finish(child) == "emitted"
-        assert finish(proc) == "read 5 from 0, missed 0, end producer_gone"
+        assert finish(child, timeout=60).strip() == "emitted"
+        assert finish(proc, timeout=60).strip() == "read 5 from 0, missed 0, end producer_gone"
     finally:
         for p in (child, proc):
             if p is not None and p.poll() is None:

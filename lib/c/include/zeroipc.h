@@ -401,6 +401,30 @@ uint64_t zeroipc_map_capacity(const zeroipc_map* map);
 uint32_t zeroipc_map_key_size(const zeroipc_map* map);
 uint32_t zeroipc_map_value_size(const zeroipc_map* map);
 
+/** Called by zeroipc_map_for_each on each key: 0 goes on, non-zero stops. */
+typedef int (*zeroipc_map_visitor)(const void* key, const void* value, void* ctx);
+/** Calls fn(key, value, ctx) on every key present, in table order, with the
+ *  map's lock held all along, as C++ Map::for_each: one consistent view (no
+ *  key missed or seen twice, no value half-written). key and value point into
+ *  the segment (key size and value size bytes), valid during the call only:
+ *  copy what you keep, write nothing. Returns ZEROIPC_OK after the last key;
+ *  fn's first non-zero return, which stopped the walk (return a positive
+ *  value, so it is not mistaken for an error); or an error (a corrupt slot:
+ *  the keys before it were visited). Every other user of the map waits while
+ *  fn runs: keep it short. fn must not use this map (any handle) from this
+ *  thread: such a call fails with ZEROIPC_E_INVALID_ARGUMENT instead of
+ *  waiting for itself. A process killed inside fn wrote nothing; the next
+ *  operation takes the lock over. */
+int zeroipc_map_for_each(zeroipc_map* map, zeroipc_map_visitor fn, void* ctx);
+/** Copies the keys and values present, under one hold of the lock (fn-free,
+ *  for callers whose code must not run under it, e.g. Python): keys to
+ *  keys[0..max_keys) (key size bytes each, packed, table order), their values
+ *  likewise to `values` (NULL: keys only). ZEROIPC_OK with *count = the keys
+ *  copied; ZEROIPC_FULL with *count = the keys present when more than
+ *  max_keys (the buffers hold the first max_keys: call again with room for
+ *  *count); or an error. keys may be NULL when max_keys is 0 (a count). */
+int zeroipc_map_snapshot(zeroipc_map* map, void* keys, void* values, uint64_t max_keys, uint64_t* count);
+
 /** A set: the map's table without values; statuses as the map's. */
 int zeroipc_set_create(zeroipc_memory* mem, const char* name, uint64_t capacity, uint32_t key_size,
                        uint8_t key_dtype, zeroipc_set** out);
@@ -415,6 +439,12 @@ int zeroipc_set_contains(zeroipc_set* set, const void* key);
 int zeroipc_set_erase(zeroipc_set* set, const void* key);
 uint64_t zeroipc_set_size(const zeroipc_set* set);
 uint64_t zeroipc_set_capacity(const zeroipc_set* set);
+/** Called by zeroipc_set_for_each on each key: 0 goes on, non-zero stops. */
+typedef int (*zeroipc_set_visitor)(const void* key, void* ctx);
+/** As zeroipc_map_for_each: fn(key, ctx) on every key, under the set's lock. */
+int zeroipc_set_for_each(zeroipc_set* set, zeroipc_set_visitor fn, void* ctx);
+/** As zeroipc_map_snapshot, keys only. */
+int zeroipc_set_snapshot(zeroipc_set* set, void* keys, uint64_t max_keys, uint64_t* count);
 
 /* ------------------------------------------------------------------ Stream (§7.5) */
 

@@ -2,7 +2,9 @@
  * waits that Future (§7.4) and Channel (§7.6) share; see codata_word.h. As
  * the C++ zeroipc/detail/wait.h and CodataCell (zeroipc/future.h). Also
  * Lazy's (lazy.c): its 32-bit `demand` word, and the value and message
- * copied as aligned 8-byte atomic words (store_words/load_words).
+ * copied as aligned 8-byte atomic words (store_words/load_words); and
+ * Stream's (stream.c): its producer's 32-bit `epoch` word, and its
+ * elements copied in the same aligned words.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -98,40 +100,31 @@ static zipc_wait_status wait_loop(any_word w, uint64_t expected, int64_t deadlin
   }
 }
 
-static any_word wide_word(zipc_wait_word w) {
+static any_word any_of(void* word, uint32_t* sleepers, int wide) {
   any_word a;
-  a.word = w.word;
-  a.sleepers = w.sleepers;
-  a.wide = 1;
+  a.word = word;
+  a.sleepers = sleepers;
+  a.wide = wide;
   return a;
 }
 
-static any_word narrow_word(zipc_wait_word32 w) {
-  any_word a;
-  a.word = w.word;
-  a.sleepers = w.sleepers;
-  a.wide = 0;
-  return a;
+static void wake_all(any_word w) {
+  if (__atomic_load_n(w.sleepers, __ATOMIC_SEQ_CST) != 0) zipc_futex_wake(futex_half(w), INT32_MAX); /* (N2) */
 }
 
 zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int64_t deadline,
                                        const zipc_owner_check* owner) {
-  return wait_loop(wide_word(w), expected, deadline, owner);
+  return wait_loop(any_of(w.word, w.sleepers, 1), expected, deadline, owner);
 }
 
-zipc_wait_status zipc_wait_while_equal32(zipc_wait_word32 w, uint32_t expected, int64_t deadline) {
-  return wait_loop(narrow_word(w), expected, deadline, NULL);
+zipc_wait_status zipc_wait_while_equal32(zipc_wait_word32 w, uint32_t expected, int64_t deadline,
+                                         const zipc_owner_check* owner) {
+  return wait_loop(any_of(w.word, w.sleepers, 0), expected, deadline, owner);
 }
 
-void zipc_wake_all(zipc_wait_word w) {
-  if (__atomic_load_n(w.sleepers, __ATOMIC_SEQ_CST) != 0) { /* (N2) */
-    zipc_futex_wake(futex_half(wide_word(w)), INT32_MAX);
-  }
-}
+void zipc_wake_all(zipc_wait_word w) { wake_all(any_of(w.word, w.sleepers, 1)); }
 
-void zipc_wake_all32(zipc_wait_word32 w) {
-  if (__atomic_load_n(w.sleepers, __ATOMIC_SEQ_CST) != 0) zipc_futex_wake(w.word, INT32_MAX); /* (N2) */
-}
+void zipc_wake_all32(zipc_wait_word32 w) { wake_all(any_of(w.word, w.sleepers, 0)); }
 
 /* ------------------------------------------------------------------ copying in aligned words */
 
@@ -177,6 +170,38 @@ const char* zipc_codata_read_error(const zeroipc_codata* cell, char buf[ZEROIPC_
   zipc_load_words(buf, cell->error, ZEROIPC_CODATA_ERROR_SIZE);
   buf[ZEROIPC_CODATA_ERROR_SIZE - 1] = '\0';
   return buf;
+}
+
+/* ------------------------------------------------------------------ a Future's or Lazy's cell */
+
+zipc_struct_spec zipc_codata_spec(uint16_t kind, const char* type_name, uint32_t element_size, uint8_t dtype) {
+  zipc_struct_spec s;
+  memset(&s, 0, sizeof s);
+  s.kind = kind;
+  s.variant = ZEROIPC_VARIANT_NONE;
+  s.layout_version = ZEROIPC_LAYOUT_VERSION;
+  s.element_size = element_size;
+  s.dtype = dtype;
+  s.total_size = zeroipc_codata_total_size;
+  s.element_size_name = "element size";
+  s.type_name = type_name;
+  return s;
+}
+
+zipc_owner_word zipc_codata_owner_word(zipc_mapping* mapping, zeroipc_codata* cell) {
+  zipc_owner_word o;
+  o.mapping = mapping;
+  o.word = &cell->state;
+  o.pid = &cell->owner_pid;
+  o.tag = &cell->owner_tag;
+  return o;
+}
+
+zipc_wait_word zipc_codata_wait_word(zeroipc_codata* cell) {
+  zipc_wait_word w;
+  w.word = &cell->state;
+  w.sleepers = &cell->sleepers;
+  return w;
 }
 
 /* ------------------------------------------------------------------ the owner record */

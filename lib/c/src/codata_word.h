@@ -1,6 +1,7 @@
 /* codata_word.h — what Future and Lazy (§7.4, future.c, lazy.c) and Channel
  * (§7.6, channel.c) share: the state-word encoding and its owner record, and the one way they
- * block (the C++ zeroipc/detail/wait.h, zeroipc/future.h's CodataCell).
+ * block (the C++ zeroipc/detail/wait.h, zeroipc/future.h's CodataCell); Stream (§7.5,
+ * stream.c) blocks its producer the same way on the 32-bit `epoch`.
  *
  * The state word (§7.4): phase | sequence << 4 | owner key << 32. A Future's
  * `state` and a rendezvous channel's `handoff` are such words, each with a
@@ -73,14 +74,16 @@ zipc_wait_status zipc_wait_while_equal(zipc_wait_word w, uint64_t expected, int6
 /** Wakes every sleeper of the word if its sleeper count is not 0 (N2). Call after a seq_cst change (N1). */
 void zipc_wake_all(zipc_wait_word w);
 
-/** A 32-bit word waiters sleep on (the word is the futex itself), and its sleeper count: a Lazy's `demand`. */
+/** A 32-bit word waiters sleep on (the word is the futex itself), and its sleeper count: a Lazy's
+ *  `demand`, a Stream's `epoch`. */
 typedef struct zipc_wait_word32 {
   uint32_t* word;
   uint32_t* sleepers;
 } zipc_wait_word32;
 
-/** As zipc_wait_while_equal, for a 32-bit word and no owner (slices of 250 ms). */
-zipc_wait_status zipc_wait_while_equal32(zipc_wait_word32 w, uint32_t expected, int64_t deadline);
+/** As zipc_wait_while_equal, for a 32-bit word. */
+zipc_wait_status zipc_wait_while_equal32(zipc_wait_word32 w, uint32_t expected, int64_t deadline,
+                                         const zipc_owner_check* owner);
 /** As zipc_wake_all, for a 32-bit word (N2). */
 void zipc_wake_all32(zipc_wait_word32 w);
 
@@ -106,6 +109,14 @@ typedef struct zipc_owner_word {
   uint64_t* pid;
   uint32_t* tag;
 } zipc_owner_word;
+
+/** The table spec of a Future's or Lazy's cell (§7.4, one layout for both): `kind`, and `type_name`
+ *  ("Future", "Lazy") for messages. */
+zipc_struct_spec zipc_codata_spec(uint16_t kind, const char* type_name, uint32_t element_size, uint8_t dtype);
+/** A Future's or Lazy's cell (§7.4) in `mapping`: its `state` with the owner record next to it. */
+zipc_owner_word zipc_codata_owner_word(zipc_mapping* mapping, zeroipc_codata* cell);
+/** The same `state` as a word to sleep on, with the cell's `sleepers`. */
+zipc_wait_word zipc_codata_wait_word(zeroipc_codata* cell);
 
 /** Records this process's pid for the claim that made the word == `claim`: (O1) then (O2). */
 void zipc_owner_record(zipc_owner_word o, uint64_t claim);

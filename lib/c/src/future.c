@@ -42,21 +42,8 @@ static uint64_t load_state(const zeroipc_future* f) {
   return __atomic_load_n(&f->cell->state, __ATOMIC_ACQUIRE); /* (F4) */
 }
 
-static zipc_owner_word owner_word(const zeroipc_future* f) {
-  zipc_owner_word o;
-  o.mapping = f->mapping;
-  o.word = &f->cell->state;
-  o.pid = &f->cell->owner_pid;
-  o.tag = &f->cell->owner_tag;
-  return o;
-}
-
-static zipc_wait_word wait_word(const zeroipc_future* f) {
-  zipc_wait_word w;
-  w.word = &f->cell->state;
-  w.sleepers = &f->cell->sleepers;
-  return w;
-}
+static zipc_owner_word owner_word(const zeroipc_future* f) { return zipc_codata_owner_word(f->mapping, f->cell); }
+static zipc_wait_word wait_word(const zeroipc_future* f) { return zipc_codata_wait_word(f->cell); }
 
 /* Phases whose owner's death the readers must notice. */
 static int owned(uint64_t w) {
@@ -133,34 +120,15 @@ static int init_future(uint8_t* base, uint64_t capacity, void* context) {
   zeroipc_codata* cell = (zeroipc_codata*)(void*)base;
   zipc_mapping* m = (zipc_mapping*)context;
   const uint64_t w = zeroipc_codata_make(0, ZEROIPC_FUTURE_PENDING, zipc_self_key(m));
-  zipc_owner_word o;
   (void)capacity;
   __atomic_store_n(&cell->state, w, __ATOMIC_RELAXED);
-  o.mapping = m;
-  o.word = &cell->state;
-  o.pid = &cell->owner_pid;
-  o.tag = &cell->owner_tag;
-  zipc_owner_record(o, w);
+  zipc_owner_record(zipc_codata_owner_word(m, cell), w);
   return ZEROIPC_OK;
-}
-
-static zipc_struct_spec future_spec(uint32_t element_size, uint8_t dtype) {
-  zipc_struct_spec s;
-  memset(&s, 0, sizeof s);
-  s.kind = ZEROIPC_KIND_FUTURE;
-  s.variant = ZEROIPC_VARIANT_NONE;
-  s.layout_version = ZEROIPC_LAYOUT_VERSION;
-  s.element_size = element_size;
-  s.dtype = dtype;
-  s.total_size = zeroipc_codata_total_size;
-  s.element_size_name = "element size";
-  s.type_name = "Future";
-  return s;
 }
 
 static int open_future(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype, int create,
                        zeroipc_future** out) {
-  const zipc_struct_spec spec = future_spec(element_size, dtype);
+  const zipc_struct_spec spec = zipc_codata_spec(ZEROIPC_KIND_FUTURE, "Future", element_size, dtype);
   zipc_mapping* m;
   zipc_opened opened;
   zeroipc_future* f;

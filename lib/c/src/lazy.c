@@ -71,21 +71,8 @@ static uint64_t load_state(const zeroipc_lazy* z) {
   return __atomic_load_n(&z->cell->state, __ATOMIC_ACQUIRE); /* (L0) */
 }
 
-static zipc_owner_word owner_word(const zeroipc_lazy* z) {
-  zipc_owner_word o;
-  o.mapping = z->mapping;
-  o.word = &z->cell->state;
-  o.pid = &z->cell->owner_pid;
-  o.tag = &z->cell->owner_tag;
-  return o;
-}
-
-static zipc_wait_word wait_word(const zeroipc_lazy* z) {
-  zipc_wait_word w;
-  w.word = &z->cell->state;
-  w.sleepers = &z->cell->sleepers;
-  return w;
-}
+static zipc_owner_word owner_word(const zeroipc_lazy* z) { return zipc_codata_owner_word(z->mapping, z->cell); }
+static zipc_wait_word wait_word(const zeroipc_lazy* z) { return zipc_codata_wait_word(z->cell); }
 
 static zipc_wait_word32 demand_word(const zeroipc_lazy* z) {
   zipc_wait_word32 w;
@@ -147,20 +134,6 @@ static int fail_orphaned(const zeroipc_lazy* z, int owner_died, pid_t dead_pid, 
 
 /* ------------------------------------------------------------------ create, open, close */
 
-static zipc_struct_spec lazy_spec(uint32_t element_size, uint8_t dtype) {
-  zipc_struct_spec s;
-  memset(&s, 0, sizeof s);
-  s.kind = ZEROIPC_KIND_LAZY;
-  s.variant = ZEROIPC_VARIANT_NONE;
-  s.layout_version = ZEROIPC_LAYOUT_VERSION;
-  s.element_size = element_size;
-  s.dtype = dtype;
-  s.total_size = zeroipc_codata_total_size;
-  s.element_size_name = "element size";
-  s.type_name = "Lazy";
-  return s;
-}
-
 /* A new Lazy is all zero: EMPTY, sequence 0, no owner (§7.4); the zeroed body is that. */
 static int init_lazy(uint8_t* base, uint64_t capacity, void* context) {
   (void)base;
@@ -171,7 +144,7 @@ static int init_lazy(uint8_t* base, uint64_t capacity, void* context) {
 
 static int open_lazy(zeroipc_memory* mem, const char* name, uint32_t element_size, uint8_t dtype, int create,
                      zeroipc_lazy** out) {
-  const zipc_struct_spec spec = lazy_spec(element_size, dtype);
+  const zipc_struct_spec spec = zipc_codata_spec(ZEROIPC_KIND_LAZY, "Lazy", element_size, dtype);
   zipc_mapping* m;
   zipc_opened opened;
   zeroipc_lazy* z;
@@ -413,7 +386,9 @@ int zeroipc_lazy_wait_demand(zeroipc_lazy* lazy, int64_t timeout_ns) {
       lazy->served = d;
       if (needed != 0) return needed < 0 ? needed : ZEROIPC_OK;
     }
-    if (zipc_wait_while_equal32(demand_word(lazy), d, deadline).result == ZIPC_WAIT_TIMED_OUT) return ZEROIPC_EMPTY;
+    if (zipc_wait_while_equal32(demand_word(lazy), d, deadline, NULL).result == ZIPC_WAIT_TIMED_OUT) {
+      return ZEROIPC_EMPTY;
+    }
   }
 }
 

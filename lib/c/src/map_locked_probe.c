@@ -21,6 +21,13 @@
  *     tombstones before an empty slot become empty; when tombstones reach
  *     S / 4 the live keys are copied into the other table (cleared first)
  *     and `active` switches to it with one store (the rebuild takes effect there).
+ *   for_each: the live table's slots in order, the caller's function called
+ *     on each full one with the lock held all along (as C++ for_each): one
+ *     consistent view, writes nothing. A callback that uses the same table
+ *     from this thread would wait for itself forever: each thread keeps the
+ *     tables it walks on a list (`walking`), and lock() refuses those.
+ *   snapshot: the same walk, copying keys (and values) out instead, for a
+ *     caller whose code must not run under the lock (the Python package).
  *
  * Memory ordering: (L1) the acquire CAS that takes the owner lock pairs with
  * (L2) the release exchange that frees it (owner_lock.c): everything a holder
@@ -32,7 +39,8 @@
  * one store); the one multi-store write, an assignment, is journalled: whoever
  * takes the lock over from a dead holder copies a journalled value back (the
  * assignment did not happen) and recounts count and tombstones from the live
- * table (O(S), only then).
+ * table (O(S), only then). A for_each killed inside its callback wrote
+ * nothing: the next operation takes the lock over and recounts.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -147,12 +155,28 @@ static int repair(const zeroipc_map* t, uint8_t* slots) {
 
 static void unlock(const zeroipc_map* t) { zipc_owner_unlock(&ctl(t)->lock, &ctl(t)->holder_pid); }
 
+/* The tables this thread walks now (for_each, innermost first): their locks
+ * are held by this thread, so a callback's operation on one is refused. */
+typedef struct walk {
+  const zeroipc_probe_control* table;
+  const struct walk* outer;
+} walk;
+static __thread const walk* walking;
+
 /* Takes the lock (a live holder is waited for however long it takes, a dead
  * one is taken over and its leftovers repaired); *slots = the live table.
  * On an error the lock is not held. */
 static int lock(const zeroipc_map* t, uint8_t** slots) {
   zeroipc_probe_control* c = ctl(t);
   int took_over = 0;
+  for (const walk* w = walking; w != NULL; w = w->outer) {
+    if (w->table == c) {
+      return zipc_fail(ZEROIPC_E_INVALID_ARGUMENT,
+                       "%s: used from inside its own for_each callback, which holds its lock (it would wait for "
+                       "itself forever)",
+                       t->where);
+    }
+  }
   int status = zipc_owner_lock(t->m, &c->lock, &c->holder_pid, t->where, -1, &took_over); /* (L1) */
   if (status != ZEROIPC_OK) return status;
   const uint32_t a = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
@@ -277,6 +301,20 @@ static int find_locked(const zeroipc_map* t, uint8_t* slots, const void* key, vo
   return ZEROIPC_OK;
 }
 
+/* fn on every full slot of the live table, in order, until fn returns non-zero (returned). */
+static int for_each_locked(const zeroipc_map* t, uint8_t* slots, int (*fn)(const uint8_t* s, void* ctx), void* ctx) {
+  for (uint64_t i = 0; i < t->table_size; ++i) {
+    uint8_t* s = slot(t, slots, i);
+    uint32_t st = 0;
+    int status = state_of(t, s, &st);
+    if (status != ZEROIPC_OK) return status;
+    if (st != ZEROIPC_PROBE_SLOT_FULL) continue;
+    status = fn(s, ctx);
+    if (status != 0) return status;
+  }
+  return ZEROIPC_OK;
+}
+
 /* The operations under the lock; each returns its status with the lock freed (L2). */
 static int do_insert(const zeroipc_map* t, const void* key, const void* value, int assign) {
   uint8_t* slots = NULL;
@@ -303,6 +341,66 @@ static int do_find(const zeroipc_map* t, const void* key, void* value_out) {
   status = find_locked(t, slots, key, value_out);
   unlock(t);
   return status;
+}
+
+/* The caller's callback of a map's or a set's for_each. */
+typedef struct visit {
+  const zeroipc_map* t;
+  zeroipc_map_visitor map_fn;
+  zeroipc_set_visitor set_fn;
+  void* ctx;
+} visit;
+
+static int visit_slot(const uint8_t* s, void* ctx) {
+  const visit* v = ctx;
+  if (v->map_fn != NULL) return v->map_fn(s + ZEROIPC_PROBE_SLOT_KEY_OFFSET, s + v->t->value_at, v->ctx);
+  return v->set_fn(s + ZEROIPC_PROBE_SLOT_KEY_OFFSET, v->ctx);
+}
+
+static int do_for_each(const zeroipc_map* t, visit* v) {
+  uint8_t* slots = NULL;
+  int status = lock(t, &slots);
+  if (status != ZEROIPC_OK) return status;
+  const walk w = {ctl(t), walking};
+  walking = &w;
+  status = for_each_locked(t, slots, visit_slot, v);
+  walking = w.outer;
+  unlock(t);
+  return status;
+}
+
+/* The copies of a snapshot: up to `max` keys (and values), and how many there are. */
+typedef struct copy_out {
+  const zeroipc_map* t;
+  uint8_t* keys;
+  uint8_t* values;
+  uint64_t max;
+  uint64_t n;
+} copy_out;
+
+static int copy_slot(const uint8_t* s, void* ctx) {
+  copy_out* c = ctx;
+  if (c->n < c->max) {
+    memcpy(c->keys + c->n * c->t->key_size, s + ZEROIPC_PROBE_SLOT_KEY_OFFSET, c->t->key_size);
+    if (c->values != NULL && c->t->value_size != 0) {
+      memcpy(c->values + c->n * c->t->value_size, s + c->t->value_at, c->t->value_size);
+    }
+  }
+  ++c->n; /* at most S: counted on past `max`, so the caller knows how much room it takes */
+  return 0;
+}
+
+static int do_snapshot(const zeroipc_map* t, void* keys, void* values, uint64_t max_keys, uint64_t* count) {
+  copy_out c = {t, keys, values, max_keys, 0};
+  uint8_t* slots = NULL;
+  *count = 0;
+  int status = lock(t, &slots);
+  if (status != ZEROIPC_OK) return status;
+  status = for_each_locked(t, slots, copy_slot, &c);
+  unlock(t);
+  if (status != ZEROIPC_OK) return status;
+  *count = c.n;
+  return c.n > max_keys ? ZEROIPC_FULL : ZEROIPC_OK;
 }
 
 /* ------------------------------------------------------------------ create / open */
@@ -454,6 +552,17 @@ int zeroipc_map_erase(zeroipc_map* map, const void* key) {
   return do_erase(map, key);
 }
 
+int zeroipc_map_for_each(zeroipc_map* map, zeroipc_map_visitor fn, void* ctx) {
+  if (map == NULL || fn == NULL) return null_argument("zeroipc_map_for_each");
+  visit v = {map, fn, NULL, ctx};
+  return do_for_each(map, &v);
+}
+
+int zeroipc_map_snapshot(zeroipc_map* map, void* keys, void* values, uint64_t max_keys, uint64_t* count) {
+  if (map == NULL || count == NULL || (keys == NULL && max_keys != 0)) return null_argument("zeroipc_map_snapshot");
+  return do_snapshot(map, keys, values, max_keys, count);
+}
+
 uint64_t zeroipc_map_size(const zeroipc_map* map) { return load(&ctl(map)->count); }
 uint64_t zeroipc_map_capacity(const zeroipc_map* map) { return map->capacity; }
 uint32_t zeroipc_map_key_size(const zeroipc_map* map) { return map->key_size; }
@@ -507,6 +616,17 @@ int zeroipc_set_contains(zeroipc_set* set, const void* key) {
 int zeroipc_set_erase(zeroipc_set* set, const void* key) {
   if (set == NULL || key == NULL) return null_argument("zeroipc_set_erase");
   return do_erase(&set->map, key);
+}
+
+int zeroipc_set_for_each(zeroipc_set* set, zeroipc_set_visitor fn, void* ctx) {
+  if (set == NULL || fn == NULL) return null_argument("zeroipc_set_for_each");
+  visit v = {&set->map, NULL, fn, ctx};
+  return do_for_each(&set->map, &v);
+}
+
+int zeroipc_set_snapshot(zeroipc_set* set, void* keys, uint64_t max_keys, uint64_t* count) {
+  if (set == NULL || count == NULL || (keys == NULL && max_keys != 0)) return null_argument("zeroipc_set_snapshot");
+  return do_snapshot(&set->map, keys, NULL, max_keys, count);
 }
 
 uint64_t zeroipc_set_size(const zeroipc_set* set) { return load(&ctl(&set->map)->count); }

@@ -49,12 +49,6 @@
 #include "codata_word.h"
 #include "stream_core.h"
 
-/* Spin rounds before a producer's first sleep on `epoch`. */
-#define ZIPC_STREAM_SPINS 64
-/* A blocked producer checks its laggards this often; other epoch sleeps are bounded by the second. */
-#define ZIPC_STREAM_CHECK_NS INT64_C(20000000)
-#define ZIPC_STREAM_LOST_WAKE_NS INT64_C(250000000)
-
 struct zeroipc_stream_handle {
   zipc_stream_core c;
   int created;
@@ -101,70 +95,29 @@ static pid_t producer_pid(const zipc_stream_core* c) {
 }
 static int ended(const zipc_stream_core* c) { return closed_in(__atomic_load_n(&c->l->published, __ATOMIC_ACQUIRE)); }
 
-/* The element as aligned 8-byte release stores, the last word zero-padded (P2). */
-static void store_words(uint8_t* shared, const void* src, uint32_t n) {
-  const unsigned char* in = (const unsigned char*)src;
-  uint32_t off;
-  for (off = 0; off < n; off += 8u) {
-    uint64_t w = 0;
-    memcpy(&w, in + off, n - off < 8u ? n - off : 8u);
-    __atomic_store_n((uint64_t*)(void*)(shared + off), w, __ATOMIC_RELEASE);
-  }
-}
-
-/* The element as aligned 8-byte acquire loads (R3). */
-static void load_words(void* dst, const uint8_t* shared, uint32_t n) {
-  unsigned char* out = (unsigned char*)dst;
-  uint32_t off;
-  for (off = 0; off < n; off += 8u) {
-    const uint64_t w = __atomic_load_n((const uint64_t*)(const void*)(shared + off), __ATOMIC_ACQUIRE);
-    memcpy(out + off, &w, n - off < 8u ? n - off : 8u);
-  }
-}
-
 /* ------------------------------------------------------------------ the producer's futex word (32-bit `epoch`) */
 
-/* `epoch` is a 32-bit futex word with its own sleeper count (codata_word.c
- * waits on 64-bit words): the same protocol, (W1)(W2) against (N1)(N2). */
+/* `epoch` is a 32-bit futex word with its own sleeper count, waited on as
+ * codata_word.h's zipc_wait_word32: (W1)(W2) against (N1)(N2). A blocked
+ * producer checks its laggards every 20 ms; other epoch sleeps are bounded by
+ * 250 ms (codata_word.c's slices). */
+static zipc_wait_word32 epoch_word(const zipc_stream_core* c) {
+  zipc_wait_word32 w;
+  w.word = &c->l->epoch;
+  w.sleepers = &c->l->producer_sleepers;
+  return w;
+}
+
 static void bump_epoch(const zipc_stream_core* c) {
-  __atomic_fetch_add(&c->l->epoch, 1u, __ATOMIC_SEQ_CST);                                       /* (N1) */
-  if (__atomic_load_n(&c->l->producer_sleepers, __ATOMIC_SEQ_CST) != 0) zipc_futex_wake(&c->l->epoch, INT32_MAX); /* (N2) */
+  __atomic_fetch_add(&c->l->epoch, 1u, __ATOMIC_SEQ_CST); /* (N1) */
+  zipc_wake_all32(epoch_word(c));                         /* (N2) */
 }
 
 /* Blocks while `epoch` is `seen`, until `deadline`, or until `check` (may be
  * NULL) says an owner is dead: ZIPC_WAIT_CHANGED / _TIMED_OUT / _OWNER_DEAD. */
 static zipc_wait_result wait_epoch(const zipc_stream_core* c, uint32_t seen, int64_t deadline,
                                    const zipc_owner_check* check) {
-  const int64_t interval = check != NULL ? ZIPC_STREAM_CHECK_NS : ZIPC_STREAM_LOST_WAKE_NS;
-  int64_t next_check;
-  int i;
-  for (i = 0; i < ZIPC_STREAM_SPINS; ++i) {
-    if (__atomic_load_n(&c->l->epoch, __ATOMIC_ACQUIRE) != seen) return ZIPC_WAIT_CHANGED; /* (W3) */
-    zipc_cpu_relax();
-  }
-  next_check = zipc_now_ns() + interval;
-  for (;;) {
-    const int64_t now = zipc_now_ns();
-    int64_t slice;
-    if (check != NULL && now >= next_check) {
-      pid_t who = 0;
-      const int dead = check->dead(check->context, &who);
-      if (__atomic_load_n(&c->l->epoch, __ATOMIC_ACQUIRE) != seen) return ZIPC_WAIT_CHANGED;
-      if (dead) return ZIPC_WAIT_OWNER_DEAD;
-      next_check = now + interval;
-    }
-    if (zipc_deadline_passed(deadline, now)) {
-      return __atomic_load_n(&c->l->epoch, __ATOMIC_ACQUIRE) != seen ? ZIPC_WAIT_CHANGED : ZIPC_WAIT_TIMED_OUT;
-    }
-    slice = check != NULL ? next_check - now : interval;
-    if (deadline != ZIPC_FOREVER && deadline - now < slice) slice = deadline - now;
-    __atomic_fetch_add(&c->l->producer_sleepers, 1u, __ATOMIC_SEQ_CST); /* (W1) */
-    if (__atomic_load_n(&c->l->epoch, __ATOMIC_SEQ_CST) == seen) {       /* (W2) */
-      zipc_futex_wait(&c->l->epoch, seen, slice);
-    }
-    __atomic_fetch_sub(&c->l->producer_sleepers, 1u, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&c->l->epoch, __ATOMIC_ACQUIRE) != seen) return ZIPC_WAIT_CHANGED; /* (W3) */
-  }
+  return zipc_wait_while_equal32(epoch_word(c), seen, deadline, check).result;
 }
 
 /* ------------------------------------------------------------------ messages */
@@ -502,7 +455,7 @@ static int publish(zeroipc_stream_handle* s, const void* value, int64_t deadline
   }
   cell = cell_of(c, w);
   __atomic_store_n(seq_of(cell), writing(w), __ATOMIC_RELAXED);                      /* (P1) */
-  store_words(cell + ZEROIPC_STREAM_CELL_ELEMENT_OFFSET, value, c->element_size);   /* (P2) */
+  zipc_store_words(cell + ZEROIPC_STREAM_CELL_ELEMENT_OFFSET, value, c->element_size); /* (P2) */
   __atomic_store_n(seq_of(cell), holding(w), __ATOMIC_RELEASE);                     /* (P3) */
   if (!__atomic_compare_exchange_n(&c->l->published, &p, p + 2u, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) { /* (P4)(N1) */
     if (closed_in(p)) return fail_closed(c); /* closed meanwhile: the item stays unpublished */
@@ -693,7 +646,7 @@ static int copy_cell(zeroipc_cursor* r, void* out, uint64_t count) {
   uint8_t* cell = cell_of(c, r->position);
   const uint64_t s1 = __atomic_load_n(seq_of(cell), __ATOMIC_ACQUIRE); /* (R2) */
   if (s1 == holding(r->position)) {
-    load_words(out, cell + ZEROIPC_STREAM_CELL_ELEMENT_OFFSET, c->element_size); /* (R3) */
+    zipc_load_words(out, cell + ZEROIPC_STREAM_CELL_ELEMENT_OFFSET, c->element_size); /* (R3) */
     if (__atomic_load_n(seq_of(cell), __ATOMIC_RELAXED) == s1) {                   /* (R4) */
       advance(r);
       return 1;

@@ -106,6 +106,12 @@ int zipc_stream_min_cursor(const zipc_stream_core* c, uint64_t w, uint64_t* out)
   return ZEROIPC_OK;
 }
 
+/* joining|active(s, dead) --CAS--> free(s+1), if slot i still is `s`: one CAS, done or not done. */
+static void free_dead(const zipc_stream_core* c, uint32_t i, uint64_t s) {
+  __atomic_compare_exchange_n(&c->l->slots[i].state, &s, zipc_stream_slot_next(s, ZEROIPC_STREAM_SLOT_FREE, 0), 0,
+                              __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 int zipc_stream_dead_laggards(const zipc_stream_core* c, uint64_t w, pid_t* who, int release) {
   int found = 0;
   uint32_t hw = 0, i;
@@ -118,10 +124,7 @@ int zipc_stream_dead_laggards(const zipc_stream_core* c, uint64_t w, pid_t* who,
     if (w - (cur < w ? cur : w) < c->capacity || !owner_dead(c, s)) continue;
     found = 1;
     *who = zipc_stream_slot_pid(c, i);
-    if (release) {
-      __atomic_compare_exchange_n(&c->l->slots[i].state, &s, zipc_stream_slot_next(s, ZEROIPC_STREAM_SLOT_FREE, 0), 0,
-                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
+    if (release) free_dead(c, i, s);
   }
   return found;
 }
@@ -140,8 +143,7 @@ int zipc_stream_release_dead(const zipc_stream_core* c, uint32_t me, pid_t live[
       live[(*count)++] = zipc_stream_slot_pid(c, i);
       continue;
     }
-    __atomic_compare_exchange_n(&c->l->slots[i].state, &s, zipc_stream_slot_next(s, ZEROIPC_STREAM_SLOT_FREE, 0), 0,
-                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    free_dead(c, i, s);
   }
   return ZEROIPC_OK;
 }

@@ -10,8 +10,16 @@ undoes a half-done assignment (nothing is lost, nothing is torn).
     prices[7] = 1.5            # insert or assign
     prices[7], prices.get(8)   # 1.5, None (prices[8] raises KeyError)
     7 in prices; del prices[7]; len(prices); prices.capacity
+    prices.keys(), prices.values(), prices.items(), list(prices)   # snapshots (lists)
     seen = zeroipc.Set(mem, "seen", key_dtype=np.uint32, capacity=1024)
-    seen.add(3); 3 in seen; seen.discard(3)
+    seen.add(3); 3 in seen; seen.discard(3); list(seen)
+
+Iteration is over snapshots: keys(), values(), items() and iter() return (an iterator over) a
+list copied under one hold of the lock by the C library (zeroipc_map_snapshot), like C++
+for_each one consistent view (no key missed or seen twice, no value half-written), but no Python
+code runs while the lock is held: the loop body may use the map (or anything else) freely, and
+other processes are kept waiting only for the copy. The lists are in table order (no order to
+rely on) and are not updated afterwards.
 
 A structured key dtype compares its padding bytes too (NumPy writes them as zero).
 """
@@ -20,7 +28,7 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import POINTER, c_char_p, c_int, c_uint8, c_uint32, c_uint64, c_void_p
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -44,6 +52,7 @@ _lib._proto("zeroipc_map_contains", c_int, _P, c_void_p)
 _lib._proto("zeroipc_map_erase", c_int, _P, c_void_p)
 _lib._proto("zeroipc_map_size", c_uint64, _P)
 _lib._proto("zeroipc_map_capacity", c_uint64, _P)
+_lib._proto("zeroipc_map_snapshot", c_int, _P, c_void_p, c_void_p, c_uint64, POINTER(c_uint64))
 
 _lib._proto("zeroipc_set_create", c_int, _P, c_char_p, c_uint64, c_uint32, c_uint8, _PP)
 _lib._proto("zeroipc_set_open", c_int, _P, c_char_p, c_uint32, c_uint8, _PP)
@@ -53,6 +62,7 @@ _lib._proto("zeroipc_set_contains", c_int, _P, c_void_p)
 _lib._proto("zeroipc_set_erase", c_int, _P, c_void_p)
 _lib._proto("zeroipc_set_size", c_uint64, _P)
 _lib._proto("zeroipc_set_capacity", c_uint64, _P)
+_lib._proto("zeroipc_set_snapshot", c_int, _P, c_void_p, c_uint64, POINTER(c_uint64))
 
 #: The C statuses of zeroipc.h (positive: answers, not errors).
 _OK, _FULL, _ABSENT, _PRESENT = 0, 1, 4, 5
@@ -79,6 +89,31 @@ def _key_bytes(key: Any, dtype: np.dtype) -> bytes:
     arr = np.zeros(1, dtype=dtype)
     arr[0] = key
     return arr.tobytes()
+
+
+def _snapshot(copy: Callable[[Any, Any, int, Any], int], room: int, key_size: int,
+              value_size: int) -> Tuple[bytes, bytes, int]:
+    """(the keys' bytes, the values' bytes, how many) of one zeroipc_*_snapshot call that fit.
+
+    ``copy(keys, values, max_keys, byref(count))`` copies under one hold of the lock; when more
+    keys are present than there was room for (ZEROIPC_FULL, count = keys present), it is called
+    again with room for them (keys inserted meanwhile by other processes: again, at most until
+    the table's slot count)."""
+    count = c_uint64(0)
+    room = max(room, 1)
+    while True:
+        keys = ctypes.create_string_buffer(room * key_size)
+        values = ctypes.create_string_buffer(room * value_size) if value_size else None
+        status = check(copy(keys, values, room, ctypes.byref(count)))
+        if status == _OK:
+            n = count.value
+            return keys.raw[:n * key_size], values.raw[:n * value_size] if values is not None else b"", n
+        room = count.value + count.value // 8 + 1
+
+
+def _elements(raw: bytes, dtype: np.dtype, n: int) -> List[Any]:
+    """n elements (NumPy scalars, or np.void for a structured dtype) from their packed bytes."""
+    return list(np.frombuffer(raw, dtype=dtype, count=n))
 
 
 class Map(Handle):
@@ -153,6 +188,34 @@ class Map(Handle):
         """Keys present (exact when no operation is in flight)."""
         return _lib.lib.zeroipc_map_size(self._handle())
 
+    def _copy(self, with_values: bool) -> Tuple[bytes, bytes, int]:
+        handle = self._handle()
+        value_size = self.value_size if with_values else 0
+
+        def copy(keys: Any, values: Any, room: int, count: Any) -> int:
+            return _lib.lib.zeroipc_map_snapshot(handle, keys, values, room, count)
+
+        return _snapshot(copy, len(self) + 16, self.key_size, value_size)
+
+    def keys(self) -> List[Any]:
+        """A snapshot of the keys present: a list copied under one hold of the lock (module doc)."""
+        raw, _, n = self._copy(False)
+        return _elements(raw, self.key_dtype, n)
+
+    def values(self) -> List[Any]:
+        """A snapshot of the values, in the order of keys() of the same snapshot (module doc)."""
+        _, raw, n = self._copy(True)
+        return _elements(raw, self.value_dtype, n)
+
+    def items(self) -> List[Tuple[Any, Any]]:
+        """A snapshot of the (key, value) pairs, copied under one hold of the lock (module doc)."""
+        keys, values, n = self._copy(True)
+        return list(zip(_elements(keys, self.key_dtype, n), _elements(values, self.value_dtype, n)))
+
+    def __iter__(self) -> Iterator[Any]:
+        """Over a snapshot of the keys (keys()): the loop may change the map."""
+        return iter(self.keys())
+
     @property
     def capacity(self) -> int:
         """Keys it can hold."""
@@ -211,6 +274,20 @@ class Set(Handle):
     def __len__(self) -> int:
         """Keys present (exact when no operation is in flight)."""
         return _lib.lib.zeroipc_set_size(self._handle())
+
+    def keys(self) -> List[Any]:
+        """A snapshot of the keys present: a list copied under one hold of the lock (module doc)."""
+        handle = self._handle()
+
+        def copy(keys: Any, values: Any, room: int, count: Any) -> int:
+            return _lib.lib.zeroipc_set_snapshot(handle, keys, room, count)
+
+        raw, _, n = _snapshot(copy, len(self) + 16, self.key_size, 0)
+        return _elements(raw, self.key_dtype, n)
+
+    def __iter__(self) -> Iterator[Any]:
+        """Over a snapshot of the keys (keys()): the loop may change the set."""
+        return iter(self.keys())
 
     @property
     def capacity(self) -> int:
