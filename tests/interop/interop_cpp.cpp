@@ -49,6 +49,7 @@
 
 #include "interop_cpp_common.h"
 #include "interop_cpp_map.h"
+#include "interop_cpp_stack.h"
 #include <zeroipc/stream.h>
 
 namespace {
@@ -803,6 +804,8 @@ const Subcommand kCommands[] = {
     {"check-table", 2, check_table},
     {"errors", 1, errors},
     {"counter-add", 3, counter_add},
+    {"stack-fill", 4, interop_stack::stack_fill},  // stack-*: interop_cpp_stack.h
+    {"stack-drain", 3, interop_stack::stack_drain},
     {"map-fill", 6, interop_map::map_fill},  // map-* and set-*: interop_cpp_map.h
     {"map-check", 5, interop_map::map_check},
     {"map-insert-range", 5, interop_map::map_insert_range},

@@ -3,9 +3,11 @@
 Memory create/open, Array as a no-copy NumPy view shared with another process, a Queue of a
 structured dtype, a Stack (LIFO), errors carrying the C library's message (MismatchError,
 NotFound, Timeout, ChannelClosed), a Future set by another process, a Channel between two Python
-processes, AtomicU64 (real atomics through the C library), queues shared with the C++ library
-(tests/interop/interop_cpp) in both directions, and one counter incremented by compare-and-swap
-from two Python processes and a C++ one at once.
+processes, AtomicU64 (real atomics through the C library); with the C++ library
+(tests/interop/interop_cpp), in both directions: 100k items on each shared queue variant, an Array of
+structured records (every byte), a Stack (LIFO), a Future (a reader asleep on the futex), Channels
+(rendezvous and buffered, closed by the sender); one counter incremented by compare-and-swap from two
+Python processes and a C++ one at once; the Table of structures made in both languages.
 
 The library comes from $ZEROIPC_C_LIBRARY (ctest sets it), else the package's own search (the
 Release build tree); the C++ program from $ZEROIPC_INTEROP_CPP, else the Release build's.
@@ -356,11 +358,15 @@ def test_channel_rendezvous_and_timeout(seg):
 ITEMS = 100_000
 
 
+SHARED_VARIANTS = ["vyukov_bounded", "spsc_ring", "locked_ring"]  # every queue variant C (and so Python) runs
+
+
 @needs_cpp
-def test_python_produces_cpp_consumes(seg):
+@pytest.mark.parametrize("variant", SHARED_VARIANTS)
+def test_python_produces_cpp_consumes(seg, variant):
     with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
-        q = zeroipc.Queue(mem, "py2cpp", dtype=np.uint64, capacity=1000, variant="vyukov_bounded")
-        consumer = cpp("queue-consume", seg, "py2cpp", "vyukov_bounded", 1000, ITEMS, 1)
+        q = zeroipc.Queue(mem, "py2cpp", dtype=np.uint64, capacity=1000, variant=variant)
+        consumer = cpp("queue-consume", seg, "py2cpp", variant, 1000, ITEMS, 1)
         try:
             push = q.push
             deadline = time.monotonic() + 60
@@ -380,10 +386,11 @@ def test_python_produces_cpp_consumes(seg):
 
 
 @needs_cpp
-def test_cpp_produces_python_consumes(seg):
+@pytest.mark.parametrize("variant", SHARED_VARIANTS)
+def test_cpp_produces_python_consumes(seg, variant):
     with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
-        q = zeroipc.Queue(mem, "cpp2py", dtype=np.uint64, capacity=1000, variant="vyukov_bounded")
-        producer = cpp("queue-produce", seg, "cpp2py", "vyukov_bounded", 1000, ITEMS, 7)
+        q = zeroipc.Queue(mem, "cpp2py", dtype=np.uint64, capacity=1000, variant=variant)
+        producer = cpp("queue-produce", seg, "cpp2py", variant, 1000, ITEMS, 7)
         try:
             pop = q.pop
             expected = 0
@@ -407,6 +414,90 @@ def test_cpp_produces_python_consumes(seg):
         assert out.strip() == f"produced {ITEMS} items as producer 7"
         assert q.pop() is None  # no extra item
         q.close()
+
+
+# interop_cpp's struct Mixed (56 bytes, every field at its C++ offset) and its mixed_value(i, seed).
+MIXED = np.dtype({"names": ["tag", "i64", "u16", "f32", "text", "f64", "u32", "flag"],
+                  "formats": ["u1", "<i8", "<u2", "<f4", "S16", "<f8", "<u4", "?"],
+                  "offsets": [0, 8, 16, 20, 24, 40, 48, 52], "itemsize": 56})
+
+
+def mixed_values(n, seed):
+    i = np.arange(n, dtype=np.uint64)
+    out = np.zeros(n, dtype=MIXED)
+    out["tag"] = (i * 7 + seed) & 0xFF
+    out["i64"] = -(i.astype(np.int64) * 1000003) - seed
+    out["u16"] = (i * 31 + 5) & 0xFFFF
+    out["f32"] = i.astype(np.float32) * np.float32(0.5) + np.float32(seed % 100)
+    out["text"] = [f"e{k}-{seed % 1000}".encode() for k in range(n)]
+    out["f64"] = i.astype(np.float64) * 0.125 + seed * 3.0
+    out["u32"] = (i ^ np.uint64(seed * 2654435761 % (1 << 64))) & 0xFFFFFFFF
+    out["flag"] = i % 3 == 0
+    return out
+
+
+@needs_cpp
+def test_array_of_structured_records_both_ways(seg):
+    n = 500
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        assert finish(cpp("array-write", seg, "from_cpp", n, 11)).strip() == f"wrote {n} elements of 56 bytes"
+        from_cpp = zeroipc.Array(mem, "from_cpp", dtype=MIXED)
+        assert from_cpp.tobytes() == mixed_values(n, 11).tobytes()  # every byte, padding included
+        assert from_cpp[3]["text"] == b"e3-11" and from_cpp[3]["flag"]
+        to_cpp = zeroipc.Array(mem, "to_cpp", dtype=MIXED, capacity=n)
+        to_cpp[:] = mixed_values(n, 12)
+        assert finish(cpp("array-check", seg, "to_cpp", n, 12)).strip() == f"checked {n} elements of 56 bytes"
+
+
+@needs_cpp
+def test_stack_both_ways_lifo(seg):
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        assert finish(cpp("stack-fill", seg, "from_cpp", 64, 50)).strip() == "pushed 50"
+        s = zeroipc.Stack(mem, "from_cpp", dtype=np.uint64)
+        assert [int(s.pop()) for _ in range(50)] == list(range(1049, 999, -1)) and s.pop() is None
+        t = zeroipc.Stack(mem, "to_cpp", dtype=np.uint64, capacity=64)
+        for k in range(40):
+            assert t.push(1000 + k)
+        assert finish(cpp("stack-drain", seg, "to_cpp", 40)).strip() == "popped 40 in LIFO order"
+
+
+@needs_cpp
+def test_future_both_ways(seg):
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        setter = cpp("future-set", seg, "from_cpp", 4242, 5000)  # sets once a reader sleeps on it
+        assert setter.stdout.readline().strip() == "ready"
+        f = zeroipc.Future(mem, "from_cpp", dtype=np.uint64)
+        assert int(f.get(timeout=20)) == 4242  # asleep on the futex until C++ sets it
+        assert finish(setter).startswith("set 4242 at ")
+        g = zeroipc.Future(mem, "to_cpp", dtype=np.uint64, create=True)
+        getter = cpp("future-get", seg, "to_cpp", 20000, 77)
+        time.sleep(0.05)
+        g.set(77)
+        assert finish(getter).startswith("value 77 at ")
+
+
+@needs_cpp
+@pytest.mark.parametrize("capacity", [0, 8])
+def test_channel_both_ways(seg, capacity):
+    n = 2000
+    with zeroipc.Memory(seg, CPP_SEGMENT_SIZE) as mem:
+        sender = cpp("channel-send", seg, "from_cpp", capacity, n, 1)
+        ch = None
+        deadline = time.monotonic() + 20
+        while ch is None:
+            try:
+                ch = zeroipc.Channel(mem, "from_cpp", dtype=np.uint64)
+            except zeroipc.NotFound:
+                assert time.monotonic() < deadline, "C++ never created the channel"
+                time.sleep(0.01)
+        assert [int(v) for v in ch] == list(range(n))  # iteration ends when closed and drained
+        assert finish(sender).strip() == f"sent {n}, then closed"
+        out = zeroipc.Channel(mem, "to_cpp", dtype=np.uint64, capacity=capacity)
+        receiver = cpp("channel-receive", seg, "to_cpp", capacity, n, 1)
+        for v in range(n):
+            out.send(v, timeout=20)
+        assert out.close_channel()
+        assert finish(receiver).strip() == f"received {n} in order, then closed"
 
 
 COUNTER_ADDS = 100_000
