@@ -246,9 +246,18 @@ class PythonServerLink final : public CSegmentLink {
     env_text.push_back(std::string("PYTHONPATH=") + ZEROIPC_PYTHON_PACKAGE_DIR +
                        (old_path && *old_path ? std::string(":") + old_path : std::string()));
     env_text.push_back("ZEROIPC_C_LIBRARY=" + library_);
+#ifdef ZEROIPC_PYTHON_LD_PRELOAD  // a sanitizer build (baselines/CMakeLists.txt)
+    env_text.push_back("LD_PRELOAD=" ZEROIPC_PYTHON_LD_PRELOAD);
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    env_text.push_back(std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + "detect_leaks=0");
+    constexpr bool kOwnSanitizerEnv = true;
+#else
+    constexpr bool kOwnSanitizerEnv = false;
+#endif
     for (char** e = environ; *e; ++e) {
       const std::string_view kv(*e);
       if (kv.starts_with("PYTHONPATH=") || kv.starts_with("ZEROIPC_C_LIBRARY=")) continue;
+      if (kOwnSanitizerEnv && (kv.starts_with("LD_PRELOAD=") || kv.starts_with("ASAN_OPTIONS="))) continue;
       env_text.emplace_back(kv);
     }
     std::vector<char*> argv, envp;
