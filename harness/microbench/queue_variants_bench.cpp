@@ -2,8 +2,13 @@
 // Benchmark). What it measures, per variant:
 //   single_thread     push then pop from one thread: the uncontended cost of a pair
 //   two_threads       one producer thread and one consumer thread pinned to cores
-//                     0 and 1, 8-byte messages: one-way throughput (order checked)
+//                     1 and 0, 8-byte messages: one-way throughput (order checked)
 //   cross_process     the same with the consumer in another process (fork)
+//   stack_two_threads one pushing thread, one popping thread (count and sum checked)
+// The two-sided cases start their peer thread (or process) once per run of
+// the benchmark and time only the transfer of each 65536-message batch
+// (manual time; bench_common.h StartLine): thread creation, pinning and the
+// peer's wake-up are outside the timed region, and so are the checks.
 //   4p4c              4 producers + 4 consumers on the 2 cores (MPMC variants only):
 //                     preemption in the middle of an operation (count and sum checked)
 // plus `reference_spsc`, a minimal hand-written SPSC ring in private memory
@@ -15,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <pthread.h>
 #include <sched.h>
 #include <string>
@@ -36,9 +42,12 @@ using namespace zeroipc::bench;
 // One producer thread (core 1) and this thread as consumer (core 0).
 template <class Q>
 void run_two_threads(benchmark::State& state, Q& producer_side, Q& consumer_side) {
+  OneToOne<Q> pair(producer_side, consumer_side, kBatch);
   for (auto _ : state) {
-    if (one_to_one_batch(producer_side, consumer_side, kBatch) != 0) {
-      state.SkipWithError("messages out of order or corrupt");
+    const Batch b = pair.run();
+    state.SetIterationTime(b.seconds);
+    if (b.errors != 0) {
+      state.SkipWithError("messages out of order, corrupt or duplicated");
       break;
     }
   }
@@ -73,31 +82,42 @@ template <class V>
 void cross_process(benchmark::State& state) {
   Segment seg;
   zeroipc::Queue<std::uint64_t, V> q(seg.mem, "q", kCapacity);
+  // The consumer process opens the queue once; per batch it counts the
+  // messages out of order, plus one if another message follows the batch.
+  struct Consumer {
+    explicit Consumer(const std::string& name) : mem(name), q(mem, "q") {}
+    zeroipc::Memory mem;
+    zeroipc::Queue<std::uint64_t, V> q;
+  };
+  PeerProcess consumer([&seg]() -> PeerPart {
+    auto c = std::make_shared<Consumer>(seg.name);
+    return [c]() -> std::uint64_t {
+      std::uint64_t bad = 0;
+      for (std::uint64_t expected = 0; expected < kBatch;) {
+        if (auto v = c->q.pop()) bad += *v != expected++;
+      }
+      return bad + (c->q.pop() ? 1 : 0);
+    };
+  });
   for (auto _ : state) {
-    const pid_t child = ::fork();
-    if (child == 0) {
-      pin_to(1);
-      zeroipc::Memory peer(seg.name);
-      zeroipc::Queue<std::uint64_t, V> consumer(peer, "q");
-      std::uint64_t expected = 0;
-      while (expected < kBatch) {
-        if (auto v = consumer.pop()) {
-          if (*v != expected) ::_exit(1);
-          ++expected;
+    Batch b;
+    try {
+      b = consumer.batch([&] {
+        for (std::uint64_t i = 0; i < kBatch; ++i) {
+          while (!q.push(i)) {
+          }
         }
-      }
-      ::_exit(0);
+      });
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+      break;
     }
-    pin_to(0);
-    for (std::uint64_t i = 0; i < kBatch; ++i) {
-      while (!q.push(i)) {
-      }
+    state.SetIterationTime(b.seconds);
+    if (b.errors != 0) {
+      state.SkipWithError("consumer saw a wrong item");
+      break;
     }
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) state.SkipWithError("consumer saw a wrong item");
   }
-  unpin();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
 
@@ -130,34 +150,42 @@ template <class V>
 void stack_two_threads(benchmark::State& state) {
   Segment seg;
   zeroipc::Stack<std::uint64_t, V> s(seg.mem, "s", kCapacity);
-  for (auto _ : state) {
-    std::thread pusher([&] {
-      pin_to(1);
-      for (std::uint64_t i = 0; i < kBatch; ++i) {
-        while (!s.push(i)) {
-        }
-      }
-    });
-    pin_to(0);
+  PeerThread pusher([&s]() -> std::uint64_t {
     for (std::uint64_t i = 0; i < kBatch; ++i) {
-      while (!s.pop()) {
+      while (!s.push(i)) {
       }
     }
-    pusher.join();
+    return 0;
+  });
+  for (auto _ : state) {
+    std::uint64_t sum = 0;
+    const Batch b = pusher.batch([&] {
+      for (std::uint64_t i = 0; i < kBatch; ++i) {
+        std::optional<std::uint64_t> v;
+        while (!(v = s.pop())) {
+        }
+        sum += *v;
+      }
+    });
+    state.SetIterationTime(b.seconds);
+    // kBatch pops of kBatch distinct pushes: every one once, nothing left.
+    if (b.errors != 0 || sum != kBatch * (kBatch - 1) / 2 || s.pop()) {
+      state.SkipWithError("lost or duplicated items");
+      break;
+    }
   }
-  unpin();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
 
 template <class... V>
 void register_queues(std::tuple<V...>*) {
   (benchmark::RegisterBenchmark(("single_thread/" + std::string(V::kName)).c_str(), single_thread<V>), ...);
-  benchmark::RegisterBenchmark("two_threads/reference_spsc", reference_spsc)->UseRealTime();
+  benchmark::RegisterBenchmark("two_threads/reference_spsc", reference_spsc)->UseManualTime();
   (benchmark::RegisterBenchmark(("two_threads/" + std::string(V::kName)).c_str(), two_threads<V>)
-       ->UseRealTime(),
+       ->UseManualTime(),
    ...);
   (benchmark::RegisterBenchmark(("cross_process/" + std::string(V::kName)).c_str(), cross_process<V>)
-       ->UseRealTime(),
+       ->UseManualTime(),
    ...);
   auto mpmc = [](auto* tag) {
     using W = std::remove_pointer_t<decltype(tag)>;
@@ -176,7 +204,7 @@ void register_stacks(std::tuple<V...>*) {
    ...);
   (benchmark::RegisterBenchmark(("stack_two_threads/" + std::string(V::kName)).c_str(),
                                 stack_two_threads<V>)
-       ->UseRealTime(),
+       ->UseManualTime(),
    ...);
 }
 

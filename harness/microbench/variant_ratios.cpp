@@ -4,7 +4,9 @@
 //   zeroipc_variant_ratios [--rounds N] [--batch M] [--seed S] [--json FILE]
 //
 // Cases: 1p1c/<variant> (one producer thread pinned to core 1, one consumer
-// on core 0, 8-byte messages, one way; every message checked in order), the
+// on core 0, 8-byte messages, one way; every message checked in order; the
+// producer thread is started once per case and only the transfer is timed:
+// bench_common.h OneToOne), the
 // hand-written 1p1c/reference_spsc, and 4p4c/<mpmc variant> (4 producers + 4
 // consumers on the 2 cores; every message counted). Each round runs every case
 // once, in a shuffled order (harness/stats.h interleaved_schedule), so slow
@@ -54,15 +56,15 @@ struct Case {
   std::function<double()> run;  // one batch; nanoseconds per message
 };
 
-// Nanoseconds per message of one batch; a lost, duplicated or misordered
-// message fails the run.
+// Nanoseconds per message of one batch (the transfer only); a lost,
+// duplicated or misordered message fails the run.
 template <class Q>
-double one_to_one(Q& q, std::uint64_t batch, const std::string& name) {
-  const auto t0 = Clock::now();
-  const std::uint64_t bad = one_to_one_batch(q, q, batch);
-  const auto t1 = Clock::now();
-  if (bad != 0) throw std::runtime_error(name + ": " + std::to_string(bad) + " messages out of order or corrupt");
-  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(batch);
+double one_to_one(OneToOne<Q>& pair, std::uint64_t batch, const std::string& name) {
+  const Batch b = pair.run();
+  if (b.errors != 0) {
+    throw std::runtime_error(name + ": " + std::to_string(b.errors) + " messages out of order, corrupt or duplicated");
+  }
+  return b.seconds * 1e9 / static_cast<double>(batch);
 }
 
 template <class Q>
@@ -113,15 +115,21 @@ Options parse(int argc, char** argv) {
 
 int run(const Options& o) {
   Segment seg;
-  std::vector<Case> cases;
+  // The queues outlive the cases, whose 1p1c producer threads (one per
+  // case, asleep between its batches) are stopped when `cases` goes.
   auto reference = std::make_unique<ReferenceSpsc>();
-  cases.push_back({"1p1c/reference_spsc", [&, b = o.batch] { return one_to_one(*reference, b, "reference_spsc"); }});
-  std::vector<std::shared_ptr<void>> keep;  // the queues live as long as the cases
+  std::vector<std::shared_ptr<void>> keep;
+  std::vector<Case> cases;
+  auto reference_pair = std::make_shared<OneToOne<ReferenceSpsc>>(*reference, *reference, o.batch);
+  cases.push_back({"1p1c/reference_spsc",
+                   [reference_pair, b = o.batch] { return one_to_one(*reference_pair, b, "reference_spsc"); }});
   auto add = [&]<class V>(std::type_identity<V>) {
+    using Q = zeroipc::Queue<std::uint64_t, V>;
     const std::string name(V::kName);
-    auto q1 = std::make_shared<zeroipc::Queue<std::uint64_t, V>>(seg.mem, "q1_" + name, kCapacity);
+    auto q1 = std::make_shared<Q>(seg.mem, "q1_" + name, kCapacity);
     keep.push_back(q1);
-    cases.push_back({"1p1c/" + name, [q1, name, b = o.batch] { return one_to_one(*q1, b, "1p1c/" + name); }});
+    auto pair = std::make_shared<OneToOne<Q>>(*q1, *q1, o.batch);
+    cases.push_back({"1p1c/" + name, [pair, name, b = o.batch] { return one_to_one(*pair, b, "1p1c/" + name); }});
     if constexpr (V::kMultiProducer && V::kMultiConsumer) {
       auto q4 = std::make_shared<zeroipc::Queue<std::uint64_t, V>>(seg.mem, "q4_" + name, kCapacity);
       keep.push_back(q4);
