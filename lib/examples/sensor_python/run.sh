@@ -12,7 +12,12 @@ source "$here/../driver.sh" sensor_python "$@"
 python=${ZEROIPC_PYTHON:-/usr/bin/python3}
 
 launch_ready producer "$bin/sensor_producer" "$seg" 4000
-launch consumer "$python" "$here/sensor_consumer.py" "$seg"
+# A sanitizer build's libzeroipc-c.so needs its runtime preloaded into Python (CMake sets this).
+py=("$python")
+if [[ -n "${ZEROIPC_SANITIZER_PRELOAD:-}" ]]; then
+  py=(env "LD_PRELOAD=$ZEROIPC_SANITIZER_PRELOAD" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$python")
+fi
+launch consumer "${py[@]}" "$here/sensor_consumer.py" "$seg"
 finish
 for key in count mean min max alerts; do same producer "$key" consumer "$key"; done
 expect_field consumer count 4000
