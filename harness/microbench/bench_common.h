@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include <zeroipc/harness/reference_spsc.h>
 #include <zeroipc/memory.h>
 #include <zeroipc/variants/detail/cpu_relax.h>
 #include <zeroipc/variants/detail/futex.h>
@@ -54,37 +55,21 @@ struct Segment {
   ~Segment() { zeroipc::Memory::unlink(name); }
 };
 
-// The reference: the least an SPSC ring can do. Indices on their own cache
-// lines, each side caching the other's index, power-of-two mask.
-class ReferenceSpsc {
+// The reference: the least an SPSC ring can do (zeroipc/harness/reference_spsc.h,
+// the same ring the harness runs as structure "reference"), of 8-byte values
+// with kCapacity slots, in 64-byte aligned memory of its own.
+class ReferenceMemory {
+ protected:
+  explicit ReferenceMemory(std::size_t bytes)
+      : at_(::operator new(bytes, std::align_val_t{64})) {}
+  ~ReferenceMemory() { ::operator delete(at_, std::align_val_t{64}); }
+  ReferenceMemory(const ReferenceMemory&) = delete;
+  ReferenceMemory& operator=(const ReferenceMemory&) = delete;
+  void* at_;
+};
+class ReferenceSpsc : private ReferenceMemory, public zeroipc::harness::ReferenceSpsc<std::uint64_t> {
  public:
-  bool push(std::uint64_t v) noexcept {
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed);
-    if (t - head_cache_ == kCapacity) {
-      head_cache_ = head_.load(std::memory_order_acquire);
-      if (t - head_cache_ == kCapacity) return false;
-    }
-    slots_[t & (kCapacity - 1)] = v;
-    tail_.store(t + 1, std::memory_order_release);
-    return true;
-  }
-  bool pop(std::uint64_t& v) noexcept {
-    const std::uint64_t h = head_.load(std::memory_order_relaxed);
-    if (h == tail_cache_) {
-      tail_cache_ = tail_.load(std::memory_order_acquire);
-      if (h == tail_cache_) return false;
-    }
-    v = slots_[h & (kCapacity - 1)];
-    head_.store(h + 1, std::memory_order_release);
-    return true;
-  }
-
- private:
-  alignas(64) std::atomic<std::uint64_t> tail_{0};
-  alignas(64) std::uint64_t head_cache_ = 0;
-  alignas(64) std::atomic<std::uint64_t> head_{0};
-  alignas(64) std::uint64_t tail_cache_ = 0;
-  alignas(64) std::uint64_t slots_[kCapacity] = {};
+  ReferenceSpsc() : ReferenceMemory(bytes(kCapacity)), zeroipc::harness::ReferenceSpsc<std::uint64_t>(at_, kCapacity) {}
 };
 
 // Adapts Queue's optional-returning pop to the reference's shape.

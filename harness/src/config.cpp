@@ -76,8 +76,9 @@ std::vector<KeyDef> make_keys() {
                "structures measured; 'transport' = the IPC transports of matrix.transports (baselines/), "
                "zeroipc's queues among them; 'stream' = zeroipc::Stream (workload fanout, 1 producer, 1..8 "
                "subscribers); 'map' = the key-value stores of matrix.stores (workload map); 'pool' = zeroipc::Pool "
-               "(workload pool); 'ring' = zeroipc::Ring (workload ring)",
-               {"queue", "stack", "transport", "stream", "map", "pool", "ring"}),
+               "(workload pool); 'ring' = zeroipc::Ring (workload ring); 'reference' = the minimal SPSC ring, the ceiling "
+               "of what the harness itself carries (pingpong and streaming, 1p1c)",
+               {"queue", "stack", "transport", "stream", "map", "pool", "ring", "reference"}),
       make_key("matrix", "variants", K::string_list, json::array({"all"}),
                "variants measured; 'all' = every variant of the structures, leaving out the combinations it cannot run",
                variant_choices()),

@@ -130,10 +130,16 @@ std::string impossible(Workload w, const std::string& structure, const std::stri
     const auto& s = baselines::store_info(variant);
     if (!s.built) return variant + " is not built: " + std::string(s.missing);
   }
+  if (structure == "reference" && (producers != 1 || consumers != 1)) {
+    return "the reference ring is single-producer single-consumer: it needs producers = 1 and consumers = 1, not " +
+           workers_label(producers, consumers);
+  }
   if (!w->refusal) return "";
   CaseShape shape;
   shape.structure = structure;
-  shape.variant = structure == "stream" || structure == "map" || structure == "ring" ? nullptr : &variant_info(variant);
+  shape.variant = structure == "stream" || structure == "map" || structure == "ring" || structure == "reference"
+                      ? nullptr
+                      : &variant_info(variant);
   shape.name = variant;
   shape.message_size = message_size;
   shape.producers = producers;
@@ -357,13 +363,16 @@ Plan make_plan(const Config& config, const Topology& topology) {
       const bool stream = structure == "stream";
       const bool map = structure == "map";
       const bool ring = structure == "ring";
+      const bool reference = structure == "reference";
       const bool names_from_all =
-          transport ? transports_from_all : map ? stores_from_all : !stream && !ring && variants_from_all;
+          transport ? transports_from_all : map ? stores_from_all : !stream && !ring && !reference && variants_from_all;
       // A stream has one variant here: "block", its default backpressure (emit
       // waits for the slowest subscriber), so every subscriber gets every message.
       // A ring has one: its default (the run-time registry lists no ring variants).
+      // The reference has one: the minimal SPSC ring (plan.h kReferenceVariant, run_layout.h).
       const std::vector<std::string> names = stream      ? std::vector<std::string>{"block"}
                                              : ring      ? std::vector<std::string>{std::string(variants::default_ring::kName)}
+                                             : reference ? std::vector<std::string>{kReferenceVariant}
                                              : transport ? transports_of(wanted_transports)
                                              : map       ? stores_of(wanted_stores)
                                                          : variants_of(structure, wanted_variants);

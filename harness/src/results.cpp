@@ -159,6 +159,37 @@ void add_best_zeroipc(json& cases) {
   }
 }
 
+// Every measured case against the harness's ceiling: the reference case
+// (structure "reference", the minimal SPSC ring) of the same workload,
+// message size, workers and placement in this run, on the primary metric:
+// "reference" (its median), "reference_ratio" (how many times worse this one
+// is: median / reference for latency, reference / median for throughput; 1
+// for the reference itself), and the case's "reference_case". Cases with no
+// such reference (other workers, no reference in the run) get null.
+void add_reference(json& cases) {
+  for (auto& c : cases) {
+    if (!c["structure"].is_string()) continue;  // a floor probe
+    c["reference_case"] = nullptr;
+    const std::string primary = c["primary_metric"];
+    if (c["status"] != "ok" || !c["metrics"].contains(primary)) continue;
+    const json* reference = nullptr;
+    for (const auto& d : cases) {
+      if (d["structure"] == "reference" && d["status"] == "ok" && d["workload"] == c["workload"] &&
+          d["message_size"] == c["message_size"] && d["producers"] == c["producers"] &&
+          d["consumers"] == c["consumers"] && d["placement"] == c["placement"] && d["metrics"].contains(primary)) {
+        reference = &d;
+        break;
+      }
+    }
+    if (!reference) continue;
+    json& m = c["metrics"][primary];
+    const double r = (*reference)["metrics"][primary]["median"], med = m["median"];
+    c["reference_case"] = (*reference)["id"];
+    m["reference"] = r;
+    m["reference_ratio"] = metric_better(primary) == "lower" ? ratio(med, r) : ratio(r, med);
+  }
+}
+
 }  // namespace
 
 json summarize_cases(const std::vector<CaseRecord>& records) {
@@ -213,17 +244,21 @@ json summarize_cases(const std::vector<CaseRecord>& records) {
     }
   }
   add_best_zeroipc(cases);
+  add_reference(cases);
   return cases;
 }
 
 std::string summary_table(const json& cases) {
   struct Row {
-    std::string id, metric, median, ci, p99, ratio, zeroipc, note;
+    std::string id, metric, median, ci, p99, ratio, zeroipc, reference, note;
   };
-  bool transports = false;
-  for (const auto& c : cases) transports = transports || c["structure"] == "transport";
+  bool transports = false, references = false;
+  for (const auto& c : cases) {
+    transports = transports || c["structure"] == "transport";
+    references = references || c["structure"] == "reference";
+  }
   std::vector<Row> rows{{"case", "metric", "median", "CI of median", "p99", "x floor",
-                         transports ? "x best zeroipc" : "", ""}};
+                         transports ? "x best zeroipc" : "", references ? "x reference" : "", ""}};
   for (const auto& c : cases) {
     Row row;
     row.id = c["id"];
@@ -241,6 +276,9 @@ std::string summary_table(const json& cases) {
       if (m->contains("best_zeroipc_ratio") && (*m)["best_zeroipc_ratio"].is_number()) {
         row.zeroipc = fixed((*m)["best_zeroipc_ratio"], 1) + "x";
       }
+      if (m->contains("reference_ratio") && (*m)["reference_ratio"].is_number()) {
+        row.reference = fixed((*m)["reference_ratio"], 2) + "x";
+      }
       if ((*m)["wide_spread"].get<bool>()) row.note = "wide spread";
     }
     const std::string p99_name =
@@ -250,16 +288,17 @@ std::string summary_table(const json& cases) {
     if (c["oversubscribed"].get<bool>()) row.note += (row.note.empty() ? "" : "; ") + std::string("oversubscribed");
     rows.push_back(std::move(row));
   }
-  std::size_t w[7] = {};
+  std::size_t w[8] = {};
   for (const auto& r : rows) {
-    const std::string* cells[] = {&r.id, &r.metric, &r.median, &r.ci, &r.p99, &r.ratio, &r.zeroipc};
-    for (int i = 0; i < 7; ++i) w[i] = std::max(w[i], cells[i]->size());
+    const std::string* cells[] = {&r.id, &r.metric, &r.median, &r.ci, &r.p99, &r.ratio, &r.zeroipc, &r.reference};
+    for (int i = 0; i < 8; ++i) w[i] = std::max(w[i], cells[i]->size());
   }
   std::ostringstream out;
   for (const auto& r : rows) {
     out << pad(r.id, w[0]) << "  " << pad(r.metric, w[1]) << "  " << pad(r.median, w[2], true) << "  "
         << pad(r.ci, w[3]) << "  " << pad(r.p99, w[4], true) << "  " << pad(r.ratio, w[5], true);
     if (transports) out << "  " << pad(r.zeroipc, w[6], true);
+    if (references) out << "  " << pad(r.reference, w[7], true);
     if (!r.note.empty()) out << "  " << r.note;
     out << "\n";
   }

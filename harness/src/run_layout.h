@@ -5,14 +5,17 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 #include "zeroipc/array.h"
 #include "zeroipc/harness/message.h"
+#include "zeroipc/harness/reference_spsc.h"
 #include "zeroipc/harness/worker.h"
 #include "zeroipc/registry.h"
 
@@ -59,6 +62,50 @@ inline constexpr const char* kBackName = "b";        // pingpong's pong
 inline constexpr const char* kSendStamps = "send_stamps";
 inline constexpr const char* kRecvStamps = "recv_stamps";
 
+/// The harness's ceiling, structure "reference": the minimal SPSC ring
+/// (zeroipc/harness/reference_spsc.h) of messages M in an array of the run
+/// segment, seen through the push/pop shape the workloads use. The array is
+/// made with room to align the ring to 64 bytes; the capacity is rounded up
+/// to a power of two.
+template <class M>
+class ReferenceHandle {
+ public:
+  using value_type = M;
+  static constexpr bool kFifoOrder = true;
+
+  static std::uint64_t total_size(std::uint64_t capacity, std::uint32_t) {
+    return words(capacity) * 8 + 128;
+  }
+  /// Makes the ring `name` in `mem`.
+  ReferenceHandle(Memory& mem, const char* name, std::uint64_t capacity)
+      : words_(mem, name, words(capacity)), ring_(aligned(words_), std::bit_ceil(capacity)) {}
+  /// The ring `name` another process made in `mem`.
+  ReferenceHandle(Memory& mem, const char* name)
+      : words_(mem, name), ring_(aligned(words_), available(words_), kOpenReference) {}
+
+  bool push(const M& m) noexcept { return ring_.push(m); }
+  std::optional<M> pop() noexcept {
+    M m;  // not zeroed: pop overwrites every word
+    if (!ring_.pop(m)) return std::nullopt;
+    return m;
+  }
+
+ private:
+  static std::uint64_t words(std::uint64_t capacity) {
+    return ReferenceSpsc<M>::bytes(std::bit_ceil(capacity)) / 8 + 8;  // + room to align to 64
+  }
+  static void* aligned(Array<std::uint64_t>& a) {
+    return reinterpret_cast<void*>((reinterpret_cast<std::uintptr_t>(a.data()) + 63) & ~std::uintptr_t{63});
+  }
+  static std::uint64_t available(Array<std::uint64_t>& a) {
+    const auto skipped = reinterpret_cast<std::uintptr_t>(aligned(a)) - reinterpret_cast<std::uintptr_t>(a.data());
+    return a.size() * 8 > skipped ? a.size() * 8 - skipped : 0;
+  }
+
+  Array<std::uint64_t> words_;
+  ReferenceSpsc<M> ring_;
+};
+
 template <class H>
 struct is_queue : std::false_type {};
 template <class T, class V>
@@ -83,7 +130,7 @@ void with_message_size(std::uint64_t size, F&& f) {
   }
 }
 
-/// Calls f(std::type_identity<H>{}) with H = Queue<Message<S>, V> or Stack<Message<S>, V>.
+/// Calls f(std::type_identity<H>{}) with H = Queue<Message<S>, V>, Stack<Message<S>, V> or ReferenceHandle<Message<S>>.
 template <class F>
 void with_handle_type(const RunParams& p, F&& f) {
   with_message_size(p.message_size, [&](auto size) {
@@ -92,6 +139,8 @@ void with_handle_type(const RunParams& p, F&& f) {
       with_queue_variant(p.variant, [&]<class V>(std::type_identity<V>) { f(std::type_identity<Queue<M, V>>{}); });
     } else if (p.structure == "stack") {
       with_stack_variant(p.variant, [&]<class V>(std::type_identity<V>) { f(std::type_identity<Stack<M, V>>{}); });
+    } else if (p.structure == "reference") {
+      f(std::type_identity<ReferenceHandle<M>>{});
     } else {
       throw std::invalid_argument("unknown structure '" + p.structure + "'");
     }

@@ -163,10 +163,11 @@ RunParams make_run_params(const CaseSpec& c, const Config& config, const ClockCa
     // what it receives.
     const std::uint64_t stamped_per_producer = p.timed * p.burst_size;
     if (stamped_per_producer == 0) {  // duration mode: stamp every 64th message while the slots last
-      p.stride = 64;
+      p.stride = std::max<std::uint64_t>(64, c.workload->min_stamp_stride);
       p.samples = kMaxSamplesPerProducer;
     } else {
-      p.stride = std::bit_ceil((stamped_per_producer + kMaxSamplesPerProducer - 1) / kMaxSamplesPerProducer);
+      p.stride = std::max(std::bit_ceil((stamped_per_producer + kMaxSamplesPerProducer - 1) / kMaxSamplesPerProducer),
+                          c.workload->min_stamp_stride);
       p.samples = (stamped_per_producer + p.stride - 1) / p.stride;
     }
   }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <iostream>
 
@@ -31,8 +32,14 @@ Worker::Worker(const RunParams& params, int i)
     if (send_stamps_->size() < need || recv_stamps_->size() < need) {
       throw std::runtime_error("stamp arrays are smaller than the run needs");
     }
+    send_stamps_data_ = send_stamps_->data();
+    recv_stamps_data_ = recv_stamps_->data();
   }
+  first_stamped_ = p.warmup * p.burst_size;
+  stride_mask_ = p.stride - 1;  // from_json checked: a power of two
+  stride_shift_ = std::countr_zero(p.stride);
   next_index_.assign(static_cast<std::size_t>(std::max(p.producers, 1)), 0);
+  if (p.fault_worker == index) fault_after_ = p.fault_after;
 }
 
 nlohmann::json Worker::run() {
@@ -98,17 +105,8 @@ void Worker::end_timed() {
   facts = sample_self() - before;
 }
 
-void Worker::count_message() {
-  if (p.fault_worker == index && ++fault_count_ == p.fault_after) ::kill(::getpid(), SIGKILL);
-}
-
-std::uint64_t* Worker::stamp_slot(std::optional<Array<std::uint64_t>>& stamps, std::uint64_t producer,
-                                  std::uint64_t message_index) {
-  const std::uint64_t first_timed = p.warmup * p.burst_size;
-  if (!stamps || message_index < first_timed) return nullptr;
-  const std::uint64_t offset = message_index - first_timed;
-  if ((offset & (p.stride - 1)) != 0 || offset / p.stride >= p.samples) return nullptr;
-  return &(*stamps)[producer * p.samples + offset / p.stride];
+void Worker::count_toward_fault() {
+  if (++fault_count_ == fault_after_) ::kill(::getpid(), SIGKILL);
 }
 
 // ---- a transport's link -----------------------------------------------------------------

@@ -97,7 +97,10 @@ class Worker {
 
   // ---- messages ---------------------------------------------------------------------
   /// Test hook: a message passed; dies at the chosen one, as a crash would.
-  void count_message();
+  /// Inline and one predictable branch: it runs for every message.
+  void count_message() {
+    if (fault_after_ != 0) [[unlikely]] count_toward_fault();
+  }
 
   /// A received message: checked whole, counted, order checked per producer
   /// for FIFO structures. Returns its sequence when it is intact and names a
@@ -118,12 +121,14 @@ class Worker {
   }
 
   /// The send / receive stamp slot of a producer's message index (one-way
-  /// latency), or nullptr when that message is not stamped.
+  /// latency), or nullptr when that message is not stamped (every stride-th
+  /// timed message is: RunParams::stride). Inline, a mask and a shift: it is
+  /// asked for every message.
   std::uint64_t* send_stamp(std::uint64_t producer, std::uint64_t message_index) {
-    return stamp_slot(send_stamps_, producer, message_index);
+    return stamp_slot(send_stamps_data_, producer, message_index);
   }
   std::uint64_t* recv_stamp(std::uint64_t producer, std::uint64_t message_index) {
-    return stamp_slot(recv_stamps_, producer, message_index);
+    return stamp_slot(recv_stamps_data_, producer, message_index);
   }
 
   // ---- the structure under test --------------------------------------------------
@@ -133,12 +138,25 @@ class Worker {
   void with_link(const std::function<void(baselines::Transport&)>& body);
 
  private:
-  std::uint64_t* stamp_slot(std::optional<Array<std::uint64_t>>& stamps, std::uint64_t producer,
-                            std::uint64_t message_index);
+  // The producer is one the run has (receive() checked it, or the sender's own index).
+  std::uint64_t* stamp_slot(std::uint64_t* stamps, std::uint64_t producer, std::uint64_t message_index) const {
+    if (!stamps || message_index < first_stamped_) return nullptr;
+    const std::uint64_t offset = message_index - first_stamped_;
+    if ((offset & stride_mask_) != 0) return nullptr;
+    const std::uint64_t k = offset >> stride_shift_;
+    return k < p.samples ? stamps + producer * p.samples + k : nullptr;
+  }
+  void count_toward_fault();
 
   ClockCalibration clock_;
   std::optional<Array<std::uint64_t>> send_stamps_, recv_stamps_;
-  std::vector<std::uint64_t> next_index_;  // per producer: lowest index not seen yet
+  std::uint64_t* send_stamps_data_ = nullptr;  // their words; null when nothing is stamped
+  std::uint64_t* recv_stamps_data_ = nullptr;
+  std::uint64_t first_stamped_ = 0;            // the first timed message's index: warmup * burst_size
+  std::uint64_t stride_mask_ = 0;              // stride - 1 (a power of two)
+  int stride_shift_ = 0;                       // log2(stride)
+  std::vector<std::uint64_t> next_index_;      // per producer: lowest index not seen yet
+  std::uint64_t fault_after_ = 0;              // this worker dies after so many messages; 0: never
   std::uint64_t fault_count_ = 0;
 };
 

@@ -361,6 +361,50 @@ TEST(Results, SummaryTableShowsEveryCaseAndItsRatio) {
   for (const auto& l : lines) EXPECT_EQ(l.find_first_not_of(' ', col), col) << l;
 }
 
+// The harness's ceiling: each case against the reference case (structure
+// "reference") of the same workload, size, workers and placement.
+TEST(Results, ReferenceRatioAndItsColumn) {
+  auto r = records();
+  auto reference_of = [](const CaseRecord& of, std::initializer_list<std::pair<const char*, double>> values) {
+    CaseRecord ref{of.spec, {}, false};
+    ref.spec.structure = "reference";
+    ref.spec.variant = kReferenceVariant;
+    ref.spec.id = to_string(of.spec.workload) + "/reference/" + kReferenceVariant + "/8B/1p1c/" + kPlacement;
+    json v = json::object();
+    for (const auto& [name, value] : values) v[name] = value;
+    for (std::size_t i = 0; i < 5; ++i) ref.repetitions.push_back(rep(i, v));
+    return ref;
+  };
+  r.push_back(reference_of(r[2], {{"round_trip_ns_p50", 250.0}}));            // lcrq's median: 500 ns
+  r.push_back(reference_of(r[3], {{"throughput_msgs_per_s", 2.5e8}}));        // scq's: 1.25e8 /s
+  CaseRecord two_producers = r[3];                                            // no 2p1c reference: no ratio
+  two_producers.spec.producers = 2;
+  two_producers.spec.id = "streaming/queue/scq/8B/2p1c/different-cores";
+  r.push_back(two_producers);
+  const json cases = summarize_cases(r);
+
+  const json& pingpong = case_of(cases, std::string("pingpong/queue/lcrq/8B/1p1c/") + kPlacement);
+  EXPECT_EQ(pingpong["reference_case"], std::string("pingpong/reference/minimal_spsc/8B/1p1c/") + kPlacement);
+  EXPECT_DOUBLE_EQ(pingpong["metrics"]["round_trip_ns_p50"]["reference"].get<double>(), 250.0);
+  EXPECT_DOUBLE_EQ(pingpong["metrics"]["round_trip_ns_p50"]["reference_ratio"].get<double>(), 2.0);  // latency: value / reference
+  const json& streaming = case_of(cases, std::string("streaming/queue/scq/8B/1p1c/") + kPlacement);
+  EXPECT_DOUBLE_EQ(streaming["metrics"]["throughput_msgs_per_s"]["reference_ratio"].get<double>(), 2.0);  // rate: reference / value
+  EXPECT_FALSE(streaming["metrics"]["throughput_bytes_per_s"].contains("reference_ratio"));  // the primary metric only
+  const json& reference = case_of(cases, std::string("streaming/reference/minimal_spsc/8B/1p1c/") + kPlacement);
+  EXPECT_DOUBLE_EQ(reference["metrics"]["throughput_msgs_per_s"]["reference_ratio"].get<double>(), 1.0);
+  EXPECT_TRUE(case_of(cases, "streaming/queue/scq/8B/2p1c/different-cores")["reference_case"].is_null());
+  EXPECT_FALSE(case_of(cases, std::string("floor-cacheline/") + kPlacement).contains("reference_case"));
+
+  const auto lines = lines_of(summary_table(cases));
+  ASSERT_EQ(lines.size(), 1 + r.size());
+  EXPECT_TRUE(contains(lines[0], "x reference")) << lines[0];
+  EXPECT_TRUE(contains(lines[3], "2.00x")) << lines[3];
+  EXPECT_TRUE(contains(lines[4], "2.00x")) << lines[4];
+  EXPECT_TRUE(contains(lines[6], "1.00x")) << lines[6];
+  // Without a reference case in the run, no such column.
+  EXPECT_FALSE(contains(lines_of(summary_table(summarize_cases(records())))[0], "x reference"));
+}
+
 TEST(Results, SummaryTableNamesFailures) {
   auto r = records();
   r[2].repetitions[0]["status"] = "failed";

@@ -142,6 +142,9 @@ def test_overrides_and_plan_only(tmp_path):
     (["producers=3"], "pingpong is one initiator and one responder"),
     (["message_sizes=24"], "24 is not supported (valid: 8, 16"),
     (["placements=somewhere"], "unknown value 'somewhere'"),
+    (["workloads=streaming", "structures=queue,reference", "variants=vyukov_bounded", "producers=2",
+      "oversubscribe=true"],
+     "the reference ring is single-producer single-consumer: it needs producers = 1 and consumers = 1, not 2p1c"),
 ])
 def test_bad_config_refused_before_anything_runs(tmp_path, args, expected):
     exp = write_experiment(tmp_path)
@@ -149,6 +152,42 @@ def test_bad_config_refused_before_anything_runs(tmp_path, args, expected):
     assert r.returncode == 2, r.stdout + r.stderr
     assert expected in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_reference_ring_runs_beside_the_queues_and_reads_them(tmp_path):
+    """structure "reference": the minimal SPSC ring, run and verified like a queue; the summary
+    reads each queue case of the same workload, size, workers and placement against it."""
+    exp = write_experiment(tmp_path, TINY.replace('variants = ["vyukov_bounded", "spsc_ring"]',
+                                                  'structures = ["queue", "reference"]\nvariants = ["spsc_ring"]')
+                           .replace("message_sizes = [8, 64]", "message_sizes = [8]")
+                           .replace('repetitions = 2', 'repetitions = 2\nfloor = false'))
+    r = harness(exp, "--results", tmp_path / "out")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = zr.load_results(results_dir(tmp_path))
+    cases = {c["id"]: c for c in doc["cases"]}
+    for workload, metric in (("pingpong", "round_trip_ns_p50"), ("streaming", "throughput_msgs_per_s")):
+        ref_id = f"{workload}/reference/minimal_spsc/8B/1p1c/different-cores"
+        ref = cases[ref_id]
+        assert ref["status"] == "ok", ref
+        assert ref["structure"] == "reference" and ref["variant"] == "minimal_spsc"
+        for rep in ref["repetitions"]:
+            v = rep["verification"]
+            assert v["sent"] == v["received"] > 0 and v["multiset_hash_match"], v
+            assert v["corrupt"] == 0 and v["out_of_order"] == 0
+            assert rep["messages"] == 2000 if workload == "pingpong" else 20000
+        assert ref["metrics"][metric]["median"] > 0
+        queue = cases[f"{workload}/queue/spsc_ring/8B/1p1c/different-cores"]
+        assert queue["reference_case"] == ref_id
+        m = queue["metrics"][metric]
+        assert m["reference"] == ref["metrics"][metric]["median"]
+        expected = m["median"] / m["reference"] if metric.endswith("_ns_p50") else m["reference"] / m["median"]
+        assert m["reference_ratio"] == pytest.approx(expected)
+    assert "one_way_ns_p50" in cases["streaming/reference/minimal_spsc/8B/1p1c/different-cores"]["metrics"]
+    table = (results_dir(tmp_path) / "summary.txt").read_text()
+    header = table.splitlines()[0]
+    assert "x reference" in header
+    line = next(l for l in table.splitlines() if l.startswith("streaming/queue/spsc_ring/8B"))
+    assert re.search(r"\s\d+\.\d\dx(\s|$)", line), line  # "x reference" has two decimals, "x floor" one
 
 
 def test_unknown_section_in_file(tmp_path):

@@ -30,8 +30,10 @@ inline int producers_plus_consumers(int producers, int consumers) { return produ
 inline int two_workers(int, int) { return 2; }
 
 /// A queue or stack case with several producers (consumers) needs a variant
-/// that allows several; "" when it can run.
+/// that allows several; "" when it can run. A structure without variants
+/// (the reference) has its own rule in the plan.
 inline std::string multiplicity_refusal(const CaseShape& s) {
+  if (!s.variant) return "";
   const std::string name(s.variant->name);
   if (s.producers > 1 && !s.variant->multi_producer) {
     return std::to_string(s.producers) + " producers on " + name + ", which allows one producer (valid: producers = 1)";

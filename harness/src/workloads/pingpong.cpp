@@ -50,7 +50,7 @@ const WorkloadDef& pingpong() {
       .keys = {make_int_key("pingpong", "round_trips", 20000, 1, kMaxCount, "timed round trips per repetition"),
                make_int_key("pingpong", "warmup_round_trips", 2000, 0, kMaxCount, "untimed round trips before them"),
                make_int_key("pingpong", "ping_capacity", 64, 2, 1 << 20, "capacity of each of the two structures")},
-      .structures = {"queue", "stack", "transport"},
+      .structures = {"queue", "stack", "transport", "reference"},
       .transport_pattern = baselines::Pattern::request_reply,
       .refusal = [](const CaseShape& s) -> std::string {
         if (s.producers == 1 && s.consumers == 1) return "";

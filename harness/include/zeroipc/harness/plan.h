@@ -30,10 +30,18 @@
 
 namespace zeroipc::harness {
 
+/// The variant of structure "reference", the harness's ceiling: the minimal
+/// SPSC ring (zeroipc/harness/reference_spsc.h). Its cases are named
+/// "<workload>/reference/minimal_spsc/<size>/1p1c/<placement>"; the summary
+/// reads the other cases of the same workload, size, workers and placement
+/// against them ("x reference", results.cpp).
+inline constexpr const char* kReferenceVariant = "minimal_spsc";
+
 struct CaseSpec {
   std::string id;               // "pingpong/queue/lcrq/8B/1p1c/different-cores", "fanout/stream/block/64B/1p2c/different-cores"
   Workload workload = nullptr;
-  std::string structure;        // "queue" | "stack" | "transport" | "stream" | "map" | "pool" | "ring"; empty for floor probes
+  std::string structure;        // "queue" | "stack" | "transport" | "stream" | "map" | "pool" | "ring" | "reference";
+                                // empty for floor probes
   std::string variant;          // the variant, the transport's or the store's name, or the stream's
                                 // overflow mode ("block"); empty for floor probes
   std::string mix;              // the workload's mix of operations (map: "read_mostly"); "" if it has none

@@ -42,8 +42,8 @@ class Worker;  // harness/src/worker_kit.h: what a worker loop works with
 /// What a workload's plan rule sees of one case of the matrix (queue, stack,
 /// stream and map cases; the transports' rules are the plan's own).
 struct CaseShape {
-  std::string_view structure;            // "queue", "stack", "stream", "map", "pool" or "ring"
-  const VariantInfo* variant = nullptr;  // queue, stack and pool: the variant; stream, map and ring: null
+  std::string_view structure;            // "queue", "stack", "stream", "map", "pool", "ring" or "reference"
+  const VariantInfo* variant = nullptr;  // queue, stack and pool: the variant; stream, map, ring, reference: null
   std::string_view name;                 // the variant's, the store's ("redis") or the stream's name
   std::uint64_t message_size = 0;        // map: the value size
   int producers = 0, consumers = 0;
@@ -105,7 +105,8 @@ struct WorkloadDef {
 
   // ---- plan rule (measured workloads) ---------------------------------------------
   std::vector<std::string> structures;  // matrix.structures it runs on: "queue", "stack", "transport", "stream",
-                                        // "map" (the key-value stores of matrix.stores), "pool", "ring"
+                                        // "map" (the key-value stores of matrix.stores), "pool", "ring",
+                                        // "reference" (the minimal SPSC ring, the harness's ceiling)
   /// Said of a structure it does not run on, before the structure's own
   /// refusal ("fanout measures a stream's multicast" -> "...: it needs
   /// structures = [\"stream\"], not queue"); empty: the structure's refusal.
@@ -141,6 +142,11 @@ struct WorkloadDef {
   /// the generic part has filled the case's facts and, after this, the stamps
   /// (metrics.one_way_ns: timed * burst_size messages per producer).
   void (*fill)(const Config&, RunParams& p) = nullptr;
+  /// metrics.one_way_ns: the least stride of the stamps, one timed message in
+  /// this many at most (a power of two; the stride also grows to keep 65536
+  /// samples per producer). A workload whose metric is throughput samples
+  /// sparsely: a stamp is a clock read and a store on the message's path.
+  std::uint64_t min_stamp_stride = 1;
   /// Instances of the structure under test in the segment, named "a" (and "b").
   int structure_instances = 1;
   /// Its workers create the structures under test themselves, in the run
