@@ -5,6 +5,8 @@
 
 #include <bit>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +24,33 @@ struct alignas(8) Frame {
 };
 static_assert(sizeof(Frame<8>) == 8 && sizeof(Frame<65536>) == 65536 && std::is_trivially_copyable_v<Frame<64>>,
               "a frame is exactly its size, copied byte for byte");
+
+/// A message as a Frame<S>: the caller's buffer itself when the message is exactly
+/// one frame (S bytes, at a frame's alignment: one copy each way, by the structure),
+/// else staged through a local frame (one more copy).
+template <std::size_t S>
+class FrameStage {
+ public:
+  explicit FrameStage(std::size_t message_size) : size_(message_size) {}
+
+  /// True when `p` can be pushed from or popped into as a frame.
+  bool exact(const std::byte* p) const {
+    return size_ == S && reinterpret_cast<std::uintptr_t>(p) % alignof(Frame<S>) == 0;
+  }
+  /// The frame to push for `message`.
+  const Frame<S>* outgoing(const std::byte* message) {
+    if (exact(message)) return reinterpret_cast<const Frame<S>*>(message);
+    std::memcpy(scratch_.bytes, message, size_);
+    return &scratch_;
+  }
+  /// The local frame a non-exact receive pops into, then deliver() copies out.
+  Frame<S>& scratch() { return scratch_; }
+  void deliver(std::byte* message) const { std::memcpy(message, scratch_.bytes, size_); }
+
+ private:
+  std::size_t size_;
+  Frame<S> scratch_{};
+};
 
 /// One side of a link made of two zeroipc structures H (a Queue or a Channel of
 /// frames) in a segment of their own: "c2s" (client to server) and, for

@@ -101,11 +101,12 @@ template <std::size_t S>
 class ZeroipcCLink final : public CSegmentLink {
  public:
   ZeroipcCLink(const LinkSpec& spec, Side side, const CVariant& variant, std::string segment)
-      : CSegmentLink(spec, side, variant, std::move(segment), static_cast<std::uint32_t>(S)) {}
+      : CSegmentLink(spec, side, variant, std::move(segment), static_cast<std::uint32_t>(S)),
+        stage_(spec.message_size) {}
 
   void send(const std::byte* message) override {
     zeroipc_queue* out = this->out();
-    const Frame<S>* frame = exact(message) ? reinterpret_cast<const Frame<S>*>(message) : staged(message);
+    const Frame<S>* frame = stage_.outgoing(message);
     int rc;
     while ((rc = zeroipc_queue_push(out, frame)) == ZEROIPC_FULL) variants::detail::cpu_relax();
     check(rc, "zeroipc_queue_push");
@@ -114,13 +115,13 @@ class ZeroipcCLink final : public CSegmentLink {
   void receive(std::byte* message) override {
     zeroipc_queue* in = this->in();
     int rc;
-    if (exact(message)) {
+    if (stage_.exact(message)) {
       while ((rc = zeroipc_queue_pop(in, message)) == ZEROIPC_EMPTY) variants::detail::cpu_relax();
       check(rc, "zeroipc_queue_pop");
     } else {
-      while ((rc = zeroipc_queue_pop(in, &scratch_)) == ZEROIPC_EMPTY) variants::detail::cpu_relax();
+      while ((rc = zeroipc_queue_pop(in, &stage_.scratch())) == ZEROIPC_EMPTY) variants::detail::cpu_relax();
       check(rc, "zeroipc_queue_pop");
-      std::memcpy(message, scratch_.bytes, spec_.message_size);
+      stage_.deliver(message);
     }
   }
 
@@ -134,17 +135,7 @@ class ZeroipcCLink final : public CSegmentLink {
   }
 
  private:
-  // As ZeroipcLink: the caller's buffer is the frame when it is exactly one,
-  // at a frame's alignment.
-  bool exact(const std::byte* p) const {
-    return spec_.message_size == S && reinterpret_cast<std::uintptr_t>(p) % alignof(Frame<S>) == 0;
-  }
-  const Frame<S>* staged(const std::byte* message) {
-    std::memcpy(scratch_.bytes, message, spec_.message_size);
-    return &scratch_;
-  }
-
-  Frame<S> scratch_{};
+  FrameStage<S> stage_;  // frame.h: the caller's buffer when it is exactly a frame
 };
 
 }  // namespace zeroipc::baselines::adapters

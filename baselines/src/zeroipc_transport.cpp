@@ -42,22 +42,23 @@ class ZeroipcLink final : public SegmentLink<Queue<Frame<S>, V>> {
 
  public:
   ZeroipcLink(const LinkSpec& spec, Side side)
-      : Base(spec, side, segment_of(spec), queue_capacity(spec), Q::total_size(queue_capacity(spec), S)) {}
+      : Base(spec, side, segment_of(spec), queue_capacity(spec), Q::total_size(queue_capacity(spec), S)),
+        stage_(spec.message_size) {}
 
   void send(const std::byte* message) override {
     Q& out = this->out();
-    const Frame<S>* frame = exact(message) ? reinterpret_cast<const Frame<S>*>(message) : staged(message);
+    const Frame<S>* frame = stage_.outgoing(message);
     while (!out.push(*frame)) variants::detail::cpu_relax();
   }
 
   void receive(std::byte* message) override {
     Q& in = this->in();
-    if (exact(message)) {
+    if (stage_.exact(message)) {
       auto* frame = reinterpret_cast<Frame<S>*>(message);
       while (!in.pop(*frame)) variants::detail::cpu_relax();
     } else {
-      while (!in.pop(scratch_)) variants::detail::cpu_relax();
-      std::memcpy(message, scratch_.bytes, this->spec_.message_size);
+      while (!in.pop(stage_.scratch())) variants::detail::cpu_relax();
+      stage_.deliver(message);
     }
   }
 
@@ -70,16 +71,8 @@ class ZeroipcLink final : public SegmentLink<Queue<Frame<S>, V>> {
   }
 
  private:
-  bool exact(const std::byte* p) const {
-    return spec_.message_size == S && reinterpret_cast<std::uintptr_t>(p) % alignof(Frame<S>) == 0;
-  }
-  const Frame<S>* staged(const std::byte* message) {
-    std::memcpy(scratch_.bytes, message, spec_.message_size);
-    return &scratch_;
-  }
-
   using Base::spec_;
-  Frame<S> scratch_{};
+  FrameStage<S> stage_;
 };
 
 }  // namespace
