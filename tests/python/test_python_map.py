@@ -24,27 +24,18 @@ import time
 import numpy as np
 import pytest
 
-from zeroipc_testkit import CPP_SEGMENT_SIZE, INTEROP_CPP, cpp, finish, run_child, run_cpp, segment_fixture
+from zeroipc_testkit import CPP_SEGMENT_SIZE, INTEROP_CPP, finish, run_child, run_cpp, segment_fixture
+from map_kit import ORDER, body_address, f64_value, order_value, stopped_holder
 
 import zeroipc  # lib/python's: zeroipc_testkit put it first on sys.path
 
-ORDER = np.dtype([("id", "<u8"), ("price", "<f8"), ("qty", "<i4")], align=True)  # interop_cpp_map.cpp's Order
 BIG = np.dtype([("w", "<u8", (8192,))])  # interop_cpp_map.cpp's Big: 64 KiB
 seg = segment_fixture("pymap")
 
 
-def f64_value(k, seed):
-    return k * 0.5 + seed
-
-
-def order_value(k, seed):
-    return (k ^ seed, k * 0.25 + seed, -3 * k)
-
-
 def control(mem, name):
     """The locked_probe control words of `name` (§7.8.1): lock (u32 at body + 0), journal (u64 at + 80)."""
-    entry = next(e for e in mem.entries() if e.name == name)
-    body = mem.base + entry.offset + 64
+    body = body_address(mem, name)
     return ctypes.c_uint32.from_address(body), ctypes.c_uint64.from_address(body + 80)
 
 
@@ -253,9 +244,7 @@ def test_cpp_holder_killed_mid_assignment(seg):
         m = zeroipc.Map(mem, "m", key_dtype=np.uint64, value_dtype=np.float64, capacity=64)
         for k in range(n):
             m[k] = f64_value(k, seed)
-        holder = cpp("map-hold", seg, "m", "3")
-        line = holder.stdout.readline().strip()
-        assert line == f"held {holder.pid}", holder.stderr.read()
+        holder = stopped_holder(seg, "m", 3)
         lock, journal = control(mem, "m")
         assert lock.value != 0 and journal.value != 0  # the old value journalled, half the new one written
         holder.kill()

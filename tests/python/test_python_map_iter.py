@@ -22,28 +22,17 @@ import numpy as np
 import pytest
 
 from zeroipc_testkit import CPP_SEGMENT_SIZE, cpp, finish, run_cpp, segment_fixture
+from map_kit import ORDER, body_address, f64_value, order_value, stopped_holder
 
 import zeroipc  # lib/python's: zeroipc_testkit put it first on sys.path
 from zeroipc import _lib, map as zmap
 
-ORDER = np.dtype([("id", "<u8"), ("price", "<f8"), ("qty", "<i4")], align=True)  # interop_cpp_map.cpp's Order
 seg = segment_fixture("pymapiter")
-
-
-def f64_value(k: int, seed: int) -> float:
-    """interop_cpp_map.cpp's value(k, seed) for f64."""
-    return k * 0.5 + seed
-
-
-def order_value(k: int, seed: int) -> tuple:
-    """interop_cpp_map.cpp's value(k, seed) for Order."""
-    return (k ^ seed, k * 0.25 + seed, -3 * k)
 
 
 def rebuilds(mem: zeroipc.Memory, name: str) -> int:
     """The locked_probe `rebuilds` counter of `name` (§7.8.1: u64 at body + 112)."""
-    entry = next(e for e in mem.entries() if e.name == name)
-    return ctypes.c_uint64.from_address(mem.base + entry.offset + 64 + 112).value
+    return ctypes.c_uint64.from_address(body_address(mem, name) + 112).value
 
 
 # ------------------------------------------------------------------ Python alone
@@ -183,9 +172,7 @@ def test_snapshot_takes_over_a_dead_holder(seg):
         m = zeroipc.Map(mem, "m", key_dtype=np.uint64, value_dtype=np.float64, capacity=64)
         for k in range(n):
             m[k] = f64_value(k, seed)
-        holder = cpp("map-hold", seg, "m", "3")
-        line = holder.stdout.readline().strip()
-        assert line == f"held {holder.pid}", holder.stderr.read()
+        holder = stopped_holder(seg, "m", 3)
         holder.kill()
         holder.communicate(timeout=30)
         items = dict((int(k), float(v)) for k, v in m.items())  # takes the lock over, repairs first

@@ -213,7 +213,6 @@ def test_stack_wrong_dtype_and_variant(seg):
             zeroipc.Stack(mem, "eb", dtype=np.uint32, capacity=8, variant="elimination_backoff")
         with pytest.raises(ValueError):
             zeroipc.Stack(mem, "bad", dtype=np.uint32, capacity=8, variant="nope")
-# No cross-language stack test: interop_cpp has no stack subcommand.
 
 
 # ------------------------------------------------------------------ AtomicU64
