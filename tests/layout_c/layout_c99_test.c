@@ -78,9 +78,12 @@ int main(void) {
   CHECK(zeroipc_lcrq_ring_count(8), 4);              /* 8 / 8 + 3 */
   CHECK(zeroipc_lcrq_ring_bytes(8), 192 + 16 * 8);   /* 320 */
   CHECK(zeroipc_lcrq_nodes_offset(8), 8576 + 4 * 320); /* 9856 */
-  CHECK(zeroipc_lcrq_body_size(8, 8), 9856 + 8 * 16);  /* 9984 */
+  CHECK(zeroipc_lcrq_body_size(8, 8), 9856);           /* direct cells: no nodes */
+  CHECK(zeroipc_lcrq_nodes_body_size(8, 8), 9856 + 8 * 16); /* 9984 */
+  CHECK(zeroipc_lcrq_body_size(8, 9), 9856 + 8 * 24);  /* over 8 bytes: nodes */
   CHECK(zeroipc_lcrq_nodes_offset(1000), 8576 + 4 * (192 + 16 * 1024)); /* 74880 */
-  CHECK(zeroipc_lcrq_body_size(1000, 4), 74880 + 1000 * 16);
+  CHECK(zeroipc_lcrq_body_size(1000, 4), 74880);
+  CHECK(zeroipc_lcrq_nodes_body_size(1000, 4), 74880 + 1000 * 16);
   CHECK(zeroipc_lcrq_ring_size(5000), 1024);          /* min(8192, 1024) */
   CHECK(zeroipc_lcrq_ring_count(5000), 11);           /* 8192 / 1024 + 3 */
   CHECK(zeroipc_lcrq_nodes_offset(5000), 8576 + 11 * 16576);

@@ -144,7 +144,8 @@ static_assert(ZEROIPC_LCRQ_OPS_OFFSET == zv::lcrq::kOpsOffset &&
               offsetof(zeroipc_lcrq_body, ops) == zv::lcrq::kOpsOffset);
 static_assert(ZEROIPC_LCRQ_RINGS_OFFSET == zv::lcrq::kRingsOffset && sizeof(zeroipc_lcrq_body) == zv::lcrq::kRingsOffset);
 static_assert(ZEROIPC_LCRQ_MAX_CAPACITY == zv::lcrq::kMaxCapacity && ZEROIPC_LCRQ_MAX_RING_SIZE == zv::lcrq::kMaxRingSize);
-static_assert(ZEROIPC_LCRQ_FLAG == zv::lcrq_detail::kFlag && ZEROIPC_LCRQ_POSITION_MASK == zv::lcrq_detail::kMask);
+static_assert(ZEROIPC_LCRQ_FLAG == zv::lcrq_detail::kFlag && ZEROIPC_LCRQ_POSITION_MASK == zv::lcrq_detail::NodeCells::kMask &&
+              ZEROIPC_LCRQ_FULL == zv::lcrq_detail::kHolds && ZEROIPC_LCRQ_DIRECT_POSITION_MASK == zv::lcrq_detail::DirectCells::kMask);
 static_assert(ZEROIPC_LCRQ_RING_FREE == zv::lcrq_detail::kFree && ZEROIPC_LCRQ_RING_ALLOCATED == zv::lcrq_detail::kAlloc &&
               ZEROIPC_LCRQ_RING_LINKED == zv::lcrq_detail::kLinked && ZEROIPC_LCRQ_RING_RETIRED == zv::lcrq_detail::kRetired);
 static_assert(ZEROIPC_SCQ_AQ_OFFSET == zv::scq::kAqOffset && sizeof(zeroipc_scq_body) == zv::scq::kAqOffset);
@@ -372,9 +373,12 @@ static_assert((zeroipc_lcrq_ring_size(8)) == (8));
 static_assert((zeroipc_lcrq_ring_count(8)) == (4));
 static_assert((zeroipc_lcrq_ring_bytes(8)) == (192 + 16 * 8));
 static_assert((zeroipc_lcrq_nodes_offset(8)) == (8576 + 4 * 320));
-static_assert((zeroipc_lcrq_body_size(8, 8)) == (9856 + 8 * 16));
+static_assert((zeroipc_lcrq_body_size(8, 8)) == (9856));
+static_assert((zeroipc_lcrq_nodes_body_size(8, 8)) == (9856 + 8 * 16));
+static_assert((zeroipc_lcrq_body_size(8, 9)) == (9856 + 8 * 24));
 static_assert((zeroipc_lcrq_nodes_offset(1000)) == (8576 + 4 * (192 + 16 * 1024)));
-static_assert((zeroipc_lcrq_body_size(1000, 4)) == (74880 + 1000 * 16));
+static_assert((zeroipc_lcrq_body_size(1000, 4)) == (74880));
+static_assert((zeroipc_lcrq_nodes_body_size(1000, 4)) == (74880 + 1000 * 16));
 static_assert((zeroipc_lcrq_ring_size(5000)) == (1024));
 static_assert((zeroipc_lcrq_ring_count(5000)) == (11));
 static_assert((zeroipc_lcrq_nodes_offset(5000)) == (8576 + 11 * 16576));

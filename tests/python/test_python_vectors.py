@@ -70,7 +70,7 @@ HEADER_SIZE, ATTACH_CAPACITY, TABLE_OFFSET = 128, 64, 1152
 FREE, RESERVED, READY = 0, 1, 2
 
 ARRAY, QUEUE, STACK, MAP, SET, POOL, RING, FUTURE, LAZY, STREAM, CHANNEL = range(1, 12)
-VYUKOV_BOUNDED, LCRQ, SCQ, SPSC_RING, LOCKED_RING = 1, 2, 3, 4, 5
+VYUKOV_BOUNDED, LCRQ, SCQ, SPSC_RING, LOCKED_RING, LCRQ_NODES = 1, 2, 3, 4, 5, 6
 TREIBER_TAGGED, ELIMINATION_BACKOFF = 1, 2
 
 
@@ -99,11 +99,13 @@ def total_size(header):
         stride = align8(8 + es)
         if variant == VYUKOV_BOUNDED:
             return 64 + 128 + r * stride
-        if variant == LCRQ:
+        if variant in (LCRQ, LCRQ_NODES):
             ring_r = min(r, 1024)
             rings = r // ring_r + 3
             ring_bytes = 192 + 16 * ring_r
             nodes_at = 320 + 8256 + rings * ring_bytes
+            if variant == LCRQ and es <= 8:
+                return 64 + nodes_at  # direct cells: the elements are in the rings, no data nodes
             return 64 + nodes_at + c * stride
         if variant == SCQ:
             ring_bytes = 192 + 16 * r
@@ -250,7 +252,7 @@ def test_dtypes_are_the_spec_tables(dtype, start, end):
 
 def test_manifest_lists_the_vectors():
     assert [s["segment"] for s in SEGMENTS] == ["core", "full"]
-    assert len(STRUCTURES) == 19
+    assert len(STRUCTURES) == 20
     assert len(CORE["structures"]) == 10
     for v in STRUCTURES:
         assert (VECTORS / v["file"]).is_file(), v["file"]

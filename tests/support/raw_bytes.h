@@ -65,9 +65,10 @@ inline std::byte* bytes_of(const Memory& mem, const char* name) {
 /// §7.7: the thread slots and recovery control at `area` after this
 /// thread's operations: the control line is idle (lock free, no recovery
 /// running, none made), exactly one slot is claimed, by this process's key
-/// with this thread's tid and pid, and it is not inside an operation.
+/// with this thread's tid and pid, and it is not inside an operation. Its
+/// `aux` is `aux` (lcrq: the standing hazard, ring index + 1; others 0).
 inline void expect_op_area_after_my_operations(const std::byte* area, std::uint32_t my_key, std::uint32_t my_tid,
-                                               std::uint32_t my_pid) {
+                                               std::uint32_t my_pid, std::uint64_t aux = 0) {
   EXPECT_EQ(le(area, 0, 4), 0u) << "§7.7 recovery_lock free";
   EXPECT_EQ(le(area, 4, 4), 0u) << "§7.7 recovering 0";
   EXPECT_EQ(le(area, 16, 8), 0u) << "§7.7 recoveries 0";
@@ -80,7 +81,7 @@ inline void expect_op_area_after_my_operations(const std::byte* area, std::uint3
     EXPECT_EQ(le(slot, 4, 4), my_tid) << "§7.7 slot " << i << " tid";
     EXPECT_EQ(le(slot, 8, 8), my_pid) << "§7.7 slot " << i << " pid";
     EXPECT_EQ(le(slot, 16, 4), 0u) << "§7.7 slot " << i << " not active between operations";
-    EXPECT_EQ(le(slot, 24, 8), 0u) << "§7.7 slot " << i << " aux (lcrq: hazard) cleared after the operation";
+    EXPECT_EQ(le(slot, 24, 8), aux) << "§7.7 slot " << i << " aux (lcrq: its hazard stands after the operation)";
   }
   EXPECT_EQ(claimed, 1) << "§7.7 one slot for the one thread that operated";
 }

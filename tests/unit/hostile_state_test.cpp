@@ -123,6 +123,9 @@ TEST(HostileState, SpscAndLockedRingHeadAndTailMoreThanARingApart) {
   Queue<std::uint64_t, zeroipc::variants::locked_ring> l(mem, "l", 8);
   put_le(body_of(mem, "s"), 0, 8, 1000);  // spsc tail
   EXPECT_EQ(outcome([&] { (void)s.pop(); }), kCorrupt) << "spsc_ring pop";
+  // Regression: the consumer kept the bad tail in its cached copy, and the
+  // next pops returned slots nobody pushed. Every pop must refuse it.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(outcome([&] { (void)s.pop(); }), kCorrupt) << "spsc_ring pop again, " << i;
   put_le(body_of(mem, "s"), 0, 8, 0);
   put_le(body_of(mem, "s"), 64, 8, 1000);  // head past tail
   EXPECT_EQ(outcome([&] { for (int i = 0; i < 9; ++i) (void)s.push(1); }), kCorrupt) << "spsc_ring push";

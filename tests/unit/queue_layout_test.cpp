@@ -95,7 +95,7 @@ TEST(QueueLayout, ScqRingsAndDataIndices) {
 TEST(QueueLayout, LcrqRingsNodesAndPools) {
   zeroipc::test::ScopedName name("qlayout");
   Memory mem(name.str(), 1 << 20, 4);
-  using V = zeroipc::variants::lcrq;
+  using V = zeroipc::variants::lcrq_nodes;  // variant 6: data nodes for every element size
   constexpr std::uint64_t n = 8, R = 8, K = n / R + 3, ring_bytes = 192 + 16 * R;
   constexpr std::uint64_t rings_at = 320 + kOpArea, nodes_at = rings_at + K * ring_bytes;
   static_assert(V::kRingsOffset == rings_at && V::nodes_offset(n) == nodes_at && V::ring_count(n) == K);
@@ -124,7 +124,42 @@ TEST(QueueLayout, LcrqRingsNodesAndPools) {
   EXPECT_EQ(u64(mem, rings_at + 128), kStart + 1) << "ring 0 tail advanced";
   EXPECT_EQ(u64(mem, rings_at + 192 + 16 * (kStart % R) + 8), 1u) << "cell of position s holds node id 1";
   zeroipc::test::expect_op_area_after_my_operations(mem.base() + kBody + 320, zeroipc::detail::self_key(), my_tid(),
-                                                    static_cast<std::uint32_t>(::getpid()));
+                                                    static_cast<std::uint32_t>(::getpid()), 1);  // hazard: ring 0
+}
+
+// §7.2.2, direct cells: lcrq (variant 2) with elements of at most 8 bytes
+// keeps them in the cells: no data nodes, word bit 62 = full, the ring's
+// first position at +24.
+TEST(QueueLayout, LcrqDirectCells) {
+  zeroipc::test::ScopedName name("qlayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  using V = zeroipc::variants::lcrq;
+  constexpr std::uint64_t n = 8, R = 8, K = n / R + 3, ring_bytes = 192 + 16 * R;
+  constexpr std::uint64_t rings_at = 320 + kOpArea, nodes_at = rings_at + K * ring_bytes;
+  constexpr std::uint64_t kFull = std::uint64_t{1} << 62;
+  static_assert(V::body_size(n, 8) == nodes_at && V::body_size(n, 9) == nodes_at + n * 24,
+                "§7.2.2: direct for element_size <= 8, data nodes above");
+  static_assert(zeroipc::variants::lcrq_nodes::body_size(n, 8) == nodes_at + n * 16, "§7.2.2: lcrq_nodes always has nodes");
+  Queue<std::uint64_t, V> q(mem, "q", n, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(le(mem.base(), 1408 + 24, 8), 64 + nodes_at) << "§7.2.2 direct: total_size = 64 + nodes_at";
+  EXPECT_EQ(u64(mem, 192), 0u) << "§7.2.2 direct: node_pool unused, 0";
+  EXPECT_EQ(u64(mem, 256), kStart) << "§7.2.2 start";
+  EXPECT_EQ(u64(mem, rings_at + 24), kStart) << "§7.2.2 direct: ring 0's first position";
+  for (std::uint64_t p = kStart; p < kStart + R; ++p) {
+    EXPECT_EQ(u64(mem, rings_at + 192 + 16 * (p % R)), p) << "§7.2.2 cell word = position, safe, empty";
+  }
+  ASSERT_TRUE(q.push(0));  // 0 is an element like any other: the word, not the value, says full
+  ASSERT_TRUE(q.push(~std::uint64_t{0}));
+  const std::uint64_t cell0 = rings_at + 192 + 16 * (kStart % R), cell1 = rings_at + 192 + 16 * ((kStart + 1) % R);
+  EXPECT_EQ(u64(mem, cell0), kStart | kFull) << "§7.2.2 direct: word = position | full";
+  EXPECT_EQ(u64(mem, cell0 + 8), 0u) << "§7.2.2 direct: the element itself";
+  EXPECT_EQ(u64(mem, cell1), (kStart + 1) | kFull);
+  EXPECT_EQ(u64(mem, cell1 + 8), ~std::uint64_t{0});
+  EXPECT_EQ(u64(mem, rings_at + 128), kStart + 2) << "ring 0 tail advanced";
+  EXPECT_EQ(q.pop(), std::optional<std::uint64_t>(0));
+  EXPECT_EQ(u64(mem, cell0), kStart + R) << "popped: the cell moves to the next lap, empty";
+  EXPECT_EQ(q.pop(), std::optional<std::uint64_t>(~std::uint64_t{0}));
+  EXPECT_EQ(q.pop(), std::nullopt);
 }
 
 TEST(QueueLayout, SpscAndLockedRingPositions) {
@@ -174,7 +209,7 @@ TEST(QueueLayout, CapacityFiveOnARingOfEight) {
   {
     zeroipc::test::ScopedName name("qlayout");
     Memory mem(name.str(), 1 << 20, 4);
-    using V = zeroipc::variants::lcrq;
+    using V = zeroipc::variants::lcrq_nodes;
     constexpr std::uint64_t K = R / R + 3, ring_bytes = 192 + 16 * R;
     constexpr std::uint64_t rings_at = 320 + kOpArea, nodes_at = rings_at + K * ring_bytes;
     static_assert(V::ring_size(c) == R && V::ring_count(c) == K && V::nodes_offset(c) == nodes_at);

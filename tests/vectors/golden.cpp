@@ -177,6 +177,9 @@ std::vector<Recipe> full_recipes() {
          ring.write(std::span<const U64>(items));
        },
        {{kBody + offsetof(zeroipc_gated_ring_body, writer), sizeof(zeroipc_role)}}},
+      // The same operations as queue_lcrq, with data nodes (queue_lcrq has direct cells).
+      {"queue_lcrq_nodes", "push:5,pop:2", 6,
+       [](Memory& m, const Recipe& r) { queue_ops<v::lcrq_nodes>(m, r.name, r.requested, 5, 2); }, lcrq_mask(6)},
   };
 }
 

@@ -146,7 +146,8 @@ void describe_queue(Ctx& c) {
       depth_note = "≈";
       break;
     }
-    case variants::lcrq::kId: {
+    case variants::lcrq::kId:
+    case variants::lcrq_nodes::kId: {
       // Walk the ring list from head_ring; count the live positions of each ring.
       using L = variants::lcrq;
       const std::uint64_t rings = L::ring_count(cap), rs = L::ring_size(cap);
@@ -158,8 +159,12 @@ void describe_queue(Ctx& c) {
           ok = false;
           break;
         }
-        const std::uint64_t head = c.fields.u64("rings", ring, "head");
-        const std::uint64_t tail = c.fields.u64("rings", ring, "tail") & ~(std::uint64_t{1} << 63);
+        // Direct cells (§7.2.2) have 62-bit positions: bit 62 of head and tail is not part of them.
+        const std::uint64_t mask = c.h.variant == variants::lcrq::kId && L::direct(c.h.element_size)
+                                       ? ZEROIPC_LCRQ_DIRECT_POSITION_MASK
+                                       : ZEROIPC_LCRQ_POSITION_MASK;
+        const std::uint64_t head = c.fields.u64("rings", ring, "head") & mask;
+        const std::uint64_t tail = c.fields.u64("rings", ring, "tail") & mask;
         if (tail > head) total += std::min(tail - head, rs);
         const std::uint32_t next = c.fields.u32("rings", ring, "next");
         if (next == 0) break;
@@ -180,7 +185,10 @@ void describe_queue(Ctx& c) {
     default:
       break;
   }
-  if (c.h.variant == variants::scq::kId || c.h.variant == variants::lcrq::kId) describe_op_slots(c);
+  if (c.h.variant == variants::scq::kId || c.h.variant == variants::lcrq::kId ||
+      c.h.variant == variants::lcrq_nodes::kId) {
+    describe_op_slots(c);
+  }
   c.out["fill"] = fill;
   const std::string d = fill["depth"].is_null() ? "?" : std::to_string(fill["depth"].get<std::uint64_t>());
   c.out["summary"]["fill"] = depth_note + d + " / " + std::to_string(cap);

@@ -62,8 +62,8 @@ Field items(std::string name, std::uint64_t offset, std::vector<Field> parts) {
 
 // Appends `fields`, whose offsets are from a part laid at `at` (a body at
 // kBody, the kind-specific bytes at 32), with offsets from the structure's start.
-void add(std::vector<Field>& to, std::uint64_t at, std::initializer_list<Field> fields) {
-  for (Field fl : fields) {
+void add(std::vector<Field>& to, std::uint64_t at, std::vector<Field> fields) {
+  for (Field& fl : fields) {
     fl.offset += at;
     to.push_back(std::move(fl));
   }
@@ -126,25 +126,30 @@ std::vector<Field> queue_body(const StructHeader& h) {
                  {FIELD(zeroipc_vyukov_cell, sequence), f("element", ZEROIPC_VYUKOV_CELL_ELEMENT_OFFSET, es)})});
       break;
     }
-    case v::lcrq::kId: {  // §7.2.2
+    case v::lcrq::kId:  // §7.2.2: direct cells for element_size <= 8
+    case v::lcrq_nodes::kId: {
       using B = zeroipc_lcrq_body;
       using R = zeroipc_lcrq_ring;
       using C = zeroipc_lcrq_cell;
+      const bool direct = h.variant == v::lcrq::kId && v::lcrq::direct(h.element_size);
       const std::uint64_t ring = zeroipc_lcrq_ring_bytes(c), st = zeroipc_lcrq_stride(h.element_size);
-      add(out, kBody,
-          {FIELD(B, head_ring),
-           FIELD(B, tail_ring),
-           FIELD(B, ring_pool),
-           FIELD(B, node_pool),
-           FIELD(B, start),
-           GROUP(B, ops, op_area()),
-           array("rings", ZEROIPC_LCRQ_RINGS_OFFSET, ring, zeroipc_lcrq_ring_count(c), ring,
-                 {FIELD(R, pool_next), FIELD(R, state), FIELD(R, next), FIELD(R, owner_key),
-                  FIELD(R, owner_pid), FIELD(R, head), FIELD(R, tail),
-                  array("cells", ZEROIPC_LCRQ_RING_CELLS_OFFSET, sizeof(C), zeroipc_lcrq_ring_size(c), sizeof(C),
-                        {FIELD(C, word), FIELD(C, value)})}),
-           array("nodes", zeroipc_lcrq_nodes_offset(c), st, c, st,
-                 {FIELD(zeroipc_lcrq_node, next), f("element", ZEROIPC_LCRQ_NODE_ELEMENT_OFFSET, es)})});
+      std::vector<Field> body{
+          FIELD(B, head_ring),
+          FIELD(B, tail_ring),
+          FIELD(B, ring_pool),
+          FIELD(B, node_pool),
+          FIELD(B, start),
+          GROUP(B, ops, op_area()),
+          array("rings", ZEROIPC_LCRQ_RINGS_OFFSET, ring, zeroipc_lcrq_ring_count(c), ring,
+                {FIELD(R, pool_next), FIELD(R, state), FIELD(R, next), FIELD(R, owner_key), FIELD(R, owner_pid),
+                 FIELD(R, first), FIELD(R, head), FIELD(R, tail),
+                 array("cells", ZEROIPC_LCRQ_RING_CELLS_OFFSET, sizeof(C), zeroipc_lcrq_ring_size(c), sizeof(C),
+                       {FIELD(C, word), FIELD(C, value)})})};
+      if (!direct) {
+        body.push_back(array("nodes", zeroipc_lcrq_nodes_offset(c), st, c, st,
+                             {FIELD(zeroipc_lcrq_node, next), f("element", ZEROIPC_LCRQ_NODE_ELEMENT_OFFSET, es)}));
+      }
+      add(out, kBody, std::move(body));
       break;
     }
     case v::scq::kId: {  // §7.2.3

@@ -12,6 +12,26 @@
 
 namespace zeroipc::detail {
 
+/// Inside a catch: rethrows the exception being handled, a variant failure
+/// translated (the prefix where() built here, only when one is thrown). Out
+/// of line and cold: the caller's frame keeps one small landing pad, so
+/// translating_variant_errors inlines into push/pop and their hot paths
+/// save no registers and make no call. Any other exception passes unchanged.
+template <class Where>
+[[noreturn, gnu::cold, gnu::noinline]] void rethrow_variant_error(const Where& where) {
+  try {
+    throw;
+  } catch (const variants::CorruptState& e) {
+    throw CorruptSegment(where() + ": " + e.what());
+  } catch (const variants::LimitReached& e) {
+    throw LimitReached(where() + ": " + e.what());
+  } catch (const variants::Busy& e) {
+    throw Timeout(where() + ": " + e.what());
+  } catch (const variants::Full& e) {
+    throw StructureFull(where() + ": " + e.what());
+  }
+}
+
 /// Calls f(); a variants::CorruptState becomes CorruptSegment, LimitReached
 /// LimitReached, Busy Timeout, Full StructureFull, each prefixed with where() ("zeroipc: segment
 /// '/x', queue 'q' (scq)"). `where` is a callable, so the prefix is only
@@ -21,14 +41,8 @@ template <class Where, class F>
 decltype(auto) translating_variant_errors(Where&& where, F&& f) {
   try {
     return std::forward<F>(f)();
-  } catch (const variants::CorruptState& e) {
-    throw CorruptSegment(where() + ": " + e.what());
-  } catch (const variants::LimitReached& e) {
-    throw LimitReached(where() + ": " + e.what());
-  } catch (const variants::Busy& e) {
-    throw Timeout(where() + ": " + e.what());
-  } catch (const variants::Full& e) {
-    throw StructureFull(where() + ": " + e.what());
+  } catch (...) {
+    rethrow_variant_error(where);
   }
 }
 

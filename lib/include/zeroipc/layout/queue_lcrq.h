@@ -1,5 +1,7 @@
-/* zeroipc/layout/queue_lcrq.h — Queue variant 2, lcrq (SPECIFICATION.md
- * §7.2.2): a list of CRQ rings holding data-node ids, plus the data nodes.
+/* zeroipc/layout/queue_lcrq.h — Queue variants 2, lcrq, and 6, lcrq_nodes
+ * (SPECIFICATION.md §7.2.2): a list of CRQ rings whose cells hold the
+ * elements themselves (direct: lcrq with elements of at most 8 bytes) or
+ * data-node ids, plus the data nodes.
  * Offsets are from the start of the body (offset 64 of the structure).
  *
  * With Rc = bit_ceil(max(capacity, 2)) (the R of §7.2), R = min(Rc, 1024)
@@ -16,7 +18,8 @@
  *   nodes_at data node id i (1-based) at nodes_at + (i - 1) * stride:
  *            zeroipc_lcrq_node (+0 u32 next), the element at +8
  *
- * body_size = nodes_at + capacity * stride; capacity <= 2^31.
+ * body_size = nodes_at + capacity * stride; capacity <= 2^31. Direct cells
+ * (variant 2 with element_size <= 8): no data nodes, body_size = nodes_at.
  * Plain data (common.h): a cell is updated only with a 16-byte
  * compare-and-swap of both words (x86-64 cmpxchg16b; from C
  * __atomic_compare_exchange_n / __sync_bool_compare_and_swap on an
@@ -55,6 +58,13 @@ extern "C" {
  *  (unsafe); bits 0-62 are the position. */
 #define ZEROIPC_LCRQ_FLAG (UINT64_C(1) << 63)
 #define ZEROIPC_LCRQ_POSITION_MASK (ZEROIPC_LCRQ_FLAG - 1u)
+/** §7.2.2, direct cells: bit 62 of a cell's `word` (the cell holds an
+ *  element); positions are bits 0-61. */
+#define ZEROIPC_LCRQ_FULL (UINT64_C(1) << 62)
+#define ZEROIPC_LCRQ_DIRECT_POSITION_MASK (ZEROIPC_LCRQ_FULL - 1u)
+/** §7.2.2: `lcrq` (variant 2) stores elements of at most 8 bytes in its
+ *  cells (direct); `lcrq_nodes` (variant 6) never does. */
+#define ZEROIPC_LCRQ_MAX_DIRECT_SIZE 8u
 
 /** §7.2.2: the fixed part of the body, 8576 bytes (up to rings_at). */
 typedef struct zeroipc_lcrq_body {
@@ -91,7 +101,8 @@ typedef struct zeroipc_lcrq_ring {
   uint32_t next;         /* 8 atomic: the ring after this one + 1; 0 = none (set once, by CAS) */
   uint32_t owner_key;    /* 12 atomic: the allocating process (state 1), written before state = 1 */
   uint64_t owner_pid;    /* 16 atomic: its pid, for messages */
-  uint8_t reserved0[40]; /* 24 */
+  uint64_t first;        /* 24 atomic: direct cells only: the ring's first position (0 with data nodes) */
+  uint8_t reserved0[32]; /* 32 */
   uint64_t head;         /* 64 atomic: next position to dequeue (63 bits used) */
   uint8_t reserved1[56]; /* 72 */
   uint64_t tail;         /* 128 atomic: bit 63 closed, bits 0-62 the next position to enqueue */
@@ -104,7 +115,8 @@ ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, state) == 4, "spec 7.2.2 ring"
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, next) == 8, "spec 7.2.2 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, owner_key) == 12, "spec 7.2.2 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, owner_pid) == 16, "spec 7.2.2 ring");
-ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, reserved0) == 24, "spec 7.2.2 ring");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, first) == 24, "spec 7.2.2 ring");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, reserved0) == 32, "spec 7.2.2 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, head) == 64, "spec 7.2.2 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, reserved1) == 72, "spec 7.2.2 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, tail) == 128, "spec 7.2.2 ring");
@@ -113,8 +125,8 @@ ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_lcrq_ring, reserved2) == 136, "spec 7.2.2
 /** §7.2.2: one cell, 16 bytes, 16-byte aligned; only ever updated with a
  *  16-byte compare-and-swap of both words. */
 typedef struct zeroipc_lcrq_cell {
-  uint64_t word;  /* 0: bit 63 unsafe, bits 0-62 position index */
-  uint64_t value; /* 8: a node id, 0 = empty */
+  uint64_t word;  /* 0: bit 63 unsafe, bits 0-62 position index (direct: bit 62 full, bits 0-61 index) */
+  uint64_t value; /* 8: a node id, 0 = empty (direct: the element's bytes, meaningful while full) */
 } zeroipc_lcrq_cell;
 
 ZEROIPC_LAYOUT_ASSERT(sizeof(zeroipc_lcrq_cell) == ZEROIPC_LCRQ_CELL_SIZE, "spec 7.2.2: a cell is 16 bytes");
@@ -166,14 +178,28 @@ ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_stride(uint32_t element_size) {
 ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_node_offset(uint64_t capacity, uint32_t element_size, uint64_t node_id) {
   return zeroipc_lcrq_nodes_offset(capacity) + (node_id - 1u) * zeroipc_lcrq_stride(element_size);
 }
-/** §7.2.2: body_size = nodes_at + capacity * stride; 0 when not allowed or too large. */
-ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_body_size(uint64_t capacity, uint32_t element_size) {
+/** §7.2.2, variant 6 (`lcrq_nodes`, and `lcrq` with elements over 8 bytes):
+ *  body_size = nodes_at + capacity * stride; 0 when not allowed or too large. */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_nodes_body_size(uint64_t capacity, uint32_t element_size) {
   if (!zeroipc_queue_capacity_ok(capacity, ZEROIPC_LCRQ_MAX_CAPACITY) || element_size == 0u) return 0u;
   return zeroipc_mul_add_or_zero(capacity, zeroipc_lcrq_stride(element_size), zeroipc_lcrq_nodes_offset(capacity));
 }
-/** §7.2: total_size = 64 + body_size. */
+/** §7.2.2, variant 2 (`lcrq`): direct cells (body_size = nodes_at, no data
+ *  nodes) for elements of at most 8 bytes, else as variant 6. */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_body_size(uint64_t capacity, uint32_t element_size) {
+  if (element_size != 0u && element_size <= ZEROIPC_LCRQ_MAX_DIRECT_SIZE &&
+      zeroipc_queue_capacity_ok(capacity, ZEROIPC_LCRQ_MAX_CAPACITY)) {
+    return zeroipc_lcrq_nodes_offset(capacity);
+  }
+  return zeroipc_lcrq_nodes_body_size(capacity, element_size);
+}
+/** §7.2: total_size = 64 + body_size (variant 2, `lcrq`). */
 ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_total_size(uint64_t capacity, uint32_t element_size) {
   return zeroipc_with_header(zeroipc_lcrq_body_size(capacity, element_size));
+}
+/** §7.2: total_size = 64 + body_size (variant 6, `lcrq_nodes`). */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_lcrq_nodes_total_size(uint64_t capacity, uint32_t element_size) {
+  return zeroipc_with_header(zeroipc_lcrq_nodes_body_size(capacity, element_size));
 }
 
 #ifdef __cplusplus

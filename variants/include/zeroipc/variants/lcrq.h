@@ -10,18 +10,29 @@
 // CRQ is drained.
 //
 // In shared memory (what the paper leaves to malloc and hazard pointers):
-// - Values are data nodes: a cell's value is the id (1-based) of a node in a
-//   node array, taken from / returned to a tagged Treiber free list
-//   (detail/tagged_list.h). push: take a node, write the element, enqueue its
-//   id. pop: dequeue an id, copy the element, free the node.
+// - Direct cells (`lcrq`, elements of at most 8 bytes): a cell's value is
+//   the element itself, as the paper's cells hold the pointer; bit 62 of the
+//   cell's word says the cell is full (the paper's value != ⊥), so positions
+//   are 62 bits. A push is one FAA and one CAS2, a pop the same: nothing is
+//   held outside the rings. The paper's queue is unbounded; this one holds
+//   at most `capacity` elements by positions (see "direct cells" in queue<T>).
+// - Data nodes (`lcrq_nodes`, and `lcrq` with larger elements): a cell's
+//   value is the id (1-based) of a node in a node array, taken from /
+//   returned to a tagged Treiber free list (detail/tagged_list.h). push:
+//   take a node, write the element, enqueue its id. pop: dequeue an id, copy
+//   the element, free the node. Two more CAS per message, on a line both
+//   sides write.
 // - The CRQs are preallocated (ring_count(capacity) of them) and linked by
 //   ring index, never by pointer. Free rings sit on a tagged free list.
 // - Reclamation: hazard pointers, one per thread, in the `aux` word of the
 //   thread's slot (detail/op_slots.h). A thread publishes the ring index it
-//   is about to use, then re-reads the head (or tail) to validate. The
-//   process that moves `head_ring` past a drained ring marks it RETIRED and
-//   recycles it (back to the free list) once no live thread's hazard names
-//   it. A slot's owner is (owner key of the process, tid) (detail/liveness.h),
+//   is about to use, then re-reads the head (or tail) to validate; the
+//   hazard stands after the operation, so that the next one on the same
+//   ring (nearly all of them) publishes nothing. The process that moves
+//   `head_ring` past a drained ring marks it RETIRED and recycles it (back
+//   to the free list) once no live thread inside an operation has a hazard
+//   naming it (a standing hazard of an idle thread is passed over, after an
+//   asymmetric fence: try_recycle). A slot's owner is (owner key of the process, tid) (detail/liveness.h),
 //   so a killed process's hazards are recognised as dead and never block
 //   recycling for good.
 //
@@ -71,8 +82,25 @@
 //       head_ring/tail_ring (seq_cst store then load), and (8) a recycler
 //       moves head_ring before it reads the hazards: either the recycler
 //       sees the hazard, or the thread sees the ring is gone.
+//   (9) a thread's store of `active` = 1 (op_slots.h D1) before its load
+//       of head_ring/tail_ring, against the recycler's move of head_ring
+//       (8), heavy_fence() and load of `active`: either the recycler sees
+//       the thread inside an operation (its standing hazard counts), or
+//       the thread will load the new head_ring/tail_ring.
 //
-// What a kill costs (a process SIGKILLed at each step):
+// What a kill costs (a process SIGKILLed at each step). Direct cells:
+//   push, after its FAA, before its CAS2: a position is skipped (not
+//     pushed). Pop, after its CAS2: the element dies with the consumer.
+//   pop, after its FAA, before its CAS2: the element in flight is lost,
+//     and its cell, still full, is skipped by later laps: one position of
+//     capacity per such kill, until a recovery (run by a push that finds
+//     the queue full while a dead thread was in flight, or recover())
+//     empties it (Ring::clear_orphans). A push recovers by itself only
+//     while it sees a dead thread's slot: capacity_recovery_test found
+//     such cells (1-8 per 1000 kills) after an earlier recovery had freed
+//     the slots, so after kills, recover() gives the full capacity back
+//     for certain. No data node exists to leak.
+// Data nodes:
 //   push, after taking a node, before its CAS2 succeeds: the element was in
 //     flight (not pushed); the node is leaked (capacity drops by one).
 //   push, after its FAA on tail, before the CAS2: a position is skipped;
@@ -149,29 +177,62 @@ inline bool cas2(std::uint64_t* cell, std::uint64_t old_word, std::uint64_t old_
 }
 
 inline constexpr std::uint64_t kFlag = std::uint64_t{1} << 63;  // tail: closed; cell word: unsafe
-inline constexpr std::uint64_t kMask = kFlag - 1;              // 63-bit positions
+inline constexpr std::uint64_t kHolds = std::uint64_t{1} << 62;  // direct cells: the cell holds an element
 
-/// a < b for 63-bit positions, modulo 2^63.
-constexpr bool before(std::uint64_t a, std::uint64_t b) noexcept {
-  return static_cast<std::int64_t>((a - b) << 1) < 0;
-}
-/// a - b for 63-bit positions, as a signed distance.
-constexpr std::int64_t distance(std::uint64_t a, std::uint64_t b) noexcept {
-  return static_cast<std::int64_t>((a - b) << 1) >> 1;
-}
+/// How a ring's cells hold elements (SPECIFICATION.md §7.2.2).
+///   Nodes:  value = a data node's id, 0 = empty; positions of 63 bits.
+///   Direct: value = the element's bytes (up to 8), word bit 62 = full;
+///           positions of 62 bits (bit 62 of the word is taken).
+template <bool Direct>
+struct Cells {
+  static constexpr bool kDirect = Direct;
+  static constexpr unsigned kBits = Direct ? 62 : 63;
+  static constexpr std::uint64_t kMask = (std::uint64_t{1} << kBits) - 1;  // a position
+  static constexpr unsigned kShift = 64 - kBits;
+
+  /// a < b for positions, modulo 2^kBits.
+  static constexpr bool before(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>((a - b) << kShift) < 0;
+  }
+  /// a - b for positions, as a signed distance.
+  static constexpr std::int64_t distance(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>((a - b) << kShift) >> kShift;
+  }
+  /// Whether a cell {word, value} holds an element.
+  static constexpr bool full(std::uint64_t word, std::uint64_t value) noexcept {
+    return Direct ? (word & kHolds) != 0 : value != 0;
+  }
+  /// The word of a cell that holds an element at position index `idx` (safe).
+  static constexpr std::uint64_t holding(std::uint64_t idx) noexcept { return Direct ? idx | kHolds : idx; }
+  /// The value an emptied cell keeps: nodes, 0; direct, the old bytes (the word says empty).
+  static constexpr std::uint64_t emptied(std::uint64_t value) noexcept { return Direct ? value : 0; }
+};
+using NodeCells = Cells<false>;
+using DirectCells = Cells<true>;
+static_assert(NodeCells::before(NodeCells::kMask, 0) && DirectCells::before(DirectCells::kMask, 0) &&
+                  DirectCells::distance(1, DirectCells::kMask) == 2,
+              "positions wrap whole: the last position is before the first of the next lap");
 
 enum RingState : std::uint32_t { kFree = 0, kAlloc = 1, kLinked = 2, kRetired = 3 };
 
+/// What one ring's enqueue did.
+enum class Enq { kDone, kClosed, kFull };
+
 }  // namespace lcrq_detail
 
-struct lcrq {
-  static constexpr std::uint16_t kId = 2;
-  static constexpr std::string_view kName = "lcrq";
+/// The LCRQ family: `lcrq` stores elements of up to 8 bytes in the cells
+/// (direct) and larger ones in data nodes; `lcrq_nodes` always uses nodes
+/// (the indirect design, for comparison and for its crash behaviour).
+template <std::uint16_t Id, bool NodesOnly>
+struct basic_lcrq {
+  static constexpr std::uint16_t kId = Id;
+  static constexpr std::string_view kName = NodesOnly ? "lcrq_nodes" : "lcrq";
   static constexpr bool kMultiProducer = true;
   static constexpr bool kMultiConsumer = true;
   static constexpr bool kFifo = true;
-  /// Not exact: "full" means no free data node, and in-flight operations
-  /// hold nodes; "empty" is exact for the rings themselves.
+  /// Not exact: "full" means no free data node (in-flight operations hold
+  /// nodes), or, direct, a position bound that counts skipped positions;
+  /// "empty" is exact for the rings themselves.
   static constexpr bool kExactEmptyFull = false;
 
   static constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 31;  // node ids are 32-bit
@@ -179,6 +240,8 @@ struct lcrq {
   static constexpr unsigned kStarvation = 64;  // failed enqueue attempts before closing a ring
   /// CAS2 failures on one cell within one operation after which it is corrupt.
   static constexpr unsigned kMaxCasRetries = 1u << 16;
+  /// Elements of at most this many bytes go in the cells (lcrq, not lcrq_nodes).
+  static constexpr std::uint32_t kMaxDirectSize = 8;
 
   static constexpr std::uint64_t kOpsOffset = offsetof(zeroipc_lcrq_body, ops);
   static constexpr std::uint64_t kRingsOffset = sizeof(zeroipc_lcrq_body);
@@ -186,6 +249,10 @@ struct lcrq {
   /// Moves from ring to ring within one operation after which the list is checked for a cycle.
   static constexpr std::uint64_t kMaxHops(std::uint64_t rings) noexcept { return 4 * rings + detail::kOpSlots; }
 
+  /// Whether elements of `element_size` bytes are stored in the cells.
+  static constexpr bool direct(std::uint32_t element_size) noexcept {
+    return !NodesOnly && element_size <= kMaxDirectSize;
+  }
   /// Cells per ring: min(R, 1024), R = bit_ceil(max(capacity, 2)).
   static constexpr std::uint64_t ring_size(std::uint64_t capacity) noexcept {
     const std::uint64_t r = detail::ring_slots(capacity);
@@ -202,13 +269,16 @@ struct lcrq {
   static constexpr std::uint64_t nodes_offset(std::uint64_t capacity) noexcept {
     return kRingsOffset + ring_count(capacity) * ring_bytes(capacity);
   }
-  /// Bytes of the body for `capacity` elements (rings from R, c nodes); 0 if the capacity is not allowed.
+  /// Bytes of the body for `capacity` elements (rings from R, and c nodes
+  /// unless direct); 0 if the capacity is not allowed.
   static constexpr std::uint64_t body_size(std::uint64_t capacity, std::uint32_t element_size) noexcept {
     if (!detail::valid_ring_capacity(capacity, kMaxCapacity) || element_size == 0) return 0;
+    if (direct(element_size)) return nodes_offset(capacity);
     return detail::mul_add_or_zero(capacity, detail::node_stride(element_size), nodes_offset(capacity));
   }
 
   /// One CRQ: a view of a ring's bytes.
+  template <class C>
   class Ring {
    public:
     Ring(std::byte* base, std::uint64_t size) noexcept
@@ -220,62 +290,82 @@ struct lcrq {
     std::atomic_ref<std::uint32_t> next() const noexcept { return std::atomic_ref<std::uint32_t>(ring_->next); }
     std::atomic_ref<std::uint32_t> owner_key() const noexcept { return std::atomic_ref<std::uint32_t>(ring_->owner_key); }
     std::atomic_ref<std::uint64_t> owner_pid() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->owner_pid); }
+    std::atomic_ref<std::uint64_t> first() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->first); }
     std::atomic_ref<std::uint64_t> head() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->head); }
     std::atomic_ref<std::uint64_t> tail() const noexcept { return std::atomic_ref<std::uint64_t>(ring_->tail); }
 
-    /// Empty ring whose first position is `start`, holding `first` (a node
-    /// id) at that position unless it is 0. The ring is private here.
-    void init(std::uint64_t start, std::uint64_t first) noexcept {
-      using namespace lcrq_detail;
+    /// Empty ring whose first position is `start`, holding `x` at that
+    /// position if `with_x`. The ring is private here.
+    void init(std::uint64_t start, bool with_x, std::uint64_t x) noexcept {
       for (std::uint64_t i = 0; i < size_; ++i) {
-        const std::uint64_t p = (start + i) & kMask;
+        const std::uint64_t p = (start + i) & C::kMask;
         word(p).store(p, std::memory_order_relaxed);  // safe, index p, empty
         value(p).store(0, std::memory_order_relaxed);
       }
-      if (first != 0) value(start).store(first, std::memory_order_relaxed);
+      if (with_x) {
+        word(start).store(C::holding(start), std::memory_order_relaxed);
+        value(start).store(x, std::memory_order_relaxed);
+      }
+      if constexpr (C::kDirect) first().store(start, std::memory_order_relaxed);
       head().store(start, std::memory_order_relaxed);
-      tail().store((start + (first != 0 ? 1 : 0)) & kMask, std::memory_order_relaxed);
+      tail().store((start + (with_x ? 1 : 0)) & C::kMask, std::memory_order_relaxed);
       next().store(0, std::memory_order_relaxed);
     }
 
-    /// The paper's CRQ enqueue; false when the ring is (or gets) closed.
-    bool enqueue(std::uint64_t node) {
-      using namespace lcrq_detail;
+    /// The paper's CRQ enqueue of `x` (a node id, or direct the element's
+    /// bytes). kClosed when the ring is (or gets) closed, with `end` a
+    /// position at or past every position of the ring; kFull when `admit`
+    /// refuses the position taken (it is skipped: dequeuers pass it).
+    template <class Admit>
+    lcrq_detail::Enq enqueue(std::uint64_t x, Admit&& admit, std::uint64_t& end) {
+      using lcrq_detail::Enq;
+      using lcrq_detail::kFlag;
       for (unsigned attempt = 0;; ++attempt) {
         const std::uint64_t raw = tail().fetch_add(1, std::memory_order_seq_cst);
-        if (raw & kFlag) return false;
-        const std::uint64_t t = raw & kMask;
+        if (raw & kFlag) {
+          end = raw & C::kMask;
+          return Enq::kClosed;
+        }
+        const std::uint64_t t = raw & C::kMask;
+        if (!admit(t)) {
+          pass_over(t);
+          return Enq::kFull;
+        }
         const std::uint64_t w = word(t).load(std::memory_order_seq_cst);
         const std::uint64_t v = value(t).load(std::memory_order_seq_cst);
-        if (v == 0) {
+        if (!C::full(w, v)) {
           const bool unsafe = (w & kFlag) != 0;
-          if (!before(t, w & kMask) &&
-              (!unsafe || !before(t, head().load(std::memory_order_seq_cst) & kMask)) &&
-              cas2(cell(t), w, 0, t, node)) {  // (1)
-            return true;
+          if (!C::before(t, w & C::kMask) &&
+              (!unsafe || !C::before(t, head().load(std::memory_order_seq_cst) & C::kMask)) &&
+              lcrq_detail::cas2(cell(t), w, v, C::holding(t), x)) {  // (1)
+            return Enq::kDone;
           }
         }
-        const std::uint64_t h = head().load(std::memory_order_seq_cst) & kMask;
-        if (distance(t, h) >= static_cast<std::int64_t>(size_) || attempt >= kStarvation) {
-          tail().fetch_or(kFlag, std::memory_order_seq_cst);  // close
-          return false;
+        const std::uint64_t h = head().load(std::memory_order_seq_cst) & C::kMask;
+        if (C::distance(t, h) >= static_cast<std::int64_t>(size_) || attempt >= kStarvation) {
+          end = tail().fetch_or(kFlag, std::memory_order_seq_cst) & C::kMask;  // close
+          return Enq::kClosed;
         }
       }
     }
 
-    /// The paper's CRQ dequeue; a node id, or 0 when the ring is empty.
-    std::uint64_t dequeue() {
-      using namespace lcrq_detail;
+    /// The paper's CRQ dequeue into `out`; false when the ring is empty.
+    bool dequeue(std::uint64_t& out) {
+      using lcrq_detail::kFlag;
       // Empty without touching head: head >= tail read in that order means
       // every position below tail was taken by a dequeuer already. (Not in
       // the paper: its dequeuers always fetch-and-add, and a consumer polling
       // an empty ring then pushes head past tail and makes fix_state and the
-      // producer's retries pay for every poll.)
-      const std::uint64_t h0 = head().load(std::memory_order_seq_cst) & kMask;
-      if (!before(h0, tail().load(std::memory_order_seq_cst) & kMask)) return 0;
+      // producer's retries pay for every poll.) A cell that already holds
+      // the element of `head` answers without reading tail, the line the
+      // producers write.
+      const std::uint64_t h0 = head().load(std::memory_order_seq_cst) & C::kMask;
+      const std::uint64_t w0 = word(h0).load(std::memory_order_seq_cst);
+      const bool ready = C::full(w0, value(h0).load(std::memory_order_seq_cst)) && (w0 & C::kMask) == h0;
+      if (!ready && !C::before(h0, tail().load(std::memory_order_seq_cst) & C::kMask)) return false;
       for (;;) {
-        const std::uint64_t h = head().fetch_add(1, std::memory_order_seq_cst) & kMask;
-        const std::uint64_t next_lap = (h + size_) & kMask;
+        const std::uint64_t h = head().fetch_add(1, std::memory_order_seq_cst) & C::kMask;
+        const std::uint64_t next_lap = (h + size_) & C::kMask;
         unsigned spins = 0;
         for (unsigned retries = 0;; ++retries) {
           if (retries > kMaxCasRetries) {
@@ -283,74 +373,121 @@ struct lcrq {
           }
           const std::uint64_t w = word(h).load(std::memory_order_seq_cst);  // (2)
           const std::uint64_t v = value(h).load(std::memory_order_seq_cst);
-          const std::uint64_t idx = w & kMask;
+          const std::uint64_t idx = w & C::kMask;
           const std::uint64_t unsafe = w & kFlag;
-          if (before(h, idx)) break;  // a later lap already owns the cell
+          const bool holds = C::full(w, v);
+          if (C::before(h, idx)) break;  // a later lap already owns the cell
           // An enqueuer holds position h (tail is past it) but has not
           // written the cell yet: give it a moment before the empty transition.
-          if (v == 0 && spins < detail::kSlowEnqueuerSpins &&
-              before(h, tail().load(std::memory_order_relaxed) & kMask)) {
+          if (!holds && spins < detail::kSlowEnqueuerSpins &&
+              C::before(h, tail().load(std::memory_order_relaxed) & C::kMask)) {
             ++spins;
             detail::cpu_relax();
             continue;
           }
-          if (v != 0) {
+          if (holds) {
             if (idx == h) {
-              if (cas2(cell(h), w, v, unsafe | next_lap, 0)) return v;
-            } else if (cas2(cell(h), w, v, kFlag | idx, v)) {
+              if (lcrq_detail::cas2(cell(h), w, v, unsafe | next_lap, C::emptied(v))) {
+                out = v;
+                return true;
+              }
+            } else if (lcrq_detail::cas2(cell(h), w, v, kFlag | C::holding(idx), v)) {
               break;  // an element of an earlier lap, its dequeuer late: mark unsafe
             }
-          } else if (cas2(cell(h), w, 0, unsafe | next_lap, 0)) {
+          } else if (lcrq_detail::cas2(cell(h), w, v, unsafe | next_lap, v)) {
             break;  // empty: move the cell to the next lap so the late enqueuer fails
           }
         }
         detail::crash_point(detail::VariantCrashPoint::kDequeuePassed);
-        const std::uint64_t t = tail().load(std::memory_order_seq_cst) & kMask;
-        if (!before(h + 1, t)) {  // t <= h + 1: nothing left
+        const std::uint64_t t = tail().load(std::memory_order_seq_cst) & C::kMask;
+        if (!C::before(h + 1, t)) {  // t <= h + 1: nothing left
           fix_state();
-          return 0;
+          return false;
         }
         // Against head as it is now, loaded after t, not this thread's own
         // h: preempted since its FAA, it would see every later enqueue as lead.
-        check_lead(head().load(std::memory_order_seq_cst) & kMask, t);
+        check_lead(head().load(std::memory_order_seq_cst) & C::kMask, t);
       }
+    }
+
+    /// Whether the cell of position `t` is empty with t's own index (its
+    /// previous lap's dequeuer is done with it).
+    bool free_for(std::uint64_t t) const noexcept {
+      const std::uint64_t w = word(t).load(std::memory_order_seq_cst);
+      return !C::full(w, value(t).load(std::memory_order_seq_cst)) && (w & C::kMask) == t;
+    }
+
+    /// An enqueuer that took position `t` and will not fill it moves its
+    /// cell to the next lap itself, as the dequeuer that reaches an empty
+    /// cell does: that dequeuer then passes it at once, instead of waiting
+    /// for an element that is not coming. One try: if the cell changed, the
+    /// dequeuer settles it.
+    void pass_over(std::uint64_t t) noexcept {
+      const std::uint64_t w = word(t).load(std::memory_order_seq_cst);
+      const std::uint64_t v = value(t).load(std::memory_order_seq_cst);
+      if (C::full(w, v) || C::before(t, w & C::kMask)) return;
+      (void)lcrq_detail::cas2(cell(t), w, v, (w & lcrq_detail::kFlag) | ((t + size_) & C::kMask), v);
     }
 
     /// A tail more than R + kOpSlots positions ahead of head is no ring's:
     /// an enqueuer closes the ring at R, and each thread takes one more.
     void check_lead(std::uint64_t h, std::uint64_t t) const {
-      const std::int64_t lead = lcrq_detail::distance(t, h);
+      const std::int64_t lead = C::distance(t, h);
       if (lead > static_cast<std::int64_t>(size_ + detail::kOpSlots)) {
         throw CorruptState("an lcrq ring's tail is " + std::to_string(lead) + " positions ahead of its head (at most " +
                            std::to_string(size_ + detail::kOpSlots) + ")");
       }
     }
 
-    /// The node ids at the ring's live positions [head, tail): a cell counts
-    /// when it holds a value and its index is its position. Recovery only.
+    /// The values at the ring's live positions [head, tail): a cell counts
+    /// when it holds an element and its index is its position. Recovery only.
     template <class F>
     void for_each_live(F&& f) const {
-      using namespace lcrq_detail;
-      const std::uint64_t h = head().load(std::memory_order_acquire) & kMask;
-      const std::uint64_t t = tail().load(std::memory_order_acquire) & kMask;
-      if (!before(h, t)) return;
+      const std::uint64_t h = head().load(std::memory_order_acquire) & C::kMask;
+      const std::uint64_t t = tail().load(std::memory_order_acquire) & C::kMask;
+      if (!C::before(h, t)) return;
       check_lead(h, t);
       // The cells hold positions [h, h + R) at most: a tail further ahead
       // only counts enqueuers that failed on a full ring.
-      const std::uint64_t lead = static_cast<std::uint64_t>(distance(t, h));
-      const std::uint64_t end = lead > size_ ? (h + size_) & kMask : t;
-      for (std::uint64_t p = h; p != end; p = (p + 1) & kMask) {
+      const std::uint64_t lead = static_cast<std::uint64_t>(C::distance(t, h));
+      const std::uint64_t end = lead > size_ ? (h + size_) & C::kMask : t;
+      for (std::uint64_t p = h; p != end; p = (p + 1) & C::kMask) {
         const std::uint64_t w = word(p).load(std::memory_order_acquire);
         const std::uint64_t v = value(p).load(std::memory_order_acquire);
-        if (v != 0 && (w & kMask) == p) f(v);
+        if (C::full(w, v) && (w & C::kMask) == p) f(v);
       }
     }
 
-    /// Elements in the ring (cells holding a value): exact when quiescent.
+    /// Recovery only, with no operation in flight: empties every cell that
+    /// holds an element of a position below head. Its dequeuer took that
+    /// position and died before its CAS2 (the element was in flight, and is
+    /// lost with it); later laps would skip the cell for good. The cell
+    /// moves to the first position at or past head that maps to it, its
+    /// unsafe bit kept. How many cells were freed.
+    std::uint64_t clear_orphans() noexcept {
+      const std::uint64_t h = head().load(std::memory_order_acquire) & C::kMask;
+      std::uint64_t freed = 0;
+      for (std::uint64_t i = 0; i < size_; ++i) {
+        std::uint64_t* c = cells_ + 2 * i;
+        const std::uint64_t w = std::atomic_ref<std::uint64_t>(c[0]).load(std::memory_order_acquire);
+        const std::uint64_t v = std::atomic_ref<std::uint64_t>(c[1]).load(std::memory_order_acquire);
+        const std::uint64_t idx = w & C::kMask;
+        if (!C::full(w, v) || !C::before(idx, h)) continue;
+        const auto behind = static_cast<std::uint64_t>(C::distance(h, idx));
+        const std::uint64_t p = (idx + (behind + size_ - 1) / size_ * size_) & C::kMask;
+        std::atomic_ref<std::uint64_t>(c[0]).store((w & lcrq_detail::kFlag) | p, std::memory_order_relaxed);
+        std::atomic_ref<std::uint64_t>(c[1]).store(C::emptied(v), std::memory_order_relaxed);
+        ++freed;
+      }
+      return freed;
+    }
+
+    /// Elements in the ring (cells holding one): exact when quiescent.
     std::uint64_t occupied() const noexcept {
       std::uint64_t n = 0;
       for (std::uint64_t i = 0; i < size_; ++i) {
-        n += std::atomic_ref<std::uint64_t>(cells_[2 * i + 1]).load(std::memory_order_relaxed) != 0;
+        n += C::full(std::atomic_ref<std::uint64_t>(cells_[2 * i]).load(std::memory_order_relaxed),
+                     std::atomic_ref<std::uint64_t>(cells_[2 * i + 1]).load(std::memory_order_relaxed));
       }
       return n;
     }
@@ -358,12 +495,12 @@ struct lcrq {
    private:
     // Dequeuers overtook the tail: move it up to head (closed bit kept).
     void fix_state() noexcept {
-      using namespace lcrq_detail;
+      using lcrq_detail::kFlag;
       for (;;) {
         std::uint64_t raw = tail().load(std::memory_order_seq_cst);
-        const std::uint64_t h = head().load(std::memory_order_seq_cst) & kMask;
+        const std::uint64_t h = head().load(std::memory_order_seq_cst) & C::kMask;
         if (tail().load(std::memory_order_seq_cst) != raw) continue;
-        if (!before(raw & kMask, h)) return;  // h <= t
+        if (!C::before(raw & C::kMask, h)) return;  // h <= t
         if (tail().compare_exchange_strong(raw, (raw & kFlag) | h, std::memory_order_seq_cst)) return;
       }
     }
@@ -382,20 +519,24 @@ struct lcrq {
 
   static void init(std::byte* body, std::uint64_t capacity, std::uint32_t element_size,
                    std::uint64_t start) noexcept {
-    const std::uint64_t first = start & (lcrq_detail::kMask >> 1);  // far from 2^63: see "start" above
+    const std::uint64_t first = start & (lcrq_detail::DirectCells::kMask);  // mod 2^62: see "start" above
     auto* b = reinterpret_cast<zeroipc_lcrq_body*>(body);
     b->start = first;
     // head_ring = tail_ring = 0; ring 0 linked and empty; rings 1.. on the free list.
     const std::uint64_t rings = ring_count(capacity);
-    Ring ring0(body + kRingsOffset, ring_size(capacity));
-    ring0.init(first, 0);
-    ring0.state().store(lcrq_detail::kLinked, std::memory_order_relaxed);
+    if (direct(element_size)) {
+      Ring<lcrq_detail::DirectCells>(body + kRingsOffset, ring_size(capacity)).init(first, false, 0);
+    } else {
+      Ring<lcrq_detail::NodeCells>(body + kRingsOffset, ring_size(capacity)).init(first, false, 0);
+    }
+    reinterpret_cast<zeroipc_lcrq_ring*>(body + kRingsOffset)->state = lcrq_detail::kLinked;
     const std::uint64_t ring_pool = 2;  // ring 1, tag 0
     b->ring_pool = ring_pool;
     for (std::uint64_t r = 1; r < rings; ++r) {
       const auto next = static_cast<std::uint32_t>(r + 1 < rings ? r + 2 : 0);
       reinterpret_cast<zeroipc_lcrq_ring*>(body + kRingsOffset + r * ring_bytes(capacity))->pool_next = next;
     }
+    if (direct(element_size)) return;  // no data nodes: node_pool stays 0
     // Every data node free: node_pool = node 1, node i links to i + 1.
     const std::uint64_t node_pool = 1;
     b->node_pool = node_pool;
@@ -411,6 +552,9 @@ struct lcrq {
   template <class T>
   class queue {
     static_assert(std::is_trivially_copyable_v<T>);
+    static constexpr bool kDirect = direct(sizeof(T));
+    using C = lcrq_detail::Cells<kDirect>;
+    using RingT = Ring<C>;
 
    public:
     queue(std::byte* body, std::uint64_t capacity) noexcept
@@ -419,45 +563,50 @@ struct lcrq {
           ring_size_(ring_size(capacity)),
           rings_(ring_count(capacity)),
           ring_bytes_(ring_bytes(capacity)),
-          start_(std::atomic_ref<std::uint64_t>(layout(body).start).load(std::memory_order_relaxed) &
-                 (lcrq_detail::kMask >> 1)),
+          start_(std::atomic_ref<std::uint64_t>(layout(body).start).load(std::memory_order_relaxed) & C::kMask),
           head_ring_(layout(body).head_ring),
           tail_ring_(layout(body).tail_ring),
           ring_pool_(layout(body).ring_pool, body + kRingsOffset, ring_bytes(capacity), ring_count(capacity)),
           nodes_(layout(body).node_pool, body + nodes_offset(capacity),
-                 detail::node_stride(sizeof(T)), capacity),
-          ops_(body + kOpsOffset) {}
+                 detail::node_stride(sizeof(T)), kDirect ? 0 : capacity),
+          ops_(body + kOpsOffset),
+          head_bound_(start_) {}
 
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
 
     bool push(const T& value) {
       const std::uint32_t slot = ops_.my_slot(handle_);  // may throw: before taking anything
-      return ops_.push(slot, [&] {
-        const std::uint32_t node = nodes_.take();  // (4)
-        if (node == 0) return false;  // full, or a dead operation holds nodes (ops_.push recovers once)
-        detail::crash_point(detail::VariantCrashPoint::kPushHolding);
-        std::memcpy(nodes_.element(node), &value, sizeof(T));
-        const HazardClearer clear{ops_, slot};
-        if (enqueue(node, slot)) return true;
-        nodes_.link(node);  // every ring in use (a dead allocator's too: ops_.push recovers once)
-        return false;
-      }, rebuild_fn());
+      if constexpr (kDirect) {
+        std::uint64_t x = 0;
+        std::memcpy(&x, &value, sizeof(T));
+        return ops_.push(slot, [&] { return enqueue(x, slot); }, rebuild_fn());
+      } else {
+        return ops_.push(slot, [&] {
+          const std::uint32_t node = nodes_.take();  // (4)
+          if (node == 0) return false;  // full, or a dead operation holds nodes (ops_.push recovers once)
+          detail::crash_point(detail::VariantCrashPoint::kPushHolding);
+          std::memcpy(nodes_.element(node), &value, sizeof(T));
+          if (enqueue(node, slot)) return true;
+          nodes_.link(node);  // every ring in use (a dead allocator's too: ops_.push recovers once)
+          return false;
+        }, rebuild_fn());
+      }
     }
 
     bool pop(T& out) {
       const std::uint32_t slot = ops_.my_slot(handle_);
       detail::OpScope op(ops_, slot, rebuild_fn());
-      std::uint64_t node = 0;
-      {
-        const HazardClearer clear{ops_, slot};
-        node = dequeue(slot);
+      std::uint64_t x = 0;
+      if (!dequeue(x, slot)) return false;
+      if constexpr (kDirect) {
+        std::memcpy(&out, &x, sizeof(T));
+      } else {
+        detail::crash_point(detail::VariantCrashPoint::kPopHolding);
+        const auto id = static_cast<std::uint32_t>(x);
+        std::memcpy(&out, nodes_.element(id), sizeof(T));
+        nodes_.link(id);  // (3)
       }
-      if (node == 0) return false;
-      detail::crash_point(detail::VariantCrashPoint::kPopHolding);
-      const auto id = static_cast<std::uint32_t>(node);
-      std::memcpy(&out, nodes_.element(id), sizeof(T));
-      nodes_.link(id);  // (3)
       return true;
     }
 
@@ -466,7 +615,7 @@ struct lcrq {
       std::uint64_t n = 0;
       std::uint64_t r = head_ring_.load(std::memory_order_acquire);
       for (std::uint64_t hops = 0; hops < rings_ && r < rings_; ++hops) {
-        const Ring ring = ring_at(r);
+        const RingT ring = ring_at(r);
         n += ring.occupied();
         const std::uint32_t next = ring.next().load(std::memory_order_acquire);
         if (next == 0) break;
@@ -479,32 +628,104 @@ struct lcrq {
     std::uint64_t recover() { return ops_.recover_or_throw(rebuild_fn()); }
 
    private:
-    // Withdraws this thread's hazard when the ring work of an operation is over.
-    struct HazardClearer {
-      detail::OpSlots& ops;
-      std::uint32_t slot;
-      ~HazardClearer() { ops.aux(slot).store(0, std::memory_order_release); }
-    };
+    // ---- direct cells: at most `capacity` elements, by position
+    //
+    // Direct rings take consecutive positions: a fresh ring's first position
+    // is at or past every position of the ring it follows, so the elements
+    // in the queue sit at distinct positions in [H, tail) of the tail ring,
+    // H being the head bound below. An enqueue at position t is admitted
+    // only if t - H < capacity, against a cached H (an older H is smaller:
+    // the test only gets stricter) reloaded when the cached one refuses.
+    // Before its FAA a push makes the same test with the ring's tail as it
+    // reads it (no later than the position it would get), so that a
+    // producer polling a full queue takes no position; only producers
+    // racing each other past that test can take a position and refuse it
+    // (it is passed over: Ring::pass_over).
 
-    bool enqueue(std::uint64_t node, std::uint32_t slot) {
+    // A position at or below that of every element in the queue: the head
+    // of the head ring, or the first position of the ring after it if that
+    // is lower (dequeuers that found the head ring empty overshoot its tail).
+    std::uint64_t head_bound() {
+      for (unsigned tries = 0;; ++tries) {
+        const std::uint64_t r = ring_index(head_ring_.load(std::memory_order_seq_cst));
+        const RingT ring = ring_at(r);
+        std::uint64_t h = ring.head().load(std::memory_order_seq_cst) & C::kMask;
+        const std::uint32_t next = ring.next().load(std::memory_order_seq_cst);
+        if (next != 0) {
+          const std::uint64_t f = ring_at(next_index(r, next)).first().load(std::memory_order_seq_cst) & C::kMask;
+          if (C::before(f, h)) h = f;
+        }
+        // Read while r was the head ring (a ring off the list may be reused
+        // with later positions): the value is no later than the head now.
+        if (head_ring_.load(std::memory_order_seq_cst) == r) return h;
+        if (tries > kMaxCasRetries) throw CorruptState("lcrq head_ring kept changing under " +
+                                                       std::to_string(kMaxCasRetries) + " reads");
+      }
+    }
+    // Whether position t of ring r (open when t was read or taken) is
+    // within capacity. Before reading the dequeuers' lines, t's cell may
+    // answer: one already moved to t's lap, empty, means the dequeuer of
+    // t - R is done, so while r is the only ring (head_ring names it: an
+    // open ring has no successor) every element is at a position in
+    // (t - R, t): room, when capacity = R. (A cell that still holds an
+    // element of an earlier lap proves nothing: its dequeuer may have
+    // passed it, or died after its FAA, and later laps skip it.)
+    bool admit(std::uint64_t t, const RingT& ring, std::uint64_t r) {
+      if (C::distance(t, head_bound_.load(std::memory_order_relaxed)) < static_cast<std::int64_t>(capacity_)) {
+        return true;
+      }
+      if (capacity_ == ring_size_ && ring.free_for(t) && head_ring_.load(std::memory_order_seq_cst) == r) return true;
+      return admit_bound(t);
+    }
+    // Whether position t is within capacity by H: the cached one, else read anew.
+    bool admit_bound(std::uint64_t t) {
+      if (C::distance(t, head_bound_.load(std::memory_order_relaxed)) < static_cast<std::int64_t>(capacity_)) {
+        return true;
+      }
+      const std::uint64_t h = head_bound();
+      head_bound_.store(h, std::memory_order_relaxed);
+      return C::distance(t, h) < static_cast<std::int64_t>(capacity_);
+    }
+
+    bool enqueue(std::uint64_t x, std::uint32_t slot) {
       for (std::uint64_t hops = 0;; ++hops) {
         if (hops > kMaxHops(rings_)) {
           check_list();
           hops = 0;
         }
         const std::uint64_t r = ring_index(protect(tail_ring_, slot));
-        Ring ring = ring_at(r);
+        RingT ring = ring_at(r);
         const std::uint32_t next = ring.next().load(std::memory_order_seq_cst);  // (6)
         if (next != 0) {  // the tail lags: help it along
           std::uint64_t expected = r;
           tail_ring_.compare_exchange_strong(expected, next_index(r, next), std::memory_order_seq_cst);
           continue;
         }
-        if (ring.enqueue(node)) return true;
+        if constexpr (kDirect) {
+          // Full by the position the FAA would give (no later than it):
+          // refuse without taking a position that would then stay empty.
+          const std::uint64_t raw = ring.tail().load(std::memory_order_relaxed);
+          if ((raw & lcrq_detail::kFlag) == 0 && !admit(raw & C::kMask, ring, r)) return false;
+        }
+        std::uint64_t end = 0;
+        const lcrq_detail::Enq done = ring.enqueue(x, [&](std::uint64_t t) {
+          if constexpr (kDirect) {
+            return admit(t, ring, r);
+          } else {
+            return true;  // the data nodes bound the count
+          }
+        }, end);
+        if (done == lcrq_detail::Enq::kDone) return true;
+        if (done == lcrq_detail::Enq::kFull) return false;
         // Closed: a fresh ring that already holds the element, linked behind.
-        const std::uint32_t fresh_id = allocate_ring(node);
+        // Direct, it starts at `end`, past every position of the closed ring.
+        const std::uint64_t first = kDirect ? end : start_;
+        if constexpr (kDirect) {
+          if (!admit_bound(first)) return false;
+        }
+        const std::uint32_t fresh_id = allocate_ring(first, x);
         if (fresh_id == 0) return false;
-        Ring fresh = ring_at(fresh_id - 1);
+        RingT fresh = ring_at(fresh_id - 1);
         fresh.state().store(lcrq_detail::kLinked, std::memory_order_seq_cst);
         std::uint32_t none = 0;
         if (ring.next().compare_exchange_strong(none, fresh_id, std::memory_order_seq_cst)) {  // (5)
@@ -517,22 +738,20 @@ struct lcrq {
       }
     }
 
-    std::uint64_t dequeue(std::uint32_t slot) {
+    bool dequeue(std::uint64_t& x, std::uint32_t slot) {
       for (std::uint64_t hops = 0;; ++hops) {
         if (hops > kMaxHops(rings_)) {
           check_list();
           hops = 0;
         }
         const std::uint64_t r = ring_index(protect(head_ring_, slot));
-        Ring ring = ring_at(r);
-        std::uint64_t node = ring.dequeue();
-        if (node != 0) return checked(node);
+        RingT ring = ring_at(r);
+        if (ring.dequeue(x)) return checked(x);
         const std::uint32_t next = ring.next().load(std::memory_order_seq_cst);  // (6)
-        if (next == 0) return 0;
+        if (next == 0) return false;
         // Closed and linked: one more try, for an enqueue that completed
         // before the ring closed, then move on.
-        node = ring.dequeue();
-        if (node != 0) return checked(node);
+        if (ring.dequeue(x)) return checked(x);
         const std::uint64_t successor = next_index(r, next);
         std::uint64_t expected = r;
         tail_ring_.compare_exchange_strong(expected, successor, std::memory_order_seq_cst);  // tail never lags head
@@ -563,12 +782,13 @@ struct lcrq {
       return next - 1;
     }
     // A node id from a cell: one the segment could not have produced is a
-    // CorruptState, never an offset past the node array.
-    std::uint64_t checked(std::uint64_t node) const {
-      if (node > capacity_) {
+    // CorruptState, never an offset past the node array. Direct values are
+    // elements: any bytes are valid. True, for the callers' return.
+    bool checked(std::uint64_t node) const {
+      if (!kDirect && node > capacity_) {
         throw CorruptState("lcrq node id " + std::to_string(node) + " is past the capacity " + std::to_string(capacity_));
       }
-      return node;
+      return true;
     }
 
     // The list from head_ring, as ring indices: no index past the rings, no
@@ -589,9 +809,15 @@ struct lcrq {
     }
 
     // (7) Publishes the ring `where` names in this thread's hazard slot and
-    // returns it once re-reading `where` confirms it is still there.
+    // returns it once re-reading `where` confirms it is still there. The
+    // hazard stands after the operation: the next one that finds the same
+    // ring there publishes nothing (its store is already ordered before
+    // this load), so an operation pays the store and its fence only when
+    // the ring changes. A standing hazard of a thread outside any operation
+    // does not keep a ring from recycling (try_recycle).
     std::uint64_t protect(std::atomic_ref<std::uint64_t> where, std::uint32_t slot) noexcept {
       std::uint64_t r = where.load(std::memory_order_seq_cst);
+      if (ops_.aux(slot).load(std::memory_order_relaxed) == r + 1) return r;
       for (;;) {
         ops_.aux(slot).store(r + 1, std::memory_order_seq_cst);
         const std::uint64_t again = where.load(std::memory_order_seq_cst);
@@ -601,16 +827,16 @@ struct lcrq {
     }
 
     // A free ring, initialised and owned by this process (state ALLOC),
-    // holding `node`; 0 when every ring is in use.
-    std::uint32_t allocate_ring(std::uint64_t node) {
+    // first position `first`, holding `x`; 0 when every ring is in use.
+    std::uint32_t allocate_ring(std::uint64_t first, std::uint64_t x) {
       for (int round = 0; round < 2; ++round) {
         const std::uint32_t id = ring_pool_.take();
         if (id != 0 && id <= rings_) {
-          Ring ring = ring_at(id - 1);
+          RingT ring = ring_at(id - 1);
           ring.owner_key().store(zeroipc::detail::self_key(), std::memory_order_relaxed);
           ring.owner_pid().store(static_cast<std::uint64_t>(zeroipc::detail::current_pid()), std::memory_order_relaxed);
           ring.state().store(lcrq_detail::kAlloc, std::memory_order_seq_cst);
-          ring.init(start_, node);
+          ring.init(first, true, x);
           return id;
         }
         if (round == 0) recycle_all();
@@ -622,7 +848,7 @@ struct lcrq {
     // owner died before linking them.
     void recycle_all() {
       for (std::uint64_t r = 0; r < rings_; ++r) {
-        Ring ring = ring_at(r);
+        RingT ring = ring_at(r);
         std::uint32_t state = ring.state().load(std::memory_order_seq_cst);
         if (state == lcrq_detail::kAlloc &&
             !zeroipc::detail::owner_alive(body_, ring.owner_key().load(std::memory_order_relaxed))) {
@@ -633,12 +859,26 @@ struct lcrq {
     }
 
     // A RETIRED ring that no live thread's hazard names goes back to the
-    // free list (exactly once: the state CAS decides who links it).
+    // free list (exactly once: the state CAS decides who links it). A
+    // hazard that names it counts only while its thread is inside an
+    // operation: (9) after the move of head_ring (8) and a full fence on
+    // every thread (op_detail::heavy_fence, the asymmetric fence of
+    // op_slots.h; without it `active` and the loads of head_ring/tail_ring
+    // are sequentially consistent), a thread seen outside an operation
+    // will load the new head_ring or tail_ring when it enters one, so its
+    // standing hazard guards nothing it can still use. The fence is paid
+    // only when a live hazard names the ring.
     void try_recycle(std::uint64_t r) {
-      Ring ring = ring_at(r);
+      RingT ring = ring_at(r);
       if (ring.state().load(std::memory_order_seq_cst) != lcrq_detail::kRetired) return;
+      bool fenced = false;
       for (std::uint32_t s = 0; s < detail::kOpSlots; ++s) {
-        if (ops_.aux(s).load(std::memory_order_seq_cst) == r + 1 && ops_.slot_owner_alive(s)) return;  // (8)
+        if (ops_.aux(s).load(std::memory_order_seq_cst) != r + 1 || !ops_.slot_owner_alive(s)) continue;  // (8)
+        if (!fenced) {
+          detail::op_detail::heavy_fence();  // (9)
+          fenced = true;
+        }
+        if (ops_.slot_active(s)) return;
       }
       std::uint32_t retired = lcrq_detail::kRetired;
       if (ring.state().compare_exchange_strong(retired, lcrq_detail::kFree, std::memory_order_seq_cst)) {
@@ -656,19 +896,21 @@ struct lcrq {
     // node_pool and every ring off the list on ring_pool. The rings on the
     // list are not written (but a lagging tail_ring is moved onto it), so a
     // recovery cut short by a kill is simply done again. Returns how many
-    // nodes were neither queued nor free.
+    // nodes were neither queued nor free; direct, how many cells held an
+    // element a dead dequeuer had passed (Ring::clear_orphans).
     std::uint64_t rebuild() {
       const std::vector<std::uint64_t> list = check_list();
       std::vector<bool> on_list(rings_, false);
       for (std::uint64_t r : list) on_list[r] = true;
-      std::vector<bool> queued(capacity_, false);
-      for (std::uint64_t r : list) {
-        ring_at(r).for_each_live([&](std::uint64_t node) {
-          if (queued[checked(node) - 1]) {
-            throw CorruptState("lcrq node " + std::to_string(node) + " is queued twice");
-          }
-          queued[node - 1] = true;
-        });
+      std::vector<bool> queued(kDirect ? 0 : capacity_, false);
+      if constexpr (!kDirect) {
+        for (std::uint64_t r : list) {
+          ring_at(r).for_each_live([&](std::uint64_t node) {
+            checked(node);
+            if (queued[node - 1]) throw CorruptState("lcrq node " + std::to_string(node) + " is queued twice");
+            queued[node - 1] = true;
+          });
+        }
       }
       const std::uint64_t tail = tail_ring_.load(std::memory_order_relaxed);
       if (tail >= rings_ || !on_list[tail]) tail_ring_.store(list.back(), std::memory_order_relaxed);
@@ -676,10 +918,15 @@ struct lcrq {
         if (!on_list[r]) ring_at(r).state().store(lcrq_detail::kFree, std::memory_order_relaxed);
       }
       ring_pool_.rebuild_from_unmarked(on_list);
+      if constexpr (kDirect) {
+        std::uint64_t freed = 0;
+        for (std::uint64_t r : list) freed += ring_at(r).clear_orphans();
+        return freed;
+      }
       return detail::rebuild_free_list_except(nodes_, queued);
     }
 
-    Ring ring_at(std::uint64_t r) const noexcept { return Ring(body_ + kRingsOffset + r * ring_bytes_, ring_size_); }
+    RingT ring_at(std::uint64_t r) const noexcept { return RingT(body_ + kRingsOffset + r * ring_bytes_, ring_size_); }
 
     std::byte* body_;
     std::uint64_t capacity_;
@@ -692,8 +939,15 @@ struct lcrq {
     detail::TaggedList ring_pool_;
     detail::TaggedList nodes_;
     detail::OpSlots ops_;
+    // Direct: this handle's last head bound (H, above).
+    std::atomic<std::uint64_t> head_bound_;
     const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
+
+/// Morrison & Afek's LCRQ: elements of up to 8 bytes in the cells, larger ones in data nodes.
+struct lcrq : basic_lcrq<2, false> {};
+/// The same, with every element in a data node (the indirect design).
+struct lcrq_nodes : basic_lcrq<6, true> {};
 
 }  // namespace zeroipc::variants

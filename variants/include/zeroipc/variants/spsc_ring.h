@@ -27,7 +27,10 @@
 // and consumer touch each other's cache line once per lap, not per message.
 // A copy may be older than the role's last use by another handle (a standby
 // handle taking over from a dead process): the checks treat an out-of-range
-// copy as "reload", never as room or data.
+// copy as "reload", never as room or data. A copy is only replaced by a value
+// that passed the bounds check, and a poll that finds the ring still full
+// (empty) writes nothing: a spinning caller reads the other side's line and
+// no line of its own.
 //
 // Memory-ordering pairs:
 //   (1) the producer's release store of tail after writing the slot pairs
@@ -91,8 +94,8 @@ struct spsc_ring {
           slots_(body + ZEROIPC_SPSC_SLOTS_OFFSET),
           capacity_(capacity),
           mask_(detail::ring_slots(capacity) - 1),
-          cached_head_(head_.load(std::memory_order_acquire)),  // (4)
-          cached_tail_(tail_.load(std::memory_order_acquire)) {}  // (2)
+          producer_{head_.load(std::memory_order_acquire)},  // (4)
+          consumer_{tail_.load(std::memory_order_acquire)} {}  // (2)
 
     /// Claims the producer / consumer role for this process (see role.h).
     detail::RoleClaim claim_producer() noexcept { return detail::claim_role(body_->producer); }
@@ -102,32 +105,39 @@ struct spsc_ring {
     }
 
     bool push(const T& value) {
-      const std::uint64_t t = tail_.load(std::memory_order_relaxed);  // only we write it
+      // Locals: the copy into the slot (bytes) may alias this handle's
+      // fields as far as the compiler knows; these stay in registers.
+      const std::atomic_ref<std::uint64_t> tail = tail_;
+      const std::uint64_t capacity = capacity_;
+      const std::uint64_t t = tail.load(std::memory_order_relaxed);  // only we write it
       // `>=`, not `==`: a copy older than this handle's last use (another
       // handle of the role moved head meanwhile) only ever looks fuller.
-      if (t - cached_head_ >= capacity_) {
-        cached_head_ = head_.load(std::memory_order_acquire);  // (4)
-        if (t - cached_head_ >= capacity_) {
-          if (t - cached_head_ > capacity_) corrupt(cached_head_, t);
-          return false;
+      if (t - producer_.cached_head >= capacity) {
+        const std::uint64_t h = head_.load(std::memory_order_acquire);  // (4)
+        if (t - h >= capacity) {
+          if (t - h > capacity) corrupt(h, t);
+          return false;  // full: the copy is left as it was (no store while polling)
         }
+        producer_.cached_head = h;
       }
       std::memcpy(slots_ + (t & mask_) * sizeof(T), &value, sizeof(T));
-      tail_.store(t + 1, std::memory_order_release);  // (1)
+      tail.store(t + 1, std::memory_order_release);  // (1)
       return true;
     }
 
     bool pop(T& out) {
-      const std::uint64_t h = head_.load(std::memory_order_relaxed);  // only we write it
+      const std::atomic_ref<std::uint64_t> head = head_;
+      const std::uint64_t h = head.load(std::memory_order_relaxed);  // only we write it
       // Signed distance, not `==`: if another handle of the role moved head
       // past this handle's copy of tail, the copy is stale, not "available".
-      if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) {
-        cached_tail_ = tail_.load(std::memory_order_acquire);  // (2)
-        if (static_cast<std::int64_t>(cached_tail_ - h) <= 0) return false;
-        if (cached_tail_ - h > capacity_) corrupt(h, cached_tail_);
+      if (static_cast<std::int64_t>(consumer_.cached_tail - h) <= 0) {
+        const std::uint64_t t = tail_.load(std::memory_order_acquire);  // (2)
+        if (static_cast<std::int64_t>(t - h) <= 0) return false;  // empty: no store while polling
+        if (t - h > capacity_) corrupt(h, t);  // before the copy keeps it: never read past it
+        consumer_.cached_tail = t;
       }
       std::memcpy(&out, slots_ + (h & mask_) * sizeof(T), sizeof(T));
-      head_.store(h + 1, std::memory_order_release);  // (3)
+      head.store(h + 1, std::memory_order_release);  // (3)
       return true;
     }
 
@@ -148,14 +158,23 @@ struct spsc_ring {
                          " are not 0.." + std::to_string(capacity_) + " apart");
     }
 
-    zeroipc_spsc_body* body_;
+    // The handle's own fields, by who touches them per operation (one handle
+    // may serve a producer thread and a consumer thread of one process at
+    // once): a line both read and neither writes, then each side's copy of
+    // the other's index on a line of its own, so that a copy refreshed by
+    // one thread never evicts what the other reads on every operation.
+    alignas(64) zeroipc_spsc_body* body_;
     std::atomic_ref<std::uint64_t> tail_;
     std::atomic_ref<std::uint64_t> head_;
     std::byte* slots_;
     std::uint64_t capacity_;  // c: full at tail - head == c
     std::uint64_t mask_;      // R - 1
-    std::uint64_t cached_head_;  // producer's copy of head
-    std::uint64_t cached_tail_;  // consumer's copy of tail
+    struct alignas(64) {
+      std::uint64_t cached_head;  // at most head; reloaded when it says full
+    } producer_;
+    struct alignas(64) {
+      std::uint64_t cached_tail;  // reloaded when it says empty
+    } consumer_;
   };
 };
 

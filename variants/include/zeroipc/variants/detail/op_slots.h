@@ -142,6 +142,8 @@ inline constexpr std::chrono::seconds kRecoveryPatience{5};
 /// A handle scans the slots for a dead thread in flight at most this often
 /// (when a push finds the structure full).
 inline constexpr std::chrono::milliseconds kDeadScanInterval{10};
+/// dead_in_flight() reads the clock once per this many calls (the first included).
+inline constexpr std::uint32_t kDeadScanEvery = 64;
 
 class OpSlots {
  public:
@@ -197,6 +199,11 @@ class OpSlots {
   /// every attempt.
   [[nodiscard]] bool dead_in_flight() noexcept {
     if (std::atomic_ref<std::uint64_t>(control_->suspects).load(std::memory_order_acquire) != 0) return true;
+    // The clock itself (a vDSO call, ~20 ns) only every kDeadScanEvery calls:
+    // a producer polling a full structure calls this on every attempt.
+    const std::uint32_t polls = polls_.load(std::memory_order_relaxed);  // a hint: no RMW, races only miscount
+    polls_.store(polls + 1, std::memory_order_relaxed);
+    if (polls % kDeadScanEvery != 0) return false;
     const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
     if (now < next_scan_.load(std::memory_order_relaxed)) return false;
     next_scan_.store(now + std::chrono::nanoseconds(kDeadScanInterval).count(), std::memory_order_relaxed);
@@ -270,6 +277,11 @@ class OpSlots {
   }
   [[nodiscard]] std::atomic_ref<std::uint32_t> slot_key(std::uint32_t s) const noexcept {
     return std::atomic_ref<std::uint32_t>(slots_[s].key);
+  }
+  /// Whether slot `s`'s thread is inside an operation: the recoverer's load
+  /// (D4), for lcrq's standing hazards (after op_detail::heavy_fence()).
+  [[nodiscard]] bool slot_active(std::uint32_t s) const noexcept {
+    return active(s).load(std::memory_order_seq_cst) != 0;
   }
   /// Whether the thread holding slot `s` may still use it (for lcrq's hazards).
   [[nodiscard]] bool slot_owner_alive(std::uint32_t s) const noexcept {
@@ -388,6 +400,7 @@ class OpSlots {
   OpControl* control_;
   OpSlot* slots_;
   std::atomic<std::int64_t> next_scan_{0};  // steady_clock ticks: dead_in_flight() scans from then on
+  std::atomic<std::uint32_t> polls_{0};      // dead_in_flight() calls: the clock is read every kDeadScanEvery
 };
 
 /// One operation, as a scope: enters on construction, leaves on destruction.
