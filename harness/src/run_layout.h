@@ -64,7 +64,8 @@ inline constexpr const char* kRecvStamps = "recv_stamps";
 
 /// The harness's ceiling, structure "reference": the minimal SPSC ring
 /// (zeroipc/harness/reference_spsc.h) of messages M in an array of the run
-/// segment, seen through the push/pop shape the workloads use. The array is
+/// segment, seen through the push/pop shape the workloads use (the one-way
+/// loop's producer writes its messages in place: push_in_place). The array is
 /// made with room to align the ring to 64 bytes; the capacity is rounded up
 /// to a power of two.
 template <class M>
@@ -84,6 +85,10 @@ class ReferenceHandle {
       : words_(mem, name), ring_(aligned(words_), available(words_), kOpenReference) {}
 
   bool push(const M& m) noexcept { return ring_.push(m); }
+  /// The one-way loop's form (worker_kit.h): message `seq` written in its slot.
+  bool push_in_place(std::uint64_t seq) noexcept {
+    return ring_.push_with([seq](M& slot) noexcept { slot.write(seq); });
+  }
   std::optional<M> pop() noexcept {
     M m;  // not zeroed: pop overwrites every word
     if (!ring_.pop(m)) return std::nullopt;

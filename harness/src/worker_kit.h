@@ -51,6 +51,47 @@ namespace zeroipc::harness {
 // message.
 inline constexpr std::uint64_t kEndMarkerProducer = kMaxProducers - 1;
 
+/// Which timed messages are stamped for one-way latency, and where: every
+/// stride-th message index from `first` (stride = mask + 1, a power of two),
+/// `samples` slots per producer. A value a loop copies into locals.
+struct StampSlots {
+  std::uint64_t* data = nullptr;  // null: nothing is stamped (then samples is 0)
+  std::uint64_t first = 0;        // the first timed message's index
+  std::uint64_t mask = 0;         // stride - 1
+  int shift = 0;                  // log2(stride)
+  std::uint64_t samples = 0;      // slots per producer
+
+  /// The slot of a producer's message index, or nullptr when it is not
+  /// stamped. The producer is one the run has (Receipts::receive checked it,
+  /// or the sender's own index). Off the stride, as most are: a subtraction,
+  /// a mask and a branch.
+  [[gnu::always_inline]] std::uint64_t* slot(std::uint64_t producer, std::uint64_t index) const {
+    const std::uint64_t offset = index - first;
+    if ((offset & mask) != 0 || index < first) return nullptr;
+    const std::uint64_t k = offset >> shift;
+    return k < samples ? data + producer * samples + k : nullptr;
+  }
+
+  /// A sender's stamps (its indexes come in increasing order): the next
+  /// stamped index at or after `index`, compared with each message's index.
+  struct Cursor {
+    std::uint64_t next = ~std::uint64_t{0};  // the next stamped index; ~0: none left
+    std::uint64_t* at = nullptr;             // its slot
+    std::uint64_t* end = nullptr;            // past the producer's last slot
+    std::uint64_t stride = 0;
+    /// Stamps message `next` with `ticks` and moves on to the one after.
+    [[gnu::always_inline]] void stamp(std::uint64_t ticks) {
+      *at++ = ticks;
+      next = at == end ? ~std::uint64_t{0} : next + stride;
+    }
+  };
+  Cursor cursor(std::uint64_t producer, std::uint64_t index) const {
+    const std::uint64_t k = index <= first ? 0 : ((index - first) + mask) >> shift;  // rounded up
+    if (k >= samples) return {};
+    return {first + (k << shift), data + producer * samples + k, data + (producer + 1) * samples, mask + 1};
+  }
+};
+
 class Worker {
  public:
   Worker(const RunParams& params, int index);
@@ -97,27 +138,31 @@ class Worker {
 
   // ---- messages ---------------------------------------------------------------------
   /// Test hook: a message passed; dies at the chosen one, as a crash would.
-  /// Inline and one predictable branch: it runs for every message.
+  /// Inline and one predictable branch: it runs for every message (a loop
+  /// that keeps fault_armed() in a local skips the call altogether).
   void count_message() {
     if (fault_after_ != 0) [[unlikely]] count_toward_fault();
   }
+  /// Whether count_message() can do anything in this worker.
+  bool fault_armed() const { return fault_after_ != 0; }
 
   /// A received message: checked whole, counted, order checked per producer
   /// for FIFO structures. Returns its sequence when it is intact and names a
   /// producer of this run (the segment is not trusted), else nullopt.
+  /// One message at a time (pingpong, mixed); a loop over many keeps a
+  /// Receipts of its own (receipts(), one_way::consume).
   template <class M>
   std::optional<std::uint64_t> receive(const M& m, bool fifo) {
-    const std::uint64_t seq = m.sequence();
-    tally.on_receive(seq);
     count_message();
-    if (!m.intact() || producer_of(seq) >= next_index_.size()) {
-      ++tally.corrupt;
-      return std::nullopt;
-    }
-    auto& next = next_index_[producer_of(seq)];
-    if (fifo && index_of(seq) < next) ++tally.out_of_order;
-    next = std::max(next, index_of(seq) + 1);
-    return seq;
+    std::uint64_t seq = 0;
+    const bool ok = fifo ? receive_one<true>(m, seq) : receive_one<false>(m, seq);
+    return ok ? std::optional<std::uint64_t>(seq) : std::nullopt;
+  }
+  /// The checks on receipt for a loop (message.h): its counts go into
+  /// `tally` when the loop calls fold_into(tally).
+  template <bool Fifo>
+  Receipts<Fifo> receipts() {
+    return Receipts<Fifo>(next_index_.data(), next_index_.size());
   }
 
   /// The send / receive stamp slot of a producer's message index (one-way
@@ -125,11 +170,14 @@ class Worker {
   /// timed message is: RunParams::stride). Inline, a mask and a shift: it is
   /// asked for every message.
   std::uint64_t* send_stamp(std::uint64_t producer, std::uint64_t message_index) {
-    return stamp_slot(send_stamps_data_, producer, message_index);
+    return send_stamps().slot(producer, message_index);
   }
   std::uint64_t* recv_stamp(std::uint64_t producer, std::uint64_t message_index) {
-    return stamp_slot(recv_stamps_data_, producer, message_index);
+    return recv_stamps().slot(producer, message_index);
   }
+  /// The stamp arrays as values a loop keeps in locals (registers).
+  StampSlots send_stamps() const { return stamps(send_stamps_data_); }
+  StampSlots recv_stamps() const { return stamps(recv_stamps_data_); }
 
   // ---- the structure under test --------------------------------------------------
   /// One side of a transport link (worker 1 is the server), connected through
@@ -138,13 +186,15 @@ class Worker {
   void with_link(const std::function<void(baselines::Transport&)>& body);
 
  private:
-  // The producer is one the run has (receive() checked it, or the sender's own index).
-  std::uint64_t* stamp_slot(std::uint64_t* stamps, std::uint64_t producer, std::uint64_t message_index) const {
-    if (!stamps || message_index < first_stamped_) return nullptr;
-    const std::uint64_t offset = message_index - first_stamped_;
-    if ((offset & stride_mask_) != 0) return nullptr;
-    const std::uint64_t k = offset >> stride_shift_;
-    return k < p.samples ? stamps + producer * p.samples + k : nullptr;
+  StampSlots stamps(std::uint64_t* data) const {
+    return {data, first_stamped_, stride_mask_, stride_shift_, data ? p.samples : 0};
+  }
+  template <bool Fifo, class M>
+  bool receive_one(const M& m, std::uint64_t& seq) {
+    Receipts<Fifo> r = receipts<Fifo>();
+    const bool ok = r.receive(m, seq);
+    r.fold_into(tally);
+    return ok;
   }
   void count_toward_fault();
 
@@ -253,47 +303,87 @@ void round_trip_phases(Worker& w, Round&& round) {
 
 // The one-way loop's parts (run_one_way, and workloads that bring a handle
 // of their own to it, such as pool's). A handle H has value_type M (a
-// Message) and either push(const M&) -> bool / pop() -> optional<M> (a copy
-// each way), or, written and read in place:
+// Message), push(const M&) -> bool or, written in place,
 //   push_in_place(seq) -> bool          writes message `seq` where the receiver
 //                                       will read it; false: no room yet
+// and pop() -> optional<M> (a copy) or, read in place,
 //   pop_in_place(check) -> bool         calls check(const M&) on the next
 //                                       message where it lies; false: none yet
+// (the reference ring pushes in place and pops a copy: its slot is free
+// again as soon as it is copied, before the check).
 template <class H>
-inline constexpr bool kInPlace = requires(H& h, std::uint64_t seq) { h.push_in_place(seq); };
+inline constexpr bool kPushInPlace = requires(H& h, std::uint64_t seq) { h.push_in_place(seq); };
+template <class H>
+inline constexpr bool kPopInPlace = requires(H& h, void (*check)(const typename H::value_type&)) {
+  h.pop_in_place(check);
+};
 
 namespace one_way {
+// The loops keep everything they touch per message in locals (Sender,
+// Receiver): the counts and the multiset hash (added to the worker's tally
+// once, at the end), the order state, the stamp schedule, whether the fault
+// hook is armed. What a message costs on top of the structure's push or pop
+// is then one mix64 on each side (the header and the hash term), a compare
+// with the sequence expected on receipt, a compare for the stamp (the
+// sender's next stamped index; the receiver's index, masked), and a clock
+// read on the stamped ones only. The per-message functions are
+// always_inline: left out of line (as GCC 12 chose), they take the state's
+// address, and the state moves to memory, a load and a store per message.
+
+// A producer's per-message step: message `index` stamped if it is one of
+// the stamped ones, pushed (written in place when the handle can), hashed,
+// counted for the fault hook. A value the loop owns, as Receiver below.
+template <class H>
+struct Sender {
+  Worker& w;
+  H& h;
+  std::uint64_t producer;
+  StampSlots::Cursor stamps;
+  bool fault_armed;
+  std::uint64_t hash = 0;
+  typename H::value_type m;  // the message, when the handle takes a copy
+
+  [[gnu::always_inline]] void operator()(std::uint64_t index) {
+    const std::uint64_t seq = sequence_of(producer, index);
+    if (index == stamps.next) [[unlikely]] stamps.stamp(w.now());
+    if constexpr (kPushInPlace<H>) {
+      while (!h.push_in_place(seq)) w.wait_hint();
+    } else {
+      m.write(seq);
+      while (!h.push(m)) w.wait_hint();
+    }
+    hash += mix64(seq);
+    if (fault_armed) [[unlikely]] w.count_message();
+  }
+};
+
 // Sends `bursts` bursts (or, with duration_ns, as many as fit), each of
 // burst_size messages back to back followed by gap_ns of spinning.
 template <class H>
 inline std::uint64_t produce(Worker& w, H& h, int phase, std::uint64_t index, std::uint64_t bursts,
                              std::uint64_t duration_ns) {
-  using M = typename H::value_type;
   const auto producer = static_cast<std::uint64_t>(w.index);
   const std::uint64_t first = index;
+  const std::uint64_t burst_size = w.p.burst_size;
   const std::uint64_t gap_ticks = w.p.gap_ns == 0 ? 0 : w.ticks_for(w.p.gap_ns);
   const std::uint64_t deadline = duration_ns == 0 ? 0 : w.now() + w.ticks_for(duration_ns);
-  M m;
-  for (std::uint64_t b = 0;; ++b) {
-    if (deadline != 0 ? ((b & 63) == 0 && w.now() >= deadline) : b == bursts) break;
-    for (std::uint64_t k = 0; k < w.p.burst_size; ++k, ++index) {
-      const std::uint64_t seq = sequence_of(producer, index);
-      if (auto* slot = phase == 1 ? w.send_stamp(producer, index) : nullptr) *slot = w.now();
-      if constexpr (kInPlace<H>) {
-        while (!h.push_in_place(seq)) w.wait_hint();
-      } else {
-        m.write(seq);
-        while (!h.push(m)) w.wait_hint();
-      }
-      w.tally.on_send(seq);
-      w.count_message();
-    }
-    if (gap_ticks != 0) {
-      const std::uint64_t until = w.now() + gap_ticks;
-      while (w.now() < until) {
+  Sender<H> send{w, h, producer,
+                 phase == 1 ? w.send_stamps().cursor(producer, index) : StampSlots::Cursor{}, w.fault_armed(), 0, {}};
+  if (burst_size == 1 && gap_ticks == 0 && deadline == 0) {
+    for (const std::uint64_t end = index + bursts; index < end; ++index) send(index);  // streaming
+  } else {
+    for (std::uint64_t b = 0;; ++b) {
+      if (deadline != 0 ? ((b & 63) == 0 && w.now() >= deadline) : b == bursts) break;
+      for (const std::uint64_t end = index + burst_size; index < end; ++index) send(index);
+      if (gap_ticks != 0) {
+        const std::uint64_t until = w.now() + gap_ticks;
+        while (w.now() < until) {
+        }
       }
     }
   }
+  w.tally.sent += index - first;
+  w.tally.sent_hash += send.hash;
   w.ctl->produced[phase].v.fetch_add(index - first, std::memory_order_release);  // (1)
   w.ctl->producers_done[phase].v.fetch_add(1, std::memory_order_release);        // (1)
   return index;
@@ -313,43 +403,60 @@ inline void produce_phases(Worker& w, H& h) {
   w.bytes = w.timed_messages * sizeof(typename H::value_type);
 }
 
+// A consumer's per-message step: the checks (Receipts), the stamp of the
+// stamped ones, the fault hook. A value the loop owns and calls directly (or
+// lends to pop_in_place), so that its state stays in registers.
+template <class M, bool Fifo>
+struct Receiver {
+  Worker& w;
+  Receipts<Fifo> receipts;
+  StampSlots stamps;
+  bool fault_armed;
+
+  [[gnu::always_inline]] void operator()(const M& m) {
+    if (fault_armed) [[unlikely]] w.count_message();
+    std::uint64_t seq;
+    if (receipts.receive(m, seq)) {
+      if (auto* slot = stamps.slot(producer_of(seq), index_of(seq))) [[unlikely]] *slot = w.now();
+    }
+  }
+};
+
 // Receives until every producer is done with the phase and every message
 // it sent was taken (by this consumer or another). Returns how many it took.
 template <class H>
 inline std::uint64_t consume(Worker& w, H& h, int phase) {
-  constexpr std::uint64_t kFlushEvery = 64;
-  const auto producers = static_cast<std::uint64_t>(w.p.producers);
-  std::uint64_t pending = 0, taken = 0;
-  if constexpr (is_transport_handle<H>::value) h.begin_phase();
+  constexpr std::uint64_t kFlushEvery = 64;  // a power of two
   using M = typename H::value_type;
-  auto check = [&](const M& m) {
-    if (auto seq = w.receive(m, kFifo<H>)) {
-      if (auto* slot = phase == 1 ? w.recv_stamp(producer_of(*seq), index_of(*seq)) : nullptr) *slot = w.now();
-    }
-  };
+  const auto producers = static_cast<std::uint64_t>(w.p.producers);
+  Receiver<M, kFifo<H>> receive{w, w.receipts<kFifo<H>>(), phase == 1 ? w.recv_stamps() : StampSlots{},
+                                w.fault_armed()};
+  std::uint64_t flushed = 0;  // how many of the messages taken were added to consumed[phase]
+  if constexpr (is_transport_handle<H>::value) h.begin_phase();
   while (true) {
     bool got = false;
-    if constexpr (kInPlace<H>) {
-      got = h.pop_in_place(check);
+    if constexpr (kPopInPlace<H>) {
+      got = h.pop_in_place(receive);
     } else if (auto m = h.pop()) {
-      check(*m);
+      receive(*m);
       got = true;
     }
+    const std::uint64_t taken = receive.receipts.received();
     if (got) {
-      ++taken;
-      if (++pending == kFlushEvery) {
-        w.ctl->consumed[phase].v.fetch_add(pending, std::memory_order_relaxed);
-        pending = 0;
+      if ((taken & (kFlushEvery - 1)) == 0) {
+        w.ctl->consumed[phase].v.fetch_add(taken - flushed, std::memory_order_relaxed);
+        flushed = taken;
       }
       continue;
     }
-    if (pending != 0) {
-      w.ctl->consumed[phase].v.fetch_add(pending, std::memory_order_relaxed);
-      pending = 0;
+    if (taken != flushed) {
+      w.ctl->consumed[phase].v.fetch_add(taken - flushed, std::memory_order_relaxed);
+      flushed = taken;
     }
     if (w.ctl->producers_done[phase].v.load(std::memory_order_acquire) == producers &&  // (2)
         w.ctl->consumed[phase].v.load(std::memory_order_relaxed) ==
             w.ctl->produced[phase].v.load(std::memory_order_acquire)) {  // (2)
+      receive.receipts.fold_into(w.tally);
       return taken;
     }
     w.wait_hint();

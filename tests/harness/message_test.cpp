@@ -1,7 +1,8 @@
 // The harness's messages (harness/include/zeroipc/harness/message.h): every
 // byte is checked, sequences round-trip, the multiset hash catches a duplicate
-// that hides a loss; and run_layout.h's dispatch compiles in exactly the sizes
-// config.h accepts.
+// that hides a loss, Receipts (the receiver's loop-local checks) find what
+// the message-by-message checks find; and run_layout.h's dispatch compiles in
+// exactly the sizes config.h accepts.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -161,6 +162,124 @@ TEST(Tally, MultisetHashIgnoresOrderButCatchesADuplicateHidingALoss) {
   for (auto s : wrong) bad.on_receive(s);
   EXPECT_EQ(bad.received, t.sent);
   EXPECT_NE(bad.received_hash, t.sent_hash);
+}
+
+// ---- Receipts: the receiver's checks kept in locals over a loop ------------------
+
+// What the receiver checked message by message before Receipts (the counts
+// straight into a Tally, a table of next indexes): Receipts must find the same.
+struct PlainReceiver {
+  Tally t;
+  std::vector<std::uint64_t> next;
+  bool fifo;
+  PlainReceiver(std::size_t producers, bool f) : next(producers, 0), fifo(f) {}
+  template <class M>
+  bool receive(const M& m) {
+    const std::uint64_t seq = m.sequence();
+    t.on_receive(seq);
+    if (!m.intact() || producer_of(seq) >= next.size()) {
+      ++t.corrupt;
+      return false;
+    }
+    auto& n = next[producer_of(seq)];
+    if (fifo && index_of(seq) < n) ++t.out_of_order;
+    n = std::max(n, index_of(seq) + 1);
+    return true;
+  }
+};
+
+// Three producers interleaved at random, each in order, with repeats, gaps,
+// swaps, corrupt words and a producer the run does not have mixed in; folded
+// at random points (the loops of one worker) into one Tally.
+template <std::size_t S, bool Fifo>
+void check_receipts_match_plain_receiver(std::uint64_t seed) {
+  constexpr std::uint64_t kProducers = 3;
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint64_t> next_send(kProducers, 0);
+  std::vector<std::uint64_t> next_index(kProducers, 0);
+  PlainReceiver plain(kProducers, Fifo);
+  Tally tally;
+  auto r = std::make_unique<Receipts<Fifo>>(next_index.data(), kProducers);
+  auto m = std::make_unique<Message<S>>();
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t p = rng() % kProducers;
+    std::uint64_t index = next_send[p]++;
+    const unsigned what = static_cast<unsigned>(rng() % 100);
+    if (what == 0 && index > 0) index -= 1 + rng() % index;  // a repeat, or a late one
+    if (what == 1) next_send[p] += rng() % 5;                // a gap (lost messages)
+    m->write(sequence_of(what == 2 ? kProducers + rng() % 4 : p, index));  // 2: a producer the run lacks
+    if (what == 3) m->w[rng() % Message<S>::kWords] ^= std::uint64_t{1} << (rng() % 64);  // a flipped bit
+    std::uint64_t seq = 0;
+    const bool ok = r->receive(*m, seq);
+    EXPECT_EQ(ok, plain.receive(*m)) << i;
+    if (ok) {
+      EXPECT_EQ(seq, m->sequence());
+    }
+    if (what == 4) {  // the loop ends; the next one starts where it left off
+      r->fold_into(tally);
+      r = std::make_unique<Receipts<Fifo>>(next_index.data(), kProducers);
+    }
+  }
+  r->fold_into(tally);
+  EXPECT_EQ(tally.received, plain.t.received);
+  EXPECT_EQ(tally.received_hash, plain.t.received_hash);
+  EXPECT_EQ(tally.corrupt, plain.t.corrupt);
+  EXPECT_EQ(tally.out_of_order, plain.t.out_of_order);
+  EXPECT_GT(tally.corrupt, 0u);
+  if (Fifo) {
+    EXPECT_GT(tally.out_of_order, 0u);
+    EXPECT_EQ(next_index, plain.next);
+  } else {
+    EXPECT_EQ(tally.out_of_order, 0u);
+  }
+}
+
+TEST(Receipts, FindWhatTheMessageByMessageChecksFind) {
+  check_receipts_match_plain_receiver<8, true>(1);
+  check_receipts_match_plain_receiver<64, true>(2);
+  check_receipts_match_plain_receiver<8, false>(3);
+  check_receipts_match_plain_receiver<64, false>(4);
+}
+
+TEST(Receipts, CountTheCasesTheyAreFor) {
+  std::vector<std::uint64_t> next(2, 0);
+  Receipts<true> r(next.data(), next.size());
+  Message<16> m;
+  std::uint64_t seq = 0;
+  for (std::uint64_t i : {0, 1, 2}) {
+    m.write(sequence_of(0, i));
+    EXPECT_TRUE(r.receive(m, seq));
+    EXPECT_EQ(seq, sequence_of(0, i));
+  }
+  m.write(sequence_of(1, 0));
+  EXPECT_TRUE(r.receive(m, seq));  // another producer's first: in order
+  m.write(sequence_of(0, 2));
+  EXPECT_TRUE(r.receive(m, seq));  // producer 0's last again: a repeat
+  m.write(sequence_of(0, 5));
+  EXPECT_TRUE(r.receive(m, seq));  // a gap: loss shows in the counts and hashes, not here
+  m.write(sequence_of(0, 4));
+  EXPECT_TRUE(r.receive(m, seq));  // overtaken
+  m.write(sequence_of(2, 0));
+  EXPECT_FALSE(r.receive(m, seq));  // producer 2 is not in the run
+  m.write(sequence_of(1, 1));
+  m.w[1] ^= 1;
+  EXPECT_FALSE(r.receive(m, seq));  // a flipped fill bit
+  Tally t;
+  t.corrupt = 1;  // folded counts add to what the tally had
+  r.fold_into(t);
+  EXPECT_EQ(t.received, 9u);
+  EXPECT_EQ(t.corrupt, 3u);
+  EXPECT_EQ(t.out_of_order, 2u);
+  EXPECT_EQ(next, (std::vector<std::uint64_t>{6, 1}));
+  r.fold_into(t);  // nothing new
+  EXPECT_EQ(t.received, 9u);
+  Tally expected;
+  for (std::uint64_t s : {sequence_of(0, 0), sequence_of(0, 1), sequence_of(0, 2), sequence_of(1, 0),
+                          sequence_of(0, 2), sequence_of(0, 5), sequence_of(0, 4), sequence_of(2, 0),
+                          sequence_of(1, 1)}) {
+    expected.on_receive(s);
+  }
+  EXPECT_EQ(t.received_hash, expected.received_hash);
 }
 
 // ---- run_layout.h: the compiled-in message sizes ----------------------------------

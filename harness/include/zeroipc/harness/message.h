@@ -100,4 +100,99 @@ struct Tally {
   }
 };
 
+/// A receiver's checks over one loop, kept in locals (registers) and added to
+/// its Tally once, by fold_into(): what Tally::on_receive counts, plus
+/// whether each message is intact and names a producer of the run, plus
+/// (Fifo) whether each producer's indexes arrive in increasing order.
+///
+///   Receipts<true> r(next_index, producers);   // per producer: lowest index not seen yet
+///   std::uint64_t seq;
+///   if (r.receive(m, seq)) { ... }             // for every message
+///   r.fold_into(tally);                        // counts into tally, the indexes back into next_index
+///
+/// A message costs a mix64 (the header check and the hash term are the same
+/// value), an add per fill word, and with Fifo one compare: the sequence
+/// expected next from the producer of the last message (in order, from the
+/// same producer, as in a one-to-one stream). Anything else (another
+/// producer, a gap, a repeat, a producer the run lacks) takes the longer way.
+template <bool Fifo>
+class Receipts {
+ public:
+  /// `next_index`: one entry per producer of the run (`producers`, at least
+  /// one); read here and written back by fold_into(), so the order check
+  /// carries over from one loop to the next.
+  Receipts(std::uint64_t* next_index, std::uint64_t producers) noexcept
+      : next_(next_index), producers_(producers), expected_(sequence_of(0, next_index[0])) {}
+
+  /// Checks and counts a received message. True, with its sequence, when it
+  /// is intact and names a producer of the run (the memory it came through
+  /// is not trusted); false when it is corrupt.
+  template <class M>
+  [[gnu::always_inline]] bool receive(const M& m, std::uint64_t& seq) noexcept {
+    seq = m.sequence();
+    ++received_;
+    hash_ += mix64(seq);  // the same mix64 as intact()'s header check: computed once
+    if (!m.intact()) [[unlikely]] {
+      ++corrupt_;
+      return false;
+    }
+    if constexpr (Fifo) {
+      if (seq == expected_) [[likely]] {
+        ++expected_;
+        return true;
+      }
+      const Turn t = unexpected(next_, producers_, expected_, seq);
+      expected_ = t.expected;
+      corrupt_ += t.corrupt;
+      out_of_order_ += t.out_of_order;
+      return !t.corrupt;
+    } else {
+      if (producer_of(seq) >= producers_) [[unlikely]] {
+        ++corrupt_;
+        return false;
+      }
+      return true;
+    }
+  }
+
+  /// Messages received since the last fold.
+  std::uint64_t received() const noexcept { return received_; }
+
+  /// Adds what was counted since the last fold to `t` and writes the order
+  /// state back; counting then starts again from zero.
+  [[gnu::always_inline]] void fold_into(Tally& t) noexcept {
+    t.received += received_;
+    t.received_hash += hash_;
+    t.corrupt += corrupt_;
+    t.out_of_order += out_of_order_;
+    received_ = hash_ = corrupt_ = out_of_order_ = 0;
+    if constexpr (Fifo) next_[producer_of(expected_)] = index_of(expected_);
+  }
+
+ private:
+  // Every member function a loop calls is inlined, and the one that is not
+  // (unexpected) takes and returns values: a Receipts whose address never
+  // leaves the loop stays in registers.
+  struct Turn {
+    std::uint64_t expected;
+    bool corrupt, out_of_order;
+  };
+  // An intact message other than the one expected: another producer's, past
+  // a gap, a repeat, or of a producer the run lacks.
+  static Turn unexpected(std::uint64_t* next, std::uint64_t producers, std::uint64_t expected,
+                         std::uint64_t seq) noexcept {
+    const std::uint64_t producer = producer_of(seq), index = index_of(seq);
+    if (producer >= producers) return {expected, true, false};
+    next[producer_of(expected)] = index_of(expected);
+    const std::uint64_t seen = next[producer];
+    if (index < seen) return {sequence_of(producer, seen), false, true};  // a repeat, or one overtaken
+    return {sequence_of(producer, index + 1), false, false};  // in order; a gap shows in the counts and hashes
+  }
+
+  std::uint64_t* next_;
+  std::uint64_t producers_;
+  std::uint64_t expected_;  // Fifo: the sequence expected next (its producer's entry in next_ is stale meanwhile)
+  std::uint64_t received_ = 0, hash_ = 0, corrupt_ = 0, out_of_order_ = 0;
+};
+
 }  // namespace zeroipc::harness

@@ -7,6 +7,7 @@
 //   ReferenceSpsc<T> ring(at, capacity);                   // makes an empty ring there
 //   ReferenceSpsc<T> other(at, available, kOpenReference); // the ring another process made there
 //   ring.push(v) -> false when full;  other.pop(v) -> false when empty
+//   ring.push_with([&](T& slot) { ... }): push, the value written in its slot
 //
 // The algorithm: a power-of-two array of slots, a tail the producer advances
 // and a head the consumer advances, each alone on its cache line; each side
@@ -106,12 +107,19 @@ class alignas(64) ReferenceSpsc {
 
   /// Producer: false when full.
   bool push(const T& v) noexcept {
+    return push_with([&v](T& slot) noexcept { slot = v; });
+  }
+
+  /// Producer, in place: write(T& slot) fills the next free slot, which is
+  /// then published; false (write not called) when full.
+  template <class Write>
+  bool push_with(Write&& write) noexcept(std::is_nothrow_invocable_v<Write&, T&>) {
     const std::uint64_t t = h_->tail.load(std::memory_order_relaxed);
     if (t - h_->head_cache > mask_) {
       h_->head_cache = h_->head.load(std::memory_order_acquire);  // (4)
       if (t - h_->head_cache > mask_) return false;
     }
-    slots_[t & mask_] = v;
+    write(slots_[t & mask_]);
     h_->tail.store(t + 1, std::memory_order_release);  // (1)
     return true;
   }
