@@ -144,8 +144,8 @@ std::string variant_name(std::uint16_t kind, std::uint16_t variant) {
   if (variant == 0) return "none";
   if (kind == static_cast<std::uint16_t>(Kind::kQueue)) {
     static constexpr const char* kQueues[] = {"vyukov_bounded", "lcrq", "scq", "spsc_ring",
-                                              "locked_ring", "lcrq_nodes"};
-    if (variant <= 6) return kQueues[variant - 1];
+                                              "locked_ring", "lcrq_nodes", "scq_indices"};
+    if (variant <= 7) return kQueues[variant - 1];
   } else if (kind == static_cast<std::uint16_t>(Kind::kStack)) {
     static constexpr const char* kStacks[] = {"treiber_tagged", "elimination_backoff"};
     if (variant <= 2) return kStacks[variant - 1];

@@ -127,6 +127,7 @@ static uint64_t layout_total_size(const zeroipc_struct_header* h) {
         case ZEROIPC_VARIANT_QUEUE_LCRQ: return zeroipc_lcrq_total_size(h->capacity, h->element_size);
         case ZEROIPC_VARIANT_QUEUE_LCRQ_NODES: return zeroipc_lcrq_nodes_total_size(h->capacity, h->element_size);
         case ZEROIPC_VARIANT_QUEUE_SCQ: return zeroipc_scq_total_size(h->capacity, h->element_size);
+        case ZEROIPC_VARIANT_QUEUE_SCQ_INDICES: return zeroipc_scq_indices_total_size(h->capacity, h->element_size);
         case ZEROIPC_VARIANT_QUEUE_SPSC_RING: return zeroipc_spsc_total_size(h->capacity, h->element_size);
         case ZEROIPC_VARIANT_QUEUE_LOCKED_RING: return zeroipc_locked_ring_total_size(h->capacity, h->element_size);
         default: return 0;
@@ -311,7 +312,7 @@ int main(void) {
     ++headers;
   }
   printf("checked %zu structure headers against the layout functions\n", headers);
-  CHECK(headers == 20);
+  CHECK(headers == 21);
   for (size_t i = 0; i < vector_count; ++i) {
     if (vectors[i].is_segment && strcmp(vectors[i].segment, "core") == 0) replay_core(&vectors[i]);
   }

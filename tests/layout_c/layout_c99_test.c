@@ -98,8 +98,20 @@ int main(void) {
   CHECK(zeroipc_scq_ring_bytes(8), 192 + 16 * 8);  /* 320 */
   CHECK(zeroipc_scq_fq_offset(8), 8256 + 320);     /* 8576 */
   CHECK(zeroipc_scq_data_offset(8), 8256 + 640);   /* 8896 */
-  CHECK(zeroipc_scq_body_size(8, 8), 8896 + 64);
-  CHECK(zeroipc_scq_body_size(6, 4), 8896 + 24);   /* n = 8, data for 6 */
+  CHECK(zeroipc_scq_body_size(8, 8), 8256 + 192 + 32 * 8); /* direct cells: 8704 */
+  CHECK(zeroipc_scq_body_size(6, 4), 8704);        /* direct cells, n = 8 */
+  CHECK(zeroipc_scq_body_size(8, 9), 8896 + 72);   /* over 8 bytes: index rings */
+  CHECK(zeroipc_scq_indices_body_size(8, 8), 8896 + 64);
+  CHECK(zeroipc_scq_indices_body_size(6, 4), 8896 + 24); /* n = 8, data for 6 */
+  CHECK(zeroipc_scq_cell_ring_bytes(8), 192 + 32 * 8);   /* 448 */
+  CHECK(zeroipc_scq_cell_remap(8, 1), 4);  /* 2n = 16: (1 mod 4) * 4 + 0 */
+  CHECK(zeroipc_scq_cell_remap(8, 4), 1);  /* 0 * 4 + 1 */
+  CHECK(zeroipc_scq_cell_remap(8, 5), 5);  /* 1 * 4 + 1 */
+  CHECK(zeroipc_scq_cell_remap(8, 16 + 5), 5);
+  CHECK(zeroipc_scq_cell_remap(2, 3), 3);  /* 2n = 4: one line */
+  CHECK(zeroipc_scq_cell_offset(8, 5), 192 + 16 * 5);
+  CHECK(zeroipc_scq_total_size(8, 8), 64 + 8704);
+  CHECK(zeroipc_scq_indices_total_size(8, 8), 64 + 8960);
   CHECK(zeroipc_scq_data_offset(1000), 8256 + 2 * (192 + 16 * 1024));
   CHECK(zeroipc_scq_remap(8, 1), 2);   /* 2n = 16: (1 mod 8) * 2 + 0 */
   CHECK(zeroipc_scq_remap(8, 8), 1);   /* 0 * 2 + 1 */

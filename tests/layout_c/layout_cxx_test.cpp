@@ -55,7 +55,7 @@ static_assert(kPlain<zeroipc_segment_header> && kPlain<zeroipc_attach_slot> && k
               kPlain<zeroipc_struct_header> && kPlain<zeroipc_role> && kPlain<zeroipc_vyukov_body> &&
               kPlain<zeroipc_vyukov_cell> && kPlain<zeroipc_lcrq_body> && kPlain<zeroipc_lcrq_ring> &&
               kPlain<zeroipc_lcrq_cell> && kPlain<zeroipc_lcrq_node> && kPlain<zeroipc_scq_body> &&
-              kPlain<zeroipc_scq_ring> && kPlain<zeroipc_spsc_body> && kPlain<zeroipc_locked_ring_body> &&
+              kPlain<zeroipc_scq_ring> && kPlain<zeroipc_scq_cell> && kPlain<zeroipc_spsc_body> && kPlain<zeroipc_locked_ring_body> &&
               kPlain<zeroipc_op_control> && kPlain<zeroipc_op_slot> && kPlain<zeroipc_op_area> &&
               kPlain<zeroipc_treiber_body> && kPlain<zeroipc_elimination_slot> &&
               kPlain<zeroipc_elimination_body> && kPlain<zeroipc_stack_node> && kPlain<zeroipc_codata> &&
@@ -119,6 +119,8 @@ static_assert(ZEROIPC_VARIANT_QUEUE_VYUKOV_BOUNDED == zv::vyukov_bounded::kId &&
               ZEROIPC_VARIANT_QUEUE_LCRQ == zv::lcrq::kId && ZEROIPC_VARIANT_QUEUE_SCQ == zv::scq::kId &&
               ZEROIPC_VARIANT_QUEUE_SPSC_RING == zv::spsc_ring::kId &&
               ZEROIPC_VARIANT_QUEUE_LOCKED_RING == zv::locked_ring::kId &&
+              ZEROIPC_VARIANT_QUEUE_LCRQ_NODES == zv::lcrq_nodes::kId &&
+              ZEROIPC_VARIANT_QUEUE_SCQ_INDICES == zv::scq_indices::kId &&
               ZEROIPC_VARIANT_STACK_TREIBER_TAGGED == zv::treiber_tagged::kId &&
               ZEROIPC_VARIANT_STACK_ELIMINATION_BACKOFF == zv::elimination_backoff::kId &&
               ZEROIPC_VARIANT_MAP_LOCKED_PROBE == zv::locked_probe::kId &&
@@ -149,6 +151,10 @@ static_assert(ZEROIPC_LCRQ_FLAG == zv::lcrq_detail::kFlag && ZEROIPC_LCRQ_POSITI
 static_assert(ZEROIPC_LCRQ_RING_FREE == zv::lcrq_detail::kFree && ZEROIPC_LCRQ_RING_ALLOCATED == zv::lcrq_detail::kAlloc &&
               ZEROIPC_LCRQ_RING_LINKED == zv::lcrq_detail::kLinked && ZEROIPC_LCRQ_RING_RETIRED == zv::lcrq_detail::kRetired);
 static_assert(ZEROIPC_SCQ_AQ_OFFSET == zv::scq::kAqOffset && sizeof(zeroipc_scq_body) == zv::scq::kAqOffset);
+static_assert(ZEROIPC_SCQ_RING_OFFSET == zv::scq::kRingOffset && ZEROIPC_SCQ_CELL_SIZE == sizeof(zv::scq_detail::Cell) &&
+              offsetof(zeroipc_scq_cell, word) == offsetof(zv::scq_detail::Cell, word) &&
+              offsetof(zeroipc_scq_cell, value) == offsetof(zv::scq_detail::Cell, value));
+static_assert(ZEROIPC_SCQ_MAX_DIRECT_SIZE == zv::scq::kMaxDirectSize && ZEROIPC_SCQ_FULL_INDEX == zv::scq_detail::CellRing::kFull);
 static_assert(ZEROIPC_TREIBER_OPS_OFFSET == zv::treiber_tagged::kOpsOffset &&
               offsetof(zeroipc_treiber_body, ops) == zv::treiber_tagged::kOpsOffset);
 static_assert(ZEROIPC_TREIBER_NODES_OFFSET == zv::treiber_tagged::kNodesOffset &&
@@ -247,11 +253,13 @@ constexpr bool queue_functions_agree() {
       if (zeroipc_scq_ring_bytes(c) != zv::scq::ring_bytes(n)) return false;
       if (zeroipc_scq_fq_offset(c) != zv::scq::fq_offset(n)) return false;
       if (zeroipc_scq_data_offset(c) != zv::scq::data_offset(n)) return false;
+      if (zeroipc_scq_cell_ring_bytes(c) != zv::scq::cell_ring_bytes(n)) return false;
     }
     for (const std::uint32_t e : kElementSizes) {
       if (zeroipc_vyukov_body_size(c, e) != zv::vyukov_bounded::body_size(c, e)) return false;
       if (zeroipc_lcrq_body_size(c, e) != zv::lcrq::body_size(c, e)) return false;
       if (zeroipc_scq_body_size(c, e) != zv::scq::body_size(c, e)) return false;
+      if (zeroipc_scq_indices_body_size(c, e) != zv::scq_indices::body_size(c, e)) return false;
       if (zeroipc_spsc_body_size(c, e) != zv::spsc_ring::body_size(c, e)) return false;
       if (zeroipc_locked_ring_body_size(c, e) != zv::locked_ring::body_size(c, e)) return false;
     }
@@ -391,8 +399,20 @@ static_assert((zeroipc_lcrq_body_size((UINT64_C(1) << 31) + 1, 8)) == (0));
 static_assert((zeroipc_scq_ring_bytes(8)) == (192 + 16 * 8));
 static_assert((zeroipc_scq_fq_offset(8)) == (8256 + 320));
 static_assert((zeroipc_scq_data_offset(8)) == (8256 + 640));
-static_assert((zeroipc_scq_body_size(8, 8)) == (8896 + 64));
-static_assert((zeroipc_scq_body_size(6, 4)) == (8896 + 24));
+static_assert((zeroipc_scq_body_size(8, 8)) == (8256 + 192 + 32 * 8));
+static_assert((zeroipc_scq_body_size(6, 4)) == (8704));
+static_assert((zeroipc_scq_body_size(8, 9)) == (8896 + 72));
+static_assert((zeroipc_scq_indices_body_size(8, 8)) == (8896 + 64));
+static_assert((zeroipc_scq_indices_body_size(6, 4)) == (8896 + 24));
+static_assert((zeroipc_scq_cell_ring_bytes(8)) == (192 + 32 * 8));
+static_assert((zeroipc_scq_cell_remap(8, 1)) == (4));
+static_assert((zeroipc_scq_cell_remap(8, 4)) == (1));
+static_assert((zeroipc_scq_cell_remap(8, 5)) == (5));
+static_assert((zeroipc_scq_cell_remap(8, 16 + 5)) == (5));
+static_assert((zeroipc_scq_cell_remap(2, 3)) == (3));
+static_assert((zeroipc_scq_cell_offset(8, 5)) == (192 + 16 * 5));
+static_assert((zeroipc_scq_total_size(8, 8)) == (64 + 8704));
+static_assert((zeroipc_scq_indices_total_size(8, 8)) == (64 + 8960));
 static_assert((zeroipc_scq_data_offset(1000)) == (8256 + 2 * (192 + 16 * 1024)));
 static_assert((zeroipc_scq_remap(8, 1)) == (2));
 static_assert((zeroipc_scq_remap(8, 8)) == (1));
@@ -464,6 +484,7 @@ TEST(LayoutC, TotalSizesMatchTheHandles) {
       EXPECT_EQ(zeroipc_vyukov_total_size(c, e), (zeroipc::Queue<std::uint64_t, zv::vyukov_bounded>::total_size(c, e)));
       EXPECT_EQ(zeroipc_lcrq_total_size(c, e), (zeroipc::Queue<std::uint64_t, zv::lcrq>::total_size(c, e)));
       EXPECT_EQ(zeroipc_scq_total_size(c, e), (zeroipc::Queue<std::uint64_t, zv::scq>::total_size(c, e)));
+      EXPECT_EQ(zeroipc_scq_indices_total_size(c, e), (zeroipc::Queue<std::uint64_t, zv::scq_indices>::total_size(c, e)));
       EXPECT_EQ(zeroipc_spsc_total_size(c, e), (zeroipc::Queue<std::uint64_t, zv::spsc_ring>::total_size(c, e)));
       EXPECT_EQ(zeroipc_locked_ring_total_size(c, e), (zeroipc::Queue<std::uint64_t, zv::locked_ring>::total_size(c, e)));
       EXPECT_EQ(zeroipc_treiber_total_size(c, e), (zeroipc::Stack<std::uint64_t, zv::treiber_tagged>::total_size(c, e)));
@@ -491,6 +512,8 @@ TEST(LayoutC, NonPowersOfTwo) {
   EXPECT_EQ(zeroipc_scq_data_offset(6), zv::scq::data_offset(zvd::ring_slots(6)));
   EXPECT_EQ(zeroipc_scq_data_offset(1000), zv::scq::data_offset(zvd::ring_slots(1000)));
   EXPECT_EQ(zeroipc_scq_body_size(1000, 6), zv::scq::body_size(1000, 6));
+  EXPECT_EQ(zeroipc_scq_body_size(1000, 6), 8256u + 192u + 2u * 1024u * 16u);  // direct cells
+  EXPECT_EQ(zeroipc_scq_indices_body_size(1000, 6), zv::scq_indices::body_size(1000, 6));
   EXPECT_EQ(zeroipc_spsc_body_size(1000, 6), zv::spsc_ring::body_size(1000, 6));
   EXPECT_EQ(zeroipc_locked_ring_body_size(6, 1000), zv::locked_ring::body_size(6, 1000));
   EXPECT_EQ(zeroipc_probe_body_size(1000, 6, 1000), zv::locked_probe::body_size(1000, 6, 1000));

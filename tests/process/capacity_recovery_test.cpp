@@ -1,7 +1,9 @@
 // Capacity lost to killed processes is given back (variants/detail/op_slots.h).
 //
 // For each variant whose operations hold a node or index privately for a
-// moment (scq, lcrq, treiber_tagged, elimination_backoff), one process after
+// moment (scq_indices, lcrq_nodes, and scq and lcrq with 16-byte elements;
+// treiber_tagged, elimination_backoff), and for the direct cells of scq and
+// lcrq (8-byte elements), one process after
 // another opens the structure, pushes and pops as fast as it can, and is
 // SIGKILLed after a random 0.1..1.5 ms: most kills land inside an operation,
 // some between taking a node and linking it. After all the kills the
@@ -49,7 +51,7 @@ constexpr std::size_t kOddCapacity = 100;
 template <class C>
 constexpr std::size_t ops_offset() {
   using V = typename C::variant;
-  if constexpr (std::is_same_v<V, zeroipc::variants::scq>) return 0;
+  if constexpr (std::is_same_v<V, zeroipc::variants::scq> || std::is_same_v<V, zeroipc::variants::scq_indices>) return 0;
   else if constexpr (std::is_same_v<V, zeroipc::variants::lcrq> || std::is_same_v<V, zeroipc::variants::lcrq_nodes>) {
     return 320;
   }
@@ -64,8 +66,9 @@ int kills() {
   return zeroipc::test::kSanitized ? 200 : 1000;
 }
 
-// lcrq keeps elements of up to 8 bytes in its cells (nothing to leak: see
-// DirectCells below); a 16-byte element takes its data-node path.
+// lcrq and scq keep elements of up to 8 bytes in their cells (nothing to
+// leak: see DirectCells below); a 16-byte element takes lcrq's data-node
+// path and scq's index rings.
 struct Wide {
   std::uint64_t v = 0, check = 0;
   Wide() = default;
@@ -85,7 +88,8 @@ bool take(C& c, typename C::value_type& out) {
 template <class C>
 struct Recoverable : ::testing::Test {};
 
-using Containers = ::testing::Types<zeroipc::Queue<std::uint64_t, zeroipc::variants::scq>,
+using Containers = ::testing::Types<zeroipc::Queue<std::uint64_t, zeroipc::variants::scq_indices>,
+                                    zeroipc::Queue<Wide, zeroipc::variants::scq>,
                                     zeroipc::Queue<std::uint64_t, zeroipc::variants::lcrq_nodes>,
                                     zeroipc::Queue<Wide, zeroipc::variants::lcrq>,
                                     zeroipc::Stack<std::uint64_t, zeroipc::variants::treiber_tagged>,
@@ -173,15 +177,24 @@ TEST(DirectCells, LcrqThousandKilledProcessesLeaveTheFullCapacity) {
   thousand_killed_processes_leave_the_full_capacity<zeroipc::Queue<std::uint64_t, zeroipc::variants::lcrq>>(false);
 }
 
+// scq with 8-byte elements (direct cells), the same: a kill costs at most
+// the element in flight, a skipped position, or (a consumer killed between
+// its FAA and emptying the cell) a full cell no enqueuer can use until a
+// recovery empties it (scq.h, "What a kill costs").
+TEST(DirectCells, ScqThousandKilledProcessesLeaveTheFullCapacity) {
+  thousand_killed_processes_leave_the_full_capacity<zeroipc::Queue<std::uint64_t, zeroipc::variants::scq>>(false);
+}
+
 zeroipc::variants::detail::VariantCrashPoint g_die_at;
 void die_at_target(zeroipc::variants::detail::VariantCrashPoint p) {
   if (p == g_die_at) ::raise(SIGKILL);
 }
 
 template <class C>
-void recover_gives_back_exactly_what_a_dead_process_held(std::size_t capacity) {
+void recover_gives_back_exactly_what_a_dead_process_held(std::size_t capacity, bool push_point = true) {
   using zeroipc::variants::detail::VariantCrashPoint;
   for (const VariantCrashPoint point : {VariantCrashPoint::kPushHolding, VariantCrashPoint::kPopHolding}) {
+    if (!push_point && point == VariantCrashPoint::kPushHolding) continue;
     SCOPED_TRACE(point == VariantCrashPoint::kPushHolding ? "killed in a push, holding a node"
                                                           : "killed in a pop, holding a node");
     ScopedName name("recover");
@@ -240,6 +253,18 @@ void a_push_that_finds_it_full_recovers_by_itself(std::size_t capacity) {
   std::size_t pushed = 0;
   while (pushed <= capacity && c.push(pushed)) ++pushed;
   EXPECT_EQ(pushed, capacity) << "three nodes held by dead processes were given back by the push that found none";
+}
+
+// scq's direct cells: a pop killed after its FAA on head, holding a full
+// cell it has not emptied (kPopHolding), leaves that cell full: the
+// element is lost with the pop, and the next recovery empties exactly that
+// one cell, after which the full capacity fits. (A direct push holds
+// nothing: a push killed after its FAA only skips a position.)
+TEST(DirectCells, ScqRecoverEmptiesExactlyTheCellADeadPopHeld) {
+  recover_gives_back_exactly_what_a_dead_process_held<zeroipc::Queue<std::uint64_t, zeroipc::variants::scq>>(kCapacity,
+                                                                                                          false);
+  recover_gives_back_exactly_what_a_dead_process_held<zeroipc::Queue<std::uint64_t, zeroipc::variants::scq>>(
+      kOddCapacity, false);
 }
 
 TYPED_TEST(Recoverable, APushThatFindsItFullRecoversByItself) {

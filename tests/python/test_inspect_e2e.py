@@ -28,7 +28,7 @@ KINDS = {"arr": "array", "temperature": "array", "map": "map", "set": "set", "po
          "fut_pending": "future", "fut_set": "future", "failed_calc": "future", "lazy": "lazy",
          "stream": "stream", "ch": "channel", "rv": "channel",
          "s_treiber_tagged": "stack", "s_elimination_backoff": "stack"}
-QUEUES = ["vyukov_bounded", "lcrq", "scq", "spsc_ring", "locked_ring", "lcrq_nodes"]
+QUEUES = ["vyukov_bounded", "lcrq", "scq", "spsc_ring", "locked_ring", "lcrq_nodes", "scq_indices"]
 
 
 def inspect(*args, timeout=60):
@@ -88,7 +88,7 @@ def test_show_reads_every_kind_and_variant_from_the_headers(live):
     assert doc["schema"] == "zeroipc-inspect/1" and doc["command"] == "show"
     seg = doc["segment"]
     assert seg["status"] == "ok", seg["problems"]
-    assert seg["structures_count"] == 27 and seg["table_capacity"] == 32 and seg["size"] == 128 * 1024
+    assert seg["structures_count"] == 29 and seg["table_capacity"] == 32 and seg["size"] == 128 * 1024
     assert seg["mode"] == "0600" and seg["used"] + seg["free"] + seg["data_offset"] == seg["size"]
     # the holder is alive; the builders attached and died without detaching
     assert {a["pid"] for a in seg["attached"] if a["alive"] == "alive"} == {holder}
@@ -219,7 +219,7 @@ def test_list_skips_other_files_and_counts_processes(live):
         assert junk not in {s["name"] for s in doc["segments"]}
         assert {"name": junk, "reason": "no 'ZIPM' magic"} in doc["skipped"]
         mine = next(s for s in doc["segments"] if s["name"] == name)
-        assert mine["structures_count"] == 27 and mine["processes"]["alive"] == 1
+        assert mine["structures_count"] == 29 and mine["processes"]["alive"] == 1
         assert mine["creator_pid"] > 0 and mine["age_s"] >= 0 and mine["owner_uid"] == os.geteuid()
         text = inspect("list").stdout
         row = next(l for l in text.splitlines() if l.startswith(name + " "))

@@ -70,7 +70,7 @@ HEADER_SIZE, ATTACH_CAPACITY, TABLE_OFFSET = 128, 64, 1152
 FREE, RESERVED, READY = 0, 1, 2
 
 ARRAY, QUEUE, STACK, MAP, SET, POOL, RING, FUTURE, LAZY, STREAM, CHANNEL = range(1, 12)
-VYUKOV_BOUNDED, LCRQ, SCQ, SPSC_RING, LOCKED_RING, LCRQ_NODES = 1, 2, 3, 4, 5, 6
+VYUKOV_BOUNDED, LCRQ, SCQ, SPSC_RING, LOCKED_RING, LCRQ_NODES, SCQ_INDICES = 1, 2, 3, 4, 5, 6, 7
 TREIBER_TAGGED, ELIMINATION_BACKOFF = 1, 2
 
 
@@ -107,7 +107,9 @@ def total_size(header):
             if variant == LCRQ and es <= 8:
                 return 64 + nodes_at  # direct cells: the elements are in the rings, no data nodes
             return 64 + nodes_at + c * stride
-        if variant == SCQ:
+        if variant in (SCQ, SCQ_INDICES):
+            if variant == SCQ and es <= 8:
+                return 64 + 8256 + 192 + 2 * r * 16  # direct cells: one ring of 2n 16-byte cells, no data
             ring_bytes = 192 + 16 * r
             return 64 + 8256 + 2 * ring_bytes + c * es
         if variant == SPSC_RING:
@@ -252,7 +254,7 @@ def test_dtypes_are_the_spec_tables(dtype, start, end):
 
 def test_manifest_lists_the_vectors():
     assert [s["segment"] for s in SEGMENTS] == ["core", "full"]
-    assert len(STRUCTURES) == 20
+    assert len(STRUCTURES) == 21
     assert len(CORE["structures"]) == 10
     for v in STRUCTURES:
         assert (VECTORS / v["file"]).is_file(), v["file"]

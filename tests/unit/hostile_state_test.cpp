@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -82,11 +83,30 @@ TEST(HostileState, ScqThresholdAndTailPushedFarAhead) {
 TEST(HostileState, ScqEntriesThatNoEnqueueCanUse) {
   ScopedName name("hostile");
   Memory mem(name, 1 << 20);
-  using V = zeroipc::variants::scq;
+  using V = zeroipc::variants::scq_indices;  // u64 elements through index rings
   Queue<std::uint64_t, V> q(mem, "q", 8);
   std::byte* aq = body_of(mem, "q") + V::kAqOffset;
   for (std::size_t e = 0; e < 16; ++e) put_le(aq, 192 + 8 * e, 8, 3);  // every entry "holds" index 3
   EXPECT_EQ(outcome([&] { q.push(1); }), kCorrupt);
+}
+
+// scq's direct cells: every cell "full" (index 3, cycle 0, a lap long
+// gone). A push is bounded by positions: it reports full after at most c
+// positions, it does not spin; a pop passes them; a recovery empties them
+// (none is at a live position), and the capacity is back.
+TEST(HostileState, ScqDirectCellsThatNoEnqueueCanUse) {
+  ScopedName name("hostile");
+  Memory mem(name, 1 << 20);
+  using V = zeroipc::variants::scq;
+  Queue<std::uint64_t, V> q(mem, "q", 8);
+  std::byte* ring = body_of(mem, "q") + V::kRingOffset;
+  for (std::size_t c = 0; c < 16; ++c) put_le(ring, 192 + 16 * c, 8, 3);  // every cell's word: full, cycle 0
+  EXPECT_EQ(outcome([&] { if (q.push(1)) std::abort(); }), kReturned) << "push: full, not a spin";
+  EXPECT_EQ(outcome([&] { if (q.pop()) std::abort(); }), kReturned) << "pop: nothing of its cycle";
+  EXPECT_EQ(q.recover(), 16u) << "every full cell off the live positions is emptied";
+  std::size_t pushed = 0;
+  while (pushed <= 8 && q.push(pushed)) ++pushed;
+  EXPECT_EQ(pushed, 8u);
 }
 
 TEST(HostileState, LcrqRingWhoseNextIsItselfOrACycle) {

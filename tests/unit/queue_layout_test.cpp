@@ -71,7 +71,8 @@ TEST(QueueLayout, ScqRingsAndDataIndices) {
   Memory mem(name.str(), 1 << 20, 4);
   constexpr std::uint64_t n = 8, two_n = 16, ring = 192 + 16 * n;
   constexpr std::size_t aq = kOpArea, fq = kOpArea + ring;
-  Queue<std::uint64_t, zeroipc::variants::scq> q(mem, "q", n, QueueOptions{.initial_position = kStart});
+  // variant 7: index rings for every element size (scq keeps u64 elements in direct cells)
+  Queue<std::uint64_t, zeroipc::variants::scq_indices> q(mem, "q", n, QueueOptions{.initial_position = kStart});
   EXPECT_EQ(static_cast<std::int64_t>(u64(mem, aq + 0)), -1) << "§7.2.3 aq threshold -1 (empty)";
   EXPECT_EQ(u64(mem, aq + 64), kStart + two_n) << "§7.2.3 aq tail = s + 2n";
   EXPECT_EQ(u64(mem, aq + 128), kStart + two_n) << "§7.2.3 aq head = s + 2n";
@@ -88,6 +89,57 @@ TEST(QueueLayout, ScqRingsAndDataIndices) {
   ASSERT_TRUE(q.push(0xABCDEF));
   EXPECT_EQ(u64(mem, aq + 192 + 8 * remap(p)), (p / two_n) << 5 | 1u << 4 | 0) << "aq now holds data index 0";
   EXPECT_EQ(u64(mem, kOpArea + 2 * ring + 0), 0xABCDEFu) << "§7.2.3 data[0] at kOpArea + 2 * ring_bytes";
+  zeroipc::test::expect_op_area_after_my_operations(mem.base() + kBody, zeroipc::detail::self_key(), my_tid(),
+                                                    static_cast<std::uint32_t>(::getpid()));
+}
+
+// §7.2.3, direct cells: scq (variant 3) with elements of at most 8 bytes
+// keeps them in one ring of 2n 16-byte cells at 8256 (where aq is with
+// indices): word = cycle | safe | index (0 full, 2n - 1 empty), value = the
+// element; no fq, no data array.
+TEST(QueueLayout, ScqDirectCells) {
+  zeroipc::test::ScopedName name("qlayout");
+  Memory mem(name.str(), 1 << 20, 4);
+  using V = zeroipc::variants::scq;
+  constexpr std::uint64_t n = 8, two_n = 16, cell_ring = 192 + 16 * two_n;
+  constexpr std::size_t ring = kOpArea;
+  static_assert(V::body_size(n, 8) == kOpArea + cell_ring && V::body_size(n, 1) == kOpArea + cell_ring,
+                "§7.2.3: direct for element_size <= 8");
+  static_assert(V::body_size(n, 9) == kOpArea + 2 * (192 + 16 * n) + n * 9, "§7.2.3: index rings above 8 bytes");
+  static_assert(zeroipc::variants::scq_indices::body_size(n, 8) == kOpArea + 2 * (192 + 16 * n) + n * 8,
+                "§7.2.3: scq_indices always has index rings");
+  Queue<std::uint64_t, V> q(mem, "q", n, QueueOptions{.initial_position = kStart});
+  EXPECT_EQ(le(mem.base(), 1408 + 24, 8), 64 + kOpArea + cell_ring) << "§7.2.3 direct: total_size = 64 + 8256 + 192 + 32n";
+  EXPECT_EQ(static_cast<std::int64_t>(u64(mem, ring + 0)), -1) << "§7.2.3 threshold -1 (empty)";
+  EXPECT_EQ(u64(mem, ring + 64), kStart + two_n) << "§7.2.3 tail = s + 2n";
+  EXPECT_EQ(u64(mem, ring + 128), kStart + two_n) << "§7.2.3 head = s + 2n";
+  // k + 1 = log2(2n) = 4: word = cycle << 5 | safe << 4 | index; cell_remap(i) = (i % 4) * 4 + i / 4.
+  auto cell = [](std::uint64_t p) { const std::uint64_t i = p % 16; return ring + 192 + 16 * ((i % 4) * 4 + i / 4); };
+  for (std::uint64_t p = kStart; p < kStart + two_n; ++p) {
+    EXPECT_EQ(u64(mem, cell(p)), ((p / two_n) << 5) | 1u << 4 | (two_n - 1))
+        << "§7.2.3 cell of position " << p << ": the lap before the first, safe, empty";
+    EXPECT_EQ(u64(mem, cell(p) + 8), 0u);
+  }
+  const std::uint64_t p0 = kStart + two_n, p1 = p0 + 1;
+  ASSERT_TRUE(q.push(0));  // 0 is an element like any other: the word, not the value, says full
+  ASSERT_TRUE(q.push(~std::uint64_t{0}));
+  EXPECT_EQ(u64(mem, cell(p0)), (p0 / two_n) << 5 | 1u << 4 | 0) << "§7.2.3 direct: full = cycle | safe | index 0";
+  EXPECT_EQ(u64(mem, cell(p0) + 8), 0u) << "§7.2.3 direct: the element itself";
+  EXPECT_EQ(u64(mem, cell(p1)), (p1 / two_n) << 5 | 1u << 4 | 0);
+  EXPECT_EQ(u64(mem, cell(p1) + 8), ~std::uint64_t{0});
+  EXPECT_EQ(u64(mem, ring + 64), p0 + 2) << "tail advanced";
+  EXPECT_EQ(static_cast<std::int64_t>(u64(mem, ring + 0)), 3 * 8 - 1) << "§7.2.3 threshold 3n - 1 after a push";
+  EXPECT_EQ(q.pop(), std::optional<std::uint64_t>(0));
+  EXPECT_EQ(u64(mem, cell(p0)), (p0 / two_n) << 5 | 1u << 4 | (two_n - 1)) << "popped: empty, cycle kept";
+  EXPECT_EQ(q.pop(), std::optional<std::uint64_t>(~std::uint64_t{0}));
+  EXPECT_EQ(q.pop(), std::nullopt);
+  // Exactly n fit, by positions; one more is refused without taking a position.
+  std::uint64_t pushed = 0;
+  while (pushed <= n && q.push(pushed)) ++pushed;
+  EXPECT_EQ(pushed, n);
+  const std::uint64_t tail = u64(mem, ring + 64);
+  EXPECT_FALSE(q.push(99));
+  EXPECT_EQ(u64(mem, ring + 64), tail) << "a push that finds it full takes no position";
   zeroipc::test::expect_op_area_after_my_operations(mem.base() + kBody, zeroipc::detail::self_key(), my_tid(),
                                                     static_cast<std::uint32_t>(::getpid()));
 }
@@ -181,8 +233,9 @@ TEST(QueueLayout, SpscAndLockedRingPositions) {
 }
 
 // A capacity that is not a power of two (§7.2): the header keeps c = 5, the
-// rings have R = 8 slots; scq's fq holds only indices 0..4 and its data 5
-// elements, lcrq has 5 data nodes.
+// rings have R = 8 slots; scq_indices's fq holds only indices 0..4 and its
+// data 5 elements, scq's direct ring takes 5 by positions, lcrq_nodes has 5
+// data nodes.
 TEST(QueueLayout, CapacityFiveOnARingOfEight) {
   constexpr std::uint64_t c = 5, R = 8;
   constexpr std::size_t kStruct = 1408;
@@ -202,9 +255,18 @@ TEST(QueueLayout, CapacityFiveOnARingOfEight) {
     zeroipc::test::ScopedName name("qlayout");
     Memory mem(name.str(), 1 << 20, 4);
     constexpr std::uint64_t ring = 192 + 16 * R;
-    Queue<std::uint64_t, zeroipc::variants::scq> q(mem, "q", c, QueueOptions{.initial_position = kStart});
+    Queue<std::uint64_t, zeroipc::variants::scq_indices> q(mem, "q", c, QueueOptions{.initial_position = kStart});
     EXPECT_EQ(header(mem), std::pair(c, 64 + kOpArea + 2 * ring + c * 8)) << "§7.2.3 rings for n = R, data[c]";
     expect_initial_fq(mem, kOpArea + ring, R, c);
+  }
+  {
+    zeroipc::test::ScopedName name("qlayout");
+    Memory mem(name.str(), 1 << 20, 4);
+    Queue<std::uint64_t, zeroipc::variants::scq> q(mem, "q", c, QueueOptions{.initial_position = kStart});
+    EXPECT_EQ(header(mem), std::pair(c, 64 + kOpArea + 192 + 2 * R * 16)) << "§7.2.3 direct: 2n cells for n = R";
+    std::uint64_t pushed = 0;
+    while (pushed <= c && q.push(pushed)) ++pushed;
+    EXPECT_EQ(pushed, c) << "§7.2.3 direct: c elements by positions, on 2R cells";
   }
   {
     zeroipc::test::ScopedName name("qlayout");

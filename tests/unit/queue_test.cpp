@@ -462,7 +462,8 @@ void park_if_asked(zeroipc::variants::detail::VariantCrashPoint p) {
 template <class V>
 class PassedDequeueTest : public ::testing::Test {};
 using RingDequeueVariants =
-    ::testing::Types<zeroipc::variants::scq, zeroipc::variants::lcrq, zeroipc::variants::lcrq_nodes>;
+    ::testing::Types<zeroipc::variants::scq, zeroipc::variants::lcrq, zeroipc::variants::lcrq_nodes,
+                     zeroipc::variants::scq_indices>;
 TYPED_TEST_SUITE(PassedDequeueTest, RingDequeueVariants, VariantName);
 
 // Regression: scq and lcrq measured tail against the dequeuer's own head
@@ -480,7 +481,10 @@ TYPED_TEST(PassedDequeueTest, DequeuerPausedWhileOthersRunManyLapsIsNotCorrupt) 
   // empty, and the next pop passes it.
   std::byte* body = zeroipc::test::bytes_of(mem, "q") + sizeof(zeroipc::detail::StructHeader);
   std::byte* tail = body + zeroipc::variants::lcrq::kRingsOffset + 128;  // ring 0's tail (both lcrq layouts)
-  if constexpr (std::is_same_v<TypeParam, zeroipc::variants::scq>) tail = body + zeroipc::variants::scq::kAqOffset + 64;
+  if constexpr (std::is_same_v<TypeParam, zeroipc::variants::scq> ||
+                std::is_same_v<TypeParam, zeroipc::variants::scq_indices>) {
+    tail = body + zeroipc::variants::scq::kAqOffset + 64;  // aq's tail, or the direct ring's: the same offset
+  }
   std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(tail)).fetch_add(1);
   g_parked = 0;
   g_release = false;

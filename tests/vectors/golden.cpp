@@ -180,6 +180,10 @@ std::vector<Recipe> full_recipes() {
       // The same operations as queue_lcrq, with data nodes (queue_lcrq has direct cells).
       {"queue_lcrq_nodes", "push:5,pop:2", 6,
        [](Memory& m, const Recipe& r) { queue_ops<v::lcrq_nodes>(m, r.name, r.requested, 5, 2); }, lcrq_mask(6)},
+      // The same operations as queue_scq, through index rings (queue_scq has direct cells).
+      {"queue_scq_indices", "push:5,pop:2", 6,
+       [](Memory& m, const Recipe& r) { queue_ops<v::scq_indices>(m, r.name, r.requested, 5, 2); },
+       {op_slots_of(offsetof(zeroipc_scq_body, ops))}},
   };
 }
 

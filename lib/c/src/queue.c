@@ -19,7 +19,7 @@
 #define SUPPORTED "vyukov_bounded, spsc_ring, locked_ring"
 
 /* The table of `variant`, or NULL with the message set and *status =
- * ZEROIPC_E_NOT_SUPPORTED (lcrq, scq, lcrq_nodes) or `unknown` (a number §6.2 does not name). */
+ * ZEROIPC_E_NOT_SUPPORTED (lcrq, scq, lcrq_nodes, scq_indices) or `unknown` (a number §6.2 does not name). */
 static const zipc_queue_ops* variant_ops(zipc_mapping* m, const char* name, uint32_t variant, int unknown,
                                          int* status) {
   char who[ZIPC_WHERE_SIZE];
@@ -33,12 +33,14 @@ static const zipc_queue_ops* variant_ops(zipc_mapping* m, const char* name, uint
     case ZEROIPC_VARIANT_QUEUE_LCRQ:
     case ZEROIPC_VARIANT_QUEUE_SCQ:
     case ZEROIPC_VARIANT_QUEUE_LCRQ_NODES:
+    case ZEROIPC_VARIANT_QUEUE_SCQ_INDICES:
       *status = zipc_fail(ZEROIPC_E_NOT_SUPPORTED,
                           "%s: queue variant %s is not supported by the C implementation (supported: %s)",
                           zipc_who(m, name, who, sizeof who),
-                          variant == ZEROIPC_VARIANT_QUEUE_LCRQ   ? "lcrq"
-                          : variant == ZEROIPC_VARIANT_QUEUE_SCQ ? "scq"
-                                                                 : "lcrq_nodes",
+                          variant == ZEROIPC_VARIANT_QUEUE_LCRQ         ? "lcrq"
+                          : variant == ZEROIPC_VARIANT_QUEUE_SCQ        ? "scq"
+                          : variant == ZEROIPC_VARIANT_QUEUE_LCRQ_NODES ? "lcrq_nodes"
+                                                                        : "scq_indices",
                           SUPPORTED);
       return NULL;
     default:

@@ -30,13 +30,14 @@ const char* zipc_kind_name(uint16_t kind, char* buf, size_t buf_size) {
 
 /* The variant names of `kind` (§6.2), and how many there are. */
 static const char* const* variants_of(uint16_t kind, uint16_t* count) {
-  static const char* const queues[] = {"vyukov_bounded", "lcrq", "scq", "spsc_ring", "locked_ring", "lcrq_nodes"};
+  static const char* const queues[] = {"vyukov_bounded", "lcrq", "scq", "spsc_ring", "locked_ring", "lcrq_nodes",
+                                       "scq_indices"};
   static const char* const stacks[] = {"treiber_tagged", "elimination_backoff"};
   static const char* const maps[] = {"locked_probe"};
   static const char* const pools[] = {"locked_free_list"};
   static const char* const rings[] = {"gated_ring"};
   switch (kind) {
-    case ZEROIPC_KIND_QUEUE: *count = 6; return queues;
+    case ZEROIPC_KIND_QUEUE: *count = 7; return queues;
     case ZEROIPC_KIND_STACK: *count = 2; return stacks;
     case ZEROIPC_KIND_MAP:
     case ZEROIPC_KIND_SET: *count = 1; return maps;

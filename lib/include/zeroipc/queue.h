@@ -36,8 +36,9 @@
 // and the 4+4 runs on our 2-core machine (results/2026-11-23-variant-ratios-*).
 // Its cost: it is blocking, so a holder that is *stopped* (SIGSTOP, a
 // debugger) rather than killed stalls every other process until it resumes.
-// Pick scq (portable, lock-free) or lcrq (x86-64) where lock-freedom matters
-// more.
+// Pick scq or lcrq (lock-free; elements of up to 8 bytes sit in their cells,
+// written by a 16-byte CAS: x86-64 cmpxchg16b) or scq_indices (lock-free with
+// single-width atomics only) where lock-freedom matters more.
 #pragma once
 
 #include <bit>

@@ -32,7 +32,7 @@ namespace zeroipc {
 
 using QueueVariants =
     std::tuple<variants::vyukov_bounded, variants::lcrq, variants::scq, variants::spsc_ring, variants::locked_ring,
-               variants::lcrq_nodes>;
+               variants::lcrq_nodes, variants::scq_indices>;
 using StackVariants = std::tuple<variants::treiber_tagged, variants::elimination_backoff>;
 /// Map and Set share their variants (a Set is a Map without values).
 using MapVariants = std::tuple<variants::locked_probe>;

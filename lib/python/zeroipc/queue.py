@@ -10,8 +10,9 @@ from .memory import Memory
 
 __all__ = ["Queue", "VARIANTS"]
 
-#: §6.2 queue variants (lcrq, scq and lcrq_nodes exist in the format but the C library does not run them).
-VARIANTS = {"vyukov_bounded": 1, "lcrq": 2, "scq": 3, "spsc_ring": 4, "locked_ring": 5, "lcrq_nodes": 6}
+#: §6.2 queue variants (lcrq, scq, lcrq_nodes and scq_indices exist in the format but the C library does not run them).
+VARIANTS = {"vyukov_bounded": 1, "lcrq": 2, "scq": 3, "spsc_ring": 4, "locked_ring": 5, "lcrq_nodes": 6,
+            "scq_indices": 7}
 _VARIANT_NAMES = {v: k for k, v in VARIANTS.items()}
 
 
@@ -21,7 +22,7 @@ class Queue(Bounded):
     ``Queue(mem, name, dtype=...)`` opens it (the variant read from its header);
     ``Queue(mem, name, dtype=..., capacity=n, variant="vyukov_bounded")`` creates it, or opens it
     (same variant, element size, dtype code and capacity). Variants: vyukov_bounded, spsc_ring,
-    locked_ring (lcrq, scq and lcrq_nodes raise NotSupported).
+    locked_ring (lcrq, scq, lcrq_nodes and scq_indices raise NotSupported).
     """
 
     _kind = "queue"

@@ -136,11 +136,15 @@ void describe_queue(Ctx& c) {
       if (tail - head > cap) c.problem("tail - head = " + std::to_string(tail - head) + " exceeds the capacity");
       break;
     }
-    case variants::scq::kId: {
-      // Positions of aq: a push claims one (a retry claims another), and a pop of an
-      // empty ring can move tail up to head: the difference is the depth, give or
-      // take operations in flight; there is no exact counter of completed pushes.
-      const std::uint64_t head = c.fields.u64("aq", 0, "head"), tail = c.fields.u64("aq", 0, "tail");
+    case variants::scq::kId:
+    case variants::scq_indices::kId: {
+      // Positions of aq (direct cells, §7.2.3: of the one ring): a push claims one
+      // (a retry claims another), and a pop of an empty ring can move tail up to
+      // head: the difference is the depth, give or take operations in flight;
+      // there is no exact counter of completed pushes.
+      const char* ring =
+          c.h.variant == variants::scq::kId && variants::scq::direct(c.h.element_size) ? "ring" : "aq";
+      const std::uint64_t head = c.fields.u64(ring, 0, "head"), tail = c.fields.u64(ring, 0, "tail");
       fill["depth"] = depth(tail, head);
       fill["depth_exact"] = false;
       depth_note = "≈";
@@ -186,7 +190,7 @@ void describe_queue(Ctx& c) {
       break;
   }
   if (c.h.variant == variants::scq::kId || c.h.variant == variants::lcrq::kId ||
-      c.h.variant == variants::lcrq_nodes::kId) {
+      c.h.variant == variants::lcrq_nodes::kId || c.h.variant == variants::scq_indices::kId) {
     describe_op_slots(c);
   }
   c.out["fill"] = fill;

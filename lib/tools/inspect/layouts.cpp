@@ -152,9 +152,20 @@ std::vector<Field> queue_body(const StructHeader& h) {
       add(out, kBody, std::move(body));
       break;
     }
-    case v::scq::kId: {  // §7.2.3
+    case v::scq::kId:  // §7.2.3: direct cells for element_size <= 8
+    case v::scq_indices::kId: {
       using R = zeroipc_scq_ring;
       const std::uint64_t entries = 2 * zeroipc_scq_n(c);  // each ring has 2n entries
+      if (h.variant == v::scq::kId && v::scq::direct(h.element_size)) {
+        using C = zeroipc_scq_cell;
+        add(out, kBody,
+            {GROUP(zeroipc_scq_body, ops, op_area()),
+             group("ring", ZEROIPC_SCQ_RING_OFFSET, zeroipc_scq_cell_ring_bytes(c),
+                   {FIELD(R, threshold), FIELD(R, tail), FIELD(R, head),
+                    array("cells", ZEROIPC_SCQ_RING_ENTRIES_OFFSET, sizeof(C), entries, sizeof(C),
+                          {FIELD(C, word), FIELD(C, value)})})});
+        break;
+      }
       auto scq_ring = [&](std::string name, std::uint64_t at) {
         return group(std::move(name), at, zeroipc_scq_ring_bytes(c),
                      {FIELD(R, threshold), FIELD(R, tail), FIELD(R, head),

@@ -1,8 +1,12 @@
-/* zeroipc/layout/queue_scq.h — Queue variant 3, scq (SPECIFICATION.md
- * §7.2.3): two rings of element indices (aq: pushed, in FIFO order; fq:
- * free), each of 2n 8-byte entries with n = bit_ceil(max(capacity, 2)) (the
- * R of §7.2), and the data. Offsets are from the start of the body (offset
- * 64 of the structure). ring_bytes = 192 + 16 n.
+/* zeroipc/layout/queue_scq.h — Queue variants 3, scq, and 7, scq_indices
+ * (SPECIFICATION.md §7.2.3). Indices (variant 7 always, variant 3 with
+ * element_size > 8): two rings of element indices (aq: pushed, in FIFO
+ * order; fq: free), each of 2n 8-byte entries with n = bit_ceil(max(capacity,
+ * 2)) (the R of §7.2), and the data. Direct cells (variant 3 with
+ * element_size <= 8): one ring of 2n 16-byte cells {word, value} holding the
+ * elements themselves, at 8256 (where aq is), nothing after it. Offsets are
+ * from the start of the body (offset 64 of the structure).
+ * ring_bytes = 192 + 16 n; cell_ring_bytes = 192 + 32 n.
  *
  *   0                         thread slots and recovery control (§7.7), 8256 bytes
  *   8256                      ring aq: zeroipc_scq_ring (192 bytes), then 2n u64 entries
@@ -14,6 +18,15 @@
  * 2n = 2^(k+1) an entry is cycle << (k + 2) | safe << (k + 1) | index,
  * index = 2n - 1 meaning none.
  * body_size = 8256 + 2 * ring_bytes + capacity * element_size; capacity <= 2^40.
+ *
+ * Direct cells: the cell of position p at 192 + 16 * cell_remap(p mod 2n)
+ * of the ring, cell_remap(i) = (i mod 4) * (2n / 4) + i / 4 (4 cells per
+ * cache line; 2n >= 4 always). The cell's word is an entry as above whose
+ * index is 0 when the cell is full (any index but 2n - 1 reads as full) and
+ * 2n - 1 when empty; its value is the element's bytes (little-endian,
+ * zero-padded to 8), meaningful only while full. A cell is written whole
+ * only by a 16-byte compare-and-swap (x86-64 cmpxchg16b); its word alone
+ * also by CAS and atomic OR. body_size = 8256 + cell_ring_bytes.
  *
  * Unlike the C++ scq::ring_bytes / fq_offset / data_offset, which take n,
  * the functions below take the capacity and compute n from it.
@@ -36,6 +49,14 @@ extern "C" {
 #define ZEROIPC_SCQ_RING_HEADER_SIZE 192u
 #define ZEROIPC_SCQ_RING_ENTRIES_OFFSET 192u
 #define ZEROIPC_SCQ_ENTRY_SIZE 8u
+/** §7.2.3, direct cells: the one ring at 8256 (where aq is with indices). */
+#define ZEROIPC_SCQ_RING_OFFSET 8256u
+#define ZEROIPC_SCQ_CELL_SIZE 16u
+/** §7.2.3: `scq` (variant 3) stores elements of at most 8 bytes in its
+ *  cells (direct); `scq_indices` (variant 7) never does. */
+#define ZEROIPC_SCQ_MAX_DIRECT_SIZE 8u
+/** §7.2.3, direct cells: the index field of a full cell's word (empty: 2n - 1). */
+#define ZEROIPC_SCQ_FULL_INDEX 0u
 
 /** §7.2.3: the fixed part of the body: the §7.7 area, 8256 bytes. */
 typedef struct zeroipc_scq_body {
@@ -62,6 +83,18 @@ ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_scq_ring, tail) == 64, "spec 7.2.3 ring")
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_scq_ring, reserved1) == 72, "spec 7.2.3 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_scq_ring, head) == 128, "spec 7.2.3 ring");
 ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_scq_ring, reserved2) == 136, "spec 7.2.3 ring");
+
+/** §7.2.3, direct cells: one cell, 16 bytes, 16-byte aligned. */
+typedef struct zeroipc_scq_cell {
+  uint64_t word;  /* 0 atomic: cycle | safe | index (0 full, 2n - 1 empty) */
+  uint64_t value; /* 8: the element's bytes, meaningful while full */
+} zeroipc_scq_cell;
+
+ZEROIPC_LAYOUT_ASSERT(sizeof(zeroipc_scq_cell) == ZEROIPC_SCQ_CELL_SIZE, "spec 7.2.3: a cell is 16 bytes");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_scq_cell, word) == 0, "spec 7.2.3 cell");
+ZEROIPC_LAYOUT_ASSERT(offsetof(zeroipc_scq_cell, value) == 8, "spec 7.2.3 cell");
+ZEROIPC_LAYOUT_ASSERT(ZEROIPC_SCQ_RING_OFFSET % 16u == 0u && ZEROIPC_SCQ_RING_ENTRIES_OFFSET % 16u == 0u,
+                      "spec 7.2.3: cells 16-byte aligned");
 
 /** §7.2.3: n = bit_ceil(max(capacity, 2)); each ring has 2n entries. */
 ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_n(uint64_t capacity) { return zeroipc_queue_ring_slots(capacity); }
@@ -101,14 +134,42 @@ ZEROIPC_LAYOUT_FN unsigned zeroipc_scq_order(uint64_t capacity) {
 }
 /** §7.2.3: the index that means none, 2n - 1. */
 ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_no_index(uint64_t capacity) { return 2u * zeroipc_scq_n(capacity) - 1u; }
-/** §7.2.3: body_size = 8256 + 2 * ring_bytes + capacity * element_size; 0 when not allowed or too large. */
-ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_body_size(uint64_t capacity, uint32_t element_size) {
+/** §7.2.3, direct cells: cell_ring_bytes = 192 + 32 n (2n cells of 16 bytes). */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_cell_ring_bytes(uint64_t capacity) {
+  return ZEROIPC_SCQ_RING_HEADER_SIZE + 2u * ZEROIPC_SCQ_CELL_SIZE * zeroipc_scq_n(capacity);
+}
+/** §7.2.3, direct cells: cell_remap(i) = (i mod 4) * (2n / 4) + i / 4, for i = p mod 2n. */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_cell_remap(uint64_t capacity, uint64_t position) {
+  const uint64_t two_n = 2u * zeroipc_scq_n(capacity);
+  const uint64_t i = position & (two_n - 1u);
+  return (i & 3u) * (two_n >> 2) + (i >> 2);
+}
+/** §7.2.3, direct cells: the cell of position p, from the start of the ring. */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_cell_offset(uint64_t capacity, uint64_t position) {
+  return ZEROIPC_SCQ_RING_ENTRIES_OFFSET + ZEROIPC_SCQ_CELL_SIZE * zeroipc_scq_cell_remap(capacity, position);
+}
+/** §7.2.3, variant 7 (`scq_indices`, and `scq` with elements over 8 bytes):
+ *  body_size = 8256 + 2 * ring_bytes + capacity * element_size; 0 when not allowed or too large. */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_indices_body_size(uint64_t capacity, uint32_t element_size) {
   if (!zeroipc_queue_capacity_ok(capacity, ZEROIPC_QUEUE_MAX_CAPACITY) || element_size == 0u) return 0u;
   return zeroipc_mul_add_or_zero(capacity, element_size, zeroipc_scq_data_offset(capacity));
 }
-/** §7.2: total_size = 64 + body_size. */
+/** §7.2.3, variant 3 (`scq`): direct cells (body_size = 8256 + cell_ring_bytes)
+ *  for elements of at most 8 bytes, else as variant 7. */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_body_size(uint64_t capacity, uint32_t element_size) {
+  if (element_size != 0u && element_size <= ZEROIPC_SCQ_MAX_DIRECT_SIZE &&
+      zeroipc_queue_capacity_ok(capacity, ZEROIPC_QUEUE_MAX_CAPACITY)) {
+    return ZEROIPC_SCQ_RING_OFFSET + zeroipc_scq_cell_ring_bytes(capacity);
+  }
+  return zeroipc_scq_indices_body_size(capacity, element_size);
+}
+/** §7.2: total_size = 64 + body_size (variant 3, `scq`). */
 ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_total_size(uint64_t capacity, uint32_t element_size) {
   return zeroipc_with_header(zeroipc_scq_body_size(capacity, element_size));
+}
+/** §7.2: total_size = 64 + body_size (variant 7, `scq_indices`). */
+ZEROIPC_LAYOUT_FN uint64_t zeroipc_scq_indices_total_size(uint64_t capacity, uint32_t element_size) {
+  return zeroipc_with_header(zeroipc_scq_indices_body_size(capacity, element_size));
 }
 
 #ifdef __cplusplus

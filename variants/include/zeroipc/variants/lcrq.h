@@ -148,6 +148,7 @@
 #include <vector>
 
 #include "zeroipc/layout/queue_lcrq.h"
+#include "zeroipc/variants/detail/cas2.h"
 #include "zeroipc/variants/detail/cpu_relax.h"
 #include "zeroipc/variants/detail/crash_hook.h"
 #include "zeroipc/variants/detail/failure.h"
@@ -161,20 +162,7 @@ namespace zeroipc::variants {
 
 namespace lcrq_detail {
 
-__extension__ typedef unsigned __int128 u128;
-
-/// 16-byte compare-and-swap of {word, value} at `cell` (16-byte aligned).
-/// The target attribute lets g++ emit lock cmpxchg16b without -mcx16 for the
-/// whole program; ThreadSanitizer instruments the builtin as a 128-bit atomic.
-#if defined(__x86_64__)
-__attribute__((target("cx16")))
-#endif
-inline bool cas2(std::uint64_t* cell, std::uint64_t old_word, std::uint64_t old_value, std::uint64_t new_word,
-                 std::uint64_t new_value) noexcept {
-  const u128 expected = (static_cast<u128>(old_value) << 64) | old_word;
-  const u128 desired = (static_cast<u128>(new_value) << 64) | new_word;
-  return __sync_bool_compare_and_swap(reinterpret_cast<u128*>(cell), expected, desired);
-}
+using detail::cas2;  // detail/cas2.h: lock cmpxchg16b, shared with scq's direct cells
 
 inline constexpr std::uint64_t kFlag = std::uint64_t{1} << 63;  // tail: closed; cell word: unsafe
 inline constexpr std::uint64_t kHolds = std::uint64_t{1} << 62;  // direct cells: the cell holds an element

@@ -1,0 +1,26 @@
+// zeroipc/variants/detail/cas2.h — the 16-byte compare-and-swap that lcrq's
+// CRQ cells and scq's direct cells are updated with (x86-64 cmpxchg16b).
+#pragma once
+
+#include <cstdint>
+
+namespace zeroipc::variants::detail {
+
+__extension__ typedef unsigned __int128 u128;
+
+/// 16-byte compare-and-swap of {word, value} at `cell` (16-byte aligned):
+/// word at cell[0], value at cell[1]. Sequentially consistent (a locked
+/// instruction: a full barrier). The target attribute lets g++ emit lock
+/// cmpxchg16b without -mcx16 for the whole program; ThreadSanitizer
+/// instruments the builtin as a 128-bit atomic.
+#if defined(__x86_64__)
+__attribute__((target("cx16")))
+#endif
+inline bool cas2(std::uint64_t* cell, std::uint64_t old_word, std::uint64_t old_value, std::uint64_t new_word,
+                 std::uint64_t new_value) noexcept {
+  const u128 expected = (static_cast<u128>(old_value) << 64) | old_word;
+  const u128 desired = (static_cast<u128>(new_value) << 64) | new_word;
+  return __sync_bool_compare_and_swap(reinterpret_cast<u128*>(cell), expected, desired);
+}
+
+}  // namespace zeroipc::variants::detail
