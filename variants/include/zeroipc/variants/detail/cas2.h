@@ -4,6 +4,10 @@
 
 #include <cstdint>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace zeroipc::variants::detail {
 
 __extension__ typedef unsigned __int128 u128;
@@ -24,13 +28,18 @@ inline bool cas2(std::uint64_t* cell, std::uint64_t old_word, std::uint64_t old_
   // against another process's 8-byte RMWs on the same word. A TSan run of
   // Built/Exchange.../zeroipc_scq_request_reply_8B hung with a cell that had
   // lost an update: a message behind head. Under TSan the instruction is
-  // written out, as a Release build emits it; TSan does not see it.
+  // written out, as a Release build emits it. TSan does not see it, so it is
+  // told what the locked instruction orders between threads of one process:
+  // a release of what came before (the 8-byte loads of the word, atomic_ref,
+  // acquire from the same address) and an acquire of what other CASes released.
+  __tsan_release(cell);
   bool swapped;
   __asm__ __volatile__("lock cmpxchg16b %1"
                        : "=@ccz"(swapped), "+m"(*reinterpret_cast<volatile u128*>(cell)), "+a"(old_word),
                          "+d"(old_value)
                        : "b"(new_word), "c"(new_value)
                        : "memory");
+  __tsan_acquire(cell);
   return swapped;
 #else
   const u128 expected = (static_cast<u128>(old_value) << 64) | old_word;
