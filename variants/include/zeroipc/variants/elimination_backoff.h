@@ -178,11 +178,15 @@ struct elimination_backoff {
     // Offers `mine` in a random slot; returns the partner's offer, or 0 if
     // nobody came (or the slot was busy).
     std::uint32_t exchange(std::uint32_t mine) noexcept {
-      rng_ ^= rng_ << 13;
-      rng_ ^= rng_ >> 7;
-      rng_ ^= rng_ << 17;
+      // xorshift64. The state is shared by the handle's threads: relaxed loads
+      // and stores (threads racing here only pick the same slot, never UB).
+      std::uint64_t r = rng_.load(std::memory_order_relaxed);
+      r ^= r << 13;
+      r ^= r >> 7;
+      r ^= r << 17;
+      rng_.store(r, std::memory_order_relaxed);
       std::atomic_ref<std::uint64_t> slot(
-          body_->slots[rng_ % kSlots].word);
+          body_->slots[r % kSlots].word);
       std::uint64_t w = slot.load(std::memory_order_acquire);  // (2)
       if (state_of(w) == kEmpty) {
         const std::uint64_t waiting = make(w, kWaiting, mine);
@@ -216,7 +220,7 @@ struct elimination_backoff {
     detail::TaggedList free_;
     detail::OpSlots ops_;
     std::uint64_t capacity_;
-    std::uint64_t rng_;
+    std::atomic<std::uint64_t> rng_;  // xorshift64 state for the slot choice
     const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
