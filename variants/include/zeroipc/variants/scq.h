@@ -259,6 +259,31 @@ class RingBase {
     throw CorruptState("an scq entry changed under " + std::to_string(kMaxCasRetries) + " CAS attempts");
   }
 
+  // A dequeuer at position h found word e in h's entry, not of h's cycle.
+  // If an enqueuer holds h (tail is past it) but has not written the entry
+  // yet, it is given a moment: e is reloaded and true returned (look again).
+  // Otherwise an entry of an earlier lap is settled so that h's late
+  // enqueuer cannot fill it: full (its dequeuer is late, or died) -> marked
+  // unsafe; empty -> moved to h's cycle. The word only: a value is not the
+  // dequeuer's. True also when that CAS found e changed (e reloaded); false
+  // when the dequeuer is done with h.
+  bool settle_unready(std::atomic_ref<std::uint64_t> entry, std::uint64_t& e, std::uint64_t h, unsigned& spins,
+                      unsigned retries) {
+    if (index_of(e) == bottom_ && cycle_before(cycle_of(e), cycle(h)) && spins < detail::kSlowEnqueuerSpins &&
+        after(tail_.load(std::memory_order_relaxed), h)) {
+      ++spins;
+      detail::cpu_relax();
+      e = entry.load(std::memory_order_seq_cst);
+      return true;
+    }
+    if (!cycle_before(cycle_of(e), cycle(h))) return false;
+    const std::uint64_t next = index_of(e) == bottom_ ? pack(cycle_field(cycle(h)), safe_of(e), bottom_)
+                                                      : pack(cycle_of(e), false, index_of(e));
+    if (entry.compare_exchange_weak(e, next, std::memory_order_seq_cst)) return false;
+    if (retries >= kMaxCasRetries) cas_retries_exceeded();
+    return true;
+  }
+
   // Moves tail up to `head` when dequeuers overtook it (the paper's catchup).
   void catchup(std::uint64_t t, std::uint64_t h) noexcept {
     while (!tail_.compare_exchange_weak(t, h, std::memory_order_seq_cst)) {
@@ -351,23 +376,7 @@ class Ring : public RingBase {
           entry.fetch_or(bottom_, std::memory_order_seq_cst);  // (2)/(4): consume
           return static_cast<std::int64_t>(index_of(e));
         }
-        // An enqueuer holds position h (tail is past it) but has not written
-        // the entry yet: give it a moment before invalidating the entry.
-        if (index_of(e) == bottom_ && cycle_before(cycle_of(e), cycle(h)) &&
-            spins < detail::kSlowEnqueuerSpins && after(tail_.load(std::memory_order_relaxed), h)) {
-          ++spins;
-          detail::cpu_relax();
-          e = entry.load(std::memory_order_seq_cst);
-          continue;
-        }
-        std::uint64_t next = pack(cycle_of(e), false, index_of(e));
-        if (index_of(e) == bottom_) next = pack(cycle_field(cycle(h)), safe_of(e), bottom_);
-        if (cycle_before(cycle_of(e), cycle(h))) {
-          if (!entry.compare_exchange_weak(e, next, std::memory_order_seq_cst)) {
-            if (retries < kMaxCasRetries) continue;
-            cas_retries_exceeded();
-          }
-        }
+        if (settle_unready(entry, e, h, spins, retries)) continue;
         break;
       }
       if (passed(h)) return -1;
@@ -530,26 +539,7 @@ class CellRing : public RingBase {
           w.fetch_or(bottom_, std::memory_order_seq_cst);  // (3): consume; cycle and safe bit kept
           return true;
         }
-        // An enqueuer holds position h (tail is past it) but has not written
-        // the cell yet: give it a moment before invalidating the cell.
-        if (index_of(e) == bottom_ && cycle_before(cycle_of(e), cycle(h)) &&
-            spins < detail::kSlowEnqueuerSpins && after(tail_.load(std::memory_order_relaxed), h)) {
-          ++spins;
-          detail::cpu_relax();
-          e = w.load(std::memory_order_seq_cst);
-          continue;
-        }
-        // Full of an earlier lap (its dequeuer is late, or died): mark it
-        // unsafe. Empty of an earlier lap: move it to h's cycle, so that
-        // h's late enqueuer fails. The word only: the value is not ours.
-        std::uint64_t next = pack(cycle_of(e), false, index_of(e));
-        if (index_of(e) == bottom_) next = pack(cycle_field(cycle(h)), safe_of(e), bottom_);
-        if (cycle_before(cycle_of(e), cycle(h))) {
-          if (!w.compare_exchange_weak(e, next, std::memory_order_seq_cst)) {
-            if (retries < kMaxCasRetries) continue;
-            cas_retries_exceeded();
-          }
-        }
+        if (settle_unready(w, e, h, spins, retries)) continue;
         break;
       }
       if (passed(h)) return false;
