@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unistd.h>
 
@@ -123,6 +124,32 @@ TEST(HostileState, LcrqRingWhoseNextIsItselfOrACycle) {
   put_le(rings + ring_bytes, 8, 4, 1);  // ring 1 -> ring 0
   EXPECT_EQ(outcome([&] { q.push(1); }), kCorrupt) << "push, two-ring cycle";
   EXPECT_EQ(outcome([&] { (void)q.recover(); }), kCorrupt) << "recover, two-ring cycle";
+}
+
+// lcrq's direct cells: a pop that died between its FAA and emptying its
+// cell leaves it full, holding an element of a lap gone by. A push that
+// comes round to it must not take it for a full queue for good (lcrq.h,
+// admit): a few refusals, then H is read and the position passed, as a
+// push always did. Here the cell of the next push's position is made to
+// hold the previous lap's element while head is past that position.
+TEST(HostileState, LcrqCellLeftFullByADeadPopCostsRefusalsNotAWedge) {
+  ScopedName name("hostile");
+  Memory mem(name, 1 << 20);
+  using V = zeroipc::variants::lcrq;
+  Queue<std::uint64_t, V> q(mem, "q", 8);
+  for (std::uint64_t i = 0; i < 8; ++i) ASSERT_TRUE(q.push(i));
+  for (std::uint64_t i = 0; i < 8; ++i) ASSERT_EQ(q.pop(), std::optional<std::uint64_t>(i));
+  std::byte* ring0 = body_of(mem, "q") + V::kRingsOffset;
+  const std::uint64_t mask = (std::uint64_t{1} << 62) - 1;
+  const std::uint64_t t = zeroipc::test::le(ring0, 128, 8) & mask;  // the next push's position
+  ASSERT_EQ(zeroipc::test::le(ring0, 64, 8) & mask, t) << "empty: head = tail";
+  put_le(ring0, 192 + 16 * (t % 8), 8, ((t - 8) & mask) | (std::uint64_t{1} << 62));  // full, index t - R
+  int refused = 0;
+  while (!q.push(100)) ASSERT_LT(++refused, 1000) << "every push refused: the queue wedged";
+  EXPECT_GT(refused, 0) << "the cell of the previous lap answers full without head being read";
+  EXPECT_LT(refused, 64) << "refused without reading head at most kReadBoundEvery - 1 times";
+  EXPECT_EQ(q.pop(), std::optional<std::uint64_t>(100));
+  EXPECT_FALSE(q.pop().has_value()) << "the old element is not delivered: its dequeuer took its position";
 }
 
 TEST(HostileState, LcrqTailFarAheadOfHead) {

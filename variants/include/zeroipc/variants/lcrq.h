@@ -99,7 +99,10 @@
 //     while it sees a dead thread's slot: capacity_recovery_test found
 //     such cells (1-8 per 1000 kills) after an earlier recovery had freed
 //     the slots, so after kills, recover() gives the full capacity back
-//     for certain. No data node exists to leak.
+//     for certain. Until then a push whose position comes round to such a
+//     cell is refused ("full") up to kReadBoundEvery - 1 times per handle
+//     before it reads head and passes the cell (admit). No data node
+//     exists to leak.
 // Data nodes:
 //   push, after taking a node, before its CAS2 succeeds: the element was in
 //     flight (not pushed); the node is leaked (capacity drops by one).
@@ -405,6 +408,13 @@ struct basic_lcrq {
       return !C::full(w, value(t).load(std::memory_order_seq_cst)) && (w & C::kMask) == t;
     }
 
+    /// Whether the cell of position `t` still holds the element of t - R
+    /// (its previous lap's), not yet emptied by that position's dequeuer.
+    bool holds_previous_lap(std::uint64_t t) const noexcept {
+      const std::uint64_t w = word(t).load(std::memory_order_seq_cst);
+      return C::full(w, value(t).load(std::memory_order_seq_cst)) && (w & C::kMask) == ((t - size_) & C::kMask);
+    }
+
     /// An enqueuer that took position `t` and will not fill it moves its
     /// cell to the next lap itself, as the dequeuer that reaches an empty
     /// cell does: that dequeuer then passes it at once, instead of waiting
@@ -655,14 +665,32 @@ struct basic_lcrq {
     // answer: one already moved to t's lap, empty, means the dequeuer of
     // t - R is done, so while r is the only ring (head_ring names it: an
     // open ring has no successor) every element is at a position in
-    // (t - R, t): room, when capacity = R. (A cell that still holds an
-    // element of an earlier lap proves nothing: its dequeuer may have
-    // passed it, or died after its FAA, and later laps skip it.)
+    // (t - R, t): room, when capacity = R. One that still holds the element
+    // of t - R means full: its dequeuer has not emptied it, so head is at
+    // most t - R (t - H >= R = capacity), unless that dequeuer is between
+    // its FAA and the emptying (a moment's early "full"; full answers are
+    // not exact) or died there. Such a refusal spares the producer a read
+    // of the dequeuers' head line, which a producer polling a full queue
+    // would otherwise take from the consumer on every poll. Every
+    // kReadBoundEvery-th one reads H all the same, so that a cell a dead
+    // dequeuer left full costs a few refused polls, never a queue that
+    // refuses every push until recover(): with H read, the position is
+    // admitted and the enqueue passes the cell, as before. A cell of an
+    // older lap proves nothing (its dequeuer may have passed it, or died
+    // after its FAA, and later laps skip it): H is read.
+    static constexpr std::uint32_t kReadBoundEvery = 64;
     bool admit(std::uint64_t t, const RingT& ring, std::uint64_t r) {
       if (C::distance(t, head_bound_.load(std::memory_order_relaxed)) < static_cast<std::int64_t>(capacity_)) {
         return true;
       }
-      if (capacity_ == ring_size_ && ring.free_for(t) && head_ring_.load(std::memory_order_seq_cst) == r) return true;
+      if (capacity_ == ring_size_ && head_ring_.load(std::memory_order_seq_cst) == r) {
+        if (ring.free_for(t)) return true;
+        if (ring.holds_previous_lap(t)) {
+          const std::uint32_t n = lap_refusals_.load(std::memory_order_relaxed) + 1;
+          lap_refusals_.store(n, std::memory_order_relaxed);
+          if (n % kReadBoundEvery != 0) return false;
+        }
+      }
       return admit_bound(t);
     }
     // Whether position t is within capacity by H: the cached one, else read anew.
@@ -929,6 +957,9 @@ struct basic_lcrq {
     detail::OpSlots ops_;
     // Direct: this handle's last head bound (H, above).
     std::atomic<std::uint64_t> head_bound_;
+    // Direct: refusals by a cell of the previous lap (admit); every
+    // kReadBoundEvery-th reads H instead. Relaxed: a count, not an order.
+    std::atomic<std::uint32_t> lap_refusals_{0};
     const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
