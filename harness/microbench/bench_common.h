@@ -309,8 +309,7 @@ class OneToOne {
   OneToOne(Q& producer_side, Q& consumer_side, std::uint64_t batch)
       : consumer_side_(consumer_side), batch_(batch), producer_([&producer_side, batch]() -> std::uint64_t {
           for (std::uint64_t i = 0; i < batch; ++i) {
-            while (!producer_side.push(i)) {
-            }
+            while (!producer_side.push(i)) zeroipc::variants::detail::cpu_relax();
           }
           return 0;
         }) {}
@@ -322,8 +321,7 @@ class OneToOne {
     Batch b = producer_.batch([&] {
       for (std::uint64_t i = 0; i < batch_; ++i) {
         std::uint64_t v;
-        while (!pop_into(consumer_side_, v)) {
-        }
+        while (!pop_into(consumer_side_, v)) zeroipc::variants::detail::cpu_relax();
         bad += v != i;
       }
     });

@@ -94,7 +94,11 @@ void cross_process(benchmark::State& state) {
     return [c]() -> std::uint64_t {
       std::uint64_t bad = 0;
       for (std::uint64_t expected = 0; expected < kBatch;) {
-        if (auto v = c->q.pop()) bad += *v != expected++;
+        if (auto v = c->q.pop()) {
+          bad += *v != expected++;
+        } else {
+          zeroipc::variants::detail::cpu_relax();
+        }
       }
       return bad + (c->q.pop() ? 1 : 0);
     };
@@ -104,8 +108,7 @@ void cross_process(benchmark::State& state) {
     try {
       b = consumer.batch([&] {
         for (std::uint64_t i = 0; i < kBatch; ++i) {
-          while (!q.push(i)) {
-          }
+          while (!q.push(i)) zeroipc::variants::detail::cpu_relax();
         }
       });
     } catch (const std::exception& e) {
@@ -152,8 +155,7 @@ void stack_two_threads(benchmark::State& state) {
   zeroipc::Stack<std::uint64_t, V> s(seg.mem, "s", kCapacity);
   PeerThread pusher([&s]() -> std::uint64_t {
     for (std::uint64_t i = 0; i < kBatch; ++i) {
-      while (!s.push(i)) {
-      }
+      while (!s.push(i)) zeroipc::variants::detail::cpu_relax();
     }
     return 0;
   });
@@ -162,8 +164,7 @@ void stack_two_threads(benchmark::State& state) {
     const Batch b = pusher.batch([&] {
       for (std::uint64_t i = 0; i < kBatch; ++i) {
         std::optional<std::uint64_t> v;
-        while (!(v = s.pop())) {
-        }
+        while (!(v = s.pop())) zeroipc::variants::detail::cpu_relax();
         sum += *v;
       }
     });
