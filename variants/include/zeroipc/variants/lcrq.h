@@ -955,12 +955,14 @@ struct basic_lcrq {
     detail::TaggedList ring_pool_;
     detail::TaggedList nodes_;
     detail::OpSlots ops_;
+    const std::uint64_t handle_ = detail::op_detail::next_handle_id();
+    // Written by pushes (on a line of their own: a handle's consumer threads
+    // read the fields above on every operation).
     // Direct: this handle's last head bound (H, above).
-    std::atomic<std::uint64_t> head_bound_;
+    alignas(64) std::atomic<std::uint64_t> head_bound_;
     // Direct: refusals by a cell of the previous lap (admit); every
     // kReadBoundEvery-th reads H instead. Relaxed: a count, not an order.
     std::atomic<std::uint32_t> lap_refusals_{0};
-    const std::uint64_t handle_ = detail::op_detail::next_handle_id();
   };
 };
 

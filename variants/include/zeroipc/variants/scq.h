@@ -835,9 +835,11 @@ struct basic_scq {
     detail::OpSlots ops_;
     CellRing ring_;
     std::uint64_t capacity_;
-    // This handle's last head bound (H, above); shared by its threads.
-    std::atomic<std::uint64_t> head_bound_;
     const std::uint64_t handle_ = detail::op_detail::next_handle_id();
+    // This handle's last head bound (H, above); shared by its threads, and
+    // written by pushes on a line of its own (its consumer threads read the
+    // fields above on every operation).
+    alignas(64) std::atomic<std::uint64_t> head_bound_;
   };
 
   /// The queue of T: direct cells for elements of up to 8 bytes (scq), else index rings.

@@ -399,8 +399,13 @@ class OpSlots {
 
   OpControl* control_;
   OpSlot* slots_;
-  std::atomic<std::int64_t> next_scan_{0};  // steady_clock ticks: dead_in_flight() scans from then on
-  std::atomic<std::uint32_t> polls_{0};      // dead_in_flight() calls: the clock is read every kDeadScanEvery
+  // Written by a thread polling a full (or empty) structure, on a line of
+  // their own: a handle's threads read control_ and slots_ on every
+  // operation, and a poller's writes beside them would take that line from
+  // the thread doing the work (one handle shared by a producer thread and a
+  // consumer thread: issue 19).
+  alignas(64) std::atomic<std::int64_t> next_scan_{0};  // steady_clock ticks: dead_in_flight() scans from then on
+  std::atomic<std::uint32_t> polls_{0};  // dead_in_flight() calls: the clock is read every kDeadScanEvery
 };
 
 /// One operation, as a scope: enters on construction, leaves on destruction.
