@@ -401,18 +401,17 @@ struct basic_lcrq {
       }
     }
 
-    /// Whether the cell of position `t` is empty with t's own index (its
-    /// previous lap's dequeuer is done with it).
-    bool free_for(std::uint64_t t) const noexcept {
+    /// What the cell of position `t` says about t's previous lap, from one
+    /// read of the cell: kFree, empty with t's own index (the dequeuer of
+    /// t - R is done with it); kPrevious, still holding the element of
+    /// t - R (not yet emptied by its dequeuer); kOther, anything else.
+    enum class Lap { kFree, kPrevious, kOther };
+    Lap lap_of(std::uint64_t t) const noexcept {
       const std::uint64_t w = word(t).load(std::memory_order_seq_cst);
-      return !C::full(w, value(t).load(std::memory_order_seq_cst)) && (w & C::kMask) == t;
-    }
-
-    /// Whether the cell of position `t` still holds the element of t - R
-    /// (its previous lap's), not yet emptied by that position's dequeuer.
-    bool holds_previous_lap(std::uint64_t t) const noexcept {
-      const std::uint64_t w = word(t).load(std::memory_order_seq_cst);
-      return C::full(w, value(t).load(std::memory_order_seq_cst)) && (w & C::kMask) == ((t - size_) & C::kMask);
+      const bool holds = C::full(w, value(t).load(std::memory_order_seq_cst));
+      if (!holds && (w & C::kMask) == t) return Lap::kFree;
+      if (holds && (w & C::kMask) == ((t - size_) & C::kMask)) return Lap::kPrevious;
+      return Lap::kOther;
     }
 
     /// An enqueuer that took position `t` and will not fill it moves its
@@ -684,8 +683,9 @@ struct basic_lcrq {
         return true;
       }
       if (capacity_ == ring_size_ && head_ring_.load(std::memory_order_seq_cst) == r) {
-        if (ring.free_for(t)) return true;
-        if (ring.holds_previous_lap(t)) {
+        const typename RingT::Lap lap = ring.lap_of(t);
+        if (lap == RingT::Lap::kFree) return true;
+        if (lap == RingT::Lap::kPrevious) {
           const std::uint32_t n = lap_refusals_.load(std::memory_order_relaxed) + 1;
           lap_refusals_.store(n, std::memory_order_relaxed);
           if (n % kReadBoundEvery != 0) return false;
