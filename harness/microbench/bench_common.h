@@ -99,7 +99,7 @@ inline bool pop_into(ReferenceSpsc& q, std::uint64_t& v) { return q.pop(v); }
 //                                          kPeerSpin, then sleep on the futex
 //   spin until ready == g (B2')            ready = g (B2)
 //   t0 = now; start = g (B3)               spin until start == g (B3')
-//   its own part                           its part; result = errors found
+//   its own part (returns its waits)       its part; result = errors, waits
 //   spin until done == g (B4'); t1 = now   done = g (B4)
 //   -> t1 - t0 and the peer's result, which the caller checks untimed
 // (Bn) release stores pair with (Bn') acquire loads: the peer's part sees
@@ -113,21 +113,34 @@ inline bool pop_into(ReferenceSpsc& q, std::uint64_t& v) { return q.pop(v); }
 // The futex is process-shared (variants/detail/futex.h), so the same line
 // works in a MAP_SHARED page between the lead and a forked peer.
 
-// What one batch gave: the transfer's seconds, and the errors found (the
-// peer's, plus whatever the caller adds from its own untimed checks).
+// What one batch gave: the transfer's seconds, the errors found (the
+// peer's, plus whatever the caller adds from its own untimed checks), and
+// each side's waits: the polls that found the queue empty (a consumer) or
+// full (a producer) and were tried again. Waits say which side kept up: a
+// consumer that polls an empty queue reads lines its producer writes, and
+// takes them from it (README, Microbenchmarks).
 struct Batch {
   double seconds = 0;
   std::uint64_t errors = 0;
+  std::uint64_t lead_waits = 0;
+  std::uint64_t peer_waits = 0;
 };
 
-// The part a peer runs once per batch; returns the number of errors it saw.
-using PeerPart = std::function<std::uint64_t()>;
+// What a peer's part returns: the errors it saw and the polls it waited.
+struct PartResult {
+  std::uint64_t errors = 0;
+  std::uint64_t waits = 0;
+};
+
+// The part a peer runs once per batch.
+using PeerPart = std::function<PartResult()>;
 
 inline constexpr std::chrono::microseconds kPeerSpin{50};
 
 class StartLine {
  public:
-  // Lead: runs one batch, `own` being the lead's part. `peer_alive` is asked
+  // Lead: runs one batch, `own` being the lead's part (it returns how many
+  // polls it waited). `peer_alive` is asked
   // about every millisecond while the lead waits (a dead process never says
   // ready or done); if it says no, this throws.
   template <class Own, class Alive>
@@ -138,10 +151,10 @@ class StartLine {
     await(ready_, g, peer_alive);  // (B2')
     const auto t0 = std::chrono::steady_clock::now();
     start_.store(g, std::memory_order_release);  // (B3)
-    own();
+    const std::uint64_t own_waits = own();
     await(done_, g, peer_alive);  // (B4')
     const auto t1 = std::chrono::steady_clock::now();
-    return {std::chrono::duration<double>(t1 - t0).count(), result_};
+    return {std::chrono::duration<double>(t1 - t0).count(), result_.errors, own_waits, result_.waits};
   }
 
   // Peer: runs `part` once per batch until the lead calls stop().
@@ -204,7 +217,7 @@ class StartLine {
   alignas(64) std::atomic<std::uint32_t> ready_{0};
   alignas(64) std::atomic<std::uint32_t> start_{0};
   alignas(64) std::atomic<std::uint32_t> done_{0};
-  std::uint64_t result_ = 0;          // the peer writes it before (B4)
+  PartResult result_;                 // the peer writes it before (B4)
   std::atomic<bool> stopping_{false};
   alignas(64) std::uint32_t generation_ = 0;  // the lead's alone
 };
@@ -307,23 +320,33 @@ template <class Q>
 class OneToOne {
  public:
   OneToOne(Q& producer_side, Q& consumer_side, std::uint64_t batch)
-      : consumer_side_(consumer_side), batch_(batch), producer_([&producer_side, batch]() -> std::uint64_t {
+      : consumer_side_(consumer_side), batch_(batch), producer_([&producer_side, batch]() -> PartResult {
+          PartResult r;
           for (std::uint64_t i = 0; i < batch; ++i) {
-            while (!producer_side.push(i)) zeroipc::variants::detail::cpu_relax();
+            while (!producer_side.push(i)) {
+              ++r.waits;
+              zeroipc::variants::detail::cpu_relax();
+            }
           }
-          return 0;
+          return r;
         }) {}
 
   // One batch; errors = messages out of order or corrupt, plus one if the
-  // queue still held a message afterwards.
+  // queue still held a message afterwards. The consumer is the lead: its
+  // waits (empty polls) are lead_waits, the producer's (full) peer_waits.
   Batch run() {
     std::uint64_t bad = 0;
     Batch b = producer_.batch([&] {
+      std::uint64_t waits = 0;
       for (std::uint64_t i = 0; i < batch_; ++i) {
         std::uint64_t v;
-        while (!pop_into(consumer_side_, v)) zeroipc::variants::detail::cpu_relax();
+        while (!pop_into(consumer_side_, v)) {
+          ++waits;
+          zeroipc::variants::detail::cpu_relax();
+        }
         bad += v != i;
       }
+      return waits;
     });
     std::uint64_t extra;
     b.errors += bad + (pop_into(consumer_side_, extra) ? 1 : 0);

@@ -8,7 +8,10 @@
 // The two-sided cases start their peer thread (or process) once per run of
 // the benchmark and time only the transfer of each 65536-message batch
 // (manual time; bench_common.h StartLine): thread creation, pinning and the
-// peer's wake-up are outside the timed region, and so are the checks.
+// peer's wake-up are outside the timed region, and so are the checks. They
+// report two counters a message: empty_polls (the consumer's polls that
+// found nothing) and full_polls (the producer's that found no room): which
+// side waited for the other, and so which lines moved (README).
 //   4p4c              4 producers + 4 consumers on the 2 cores (MPMC variants only):
 //                     preemption in the middle of an operation (count and sum checked)
 // plus `reference_spsc`, a minimal hand-written SPSC ring in private memory
@@ -39,19 +42,44 @@ namespace {
 
 using namespace zeroipc::bench;
 
+// The two sides' waits per message, as counters: empty_polls (the
+// consumer's polls that found nothing) and full_polls (the producer's that
+// found no room). They tell which side kept up, and so which lines moved:
+// see README, Microbenchmarks.
+class Waits {
+ public:
+  void add(std::uint64_t consumer_waits, std::uint64_t producer_waits) {
+    empty_ += consumer_waits;
+    full_ += producer_waits;
+  }
+  void report(benchmark::State& state) const {
+    const double messages = static_cast<double>(state.iterations() * kBatch);
+    if (messages == 0) return;
+    state.counters["empty_polls"] = static_cast<double>(empty_) / messages;
+    state.counters["full_polls"] = static_cast<double>(full_) / messages;
+  }
+
+ private:
+  std::uint64_t empty_ = 0;
+  std::uint64_t full_ = 0;
+};
+
 // One producer thread (core 1) and this thread as consumer (core 0).
 template <class Q>
 void run_two_threads(benchmark::State& state, Q& producer_side, Q& consumer_side) {
   OneToOne<Q> pair(producer_side, consumer_side, kBatch);
+  Waits waits;
   for (auto _ : state) {
     const Batch b = pair.run();
     state.SetIterationTime(b.seconds);
+    waits.add(b.lead_waits, b.peer_waits);
     if (b.errors != 0) {
       state.SkipWithError("messages out of order, corrupt or duplicated");
       break;
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  waits.report(state);
 }
 
 void reference_spsc(benchmark::State& state) {
@@ -91,37 +119,47 @@ void cross_process(benchmark::State& state) {
   };
   PeerProcess consumer([&seg]() -> PeerPart {
     auto c = std::make_shared<Consumer>(seg.name);
-    return [c]() -> std::uint64_t {
-      std::uint64_t bad = 0;
+    return [c]() -> PartResult {
+      PartResult r;
       for (std::uint64_t expected = 0; expected < kBatch;) {
         if (auto v = c->q.pop()) {
-          bad += *v != expected++;
+          r.errors += *v != expected++;
         } else {
+          ++r.waits;
           zeroipc::variants::detail::cpu_relax();
         }
       }
-      return bad + (c->q.pop() ? 1 : 0);
+      r.errors += c->q.pop() ? 1 : 0;
+      return r;
     };
   });
+  Waits waits;
   for (auto _ : state) {
     Batch b;
     try {
       b = consumer.batch([&] {
+        std::uint64_t full = 0;
         for (std::uint64_t i = 0; i < kBatch; ++i) {
-          while (!q.push(i)) zeroipc::variants::detail::cpu_relax();
+          while (!q.push(i)) {
+            ++full;
+            zeroipc::variants::detail::cpu_relax();
+          }
         }
+        return full;
       });
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
       break;
     }
     state.SetIterationTime(b.seconds);
+    waits.add(b.peer_waits, b.lead_waits);  // the consumer is the peer here
     if (b.errors != 0) {
       state.SkipWithError("consumer saw a wrong item");
       break;
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  waits.report(state);
 }
 
 template <class V>
@@ -153,22 +191,33 @@ template <class V>
 void stack_two_threads(benchmark::State& state) {
   Segment seg;
   zeroipc::Stack<std::uint64_t, V> s(seg.mem, "s", kCapacity);
-  PeerThread pusher([&s]() -> std::uint64_t {
+  PeerThread pusher([&s]() -> PartResult {
+    PartResult r;
     for (std::uint64_t i = 0; i < kBatch; ++i) {
-      while (!s.push(i)) zeroipc::variants::detail::cpu_relax();
+      while (!s.push(i)) {
+        ++r.waits;
+        zeroipc::variants::detail::cpu_relax();
+      }
     }
-    return 0;
+    return r;
   });
+  Waits waits;
   for (auto _ : state) {
     std::uint64_t sum = 0;
     const Batch b = pusher.batch([&] {
+      std::uint64_t empty = 0;
       for (std::uint64_t i = 0; i < kBatch; ++i) {
         std::optional<std::uint64_t> v;
-        while (!(v = s.pop())) zeroipc::variants::detail::cpu_relax();
+        while (!(v = s.pop())) {
+          ++empty;
+          zeroipc::variants::detail::cpu_relax();
+        }
         sum += *v;
       }
+      return empty;
     });
     state.SetIterationTime(b.seconds);
+    waits.add(b.lead_waits, b.peer_waits);
     // kBatch pops of kBatch distinct pushes: every one once, nothing left.
     if (b.errors != 0 || sum != kBatch * (kBatch - 1) / 2 || s.pop()) {
       state.SkipWithError("lost or duplicated items");
@@ -176,6 +225,7 @@ void stack_two_threads(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  waits.report(state);
 }
 
 template <class... V>
