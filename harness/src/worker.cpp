@@ -57,6 +57,7 @@ nlohmann::json Worker::run() {
                            {"start_ticks", start},
                            {"end_ticks", end},
                            {"timed_messages", timed_messages},
+                           {"waits", timed_waits},
                            {"bytes", bytes},
                            {"tally",
                             {{"sent", tally.sent},
@@ -96,11 +97,13 @@ void Worker::begin_timed() {
   barrier();
   before = sample_self();
   if (counters.available()) counters.start();
+  waits_ = 0;
   start = now();
 }
 
 void Worker::end_timed() {
   end = now();
+  timed_waits = waits_;
   if (counters.available()) counter_values = counters.stop();
   facts = sample_self() - before;
 }

@@ -112,6 +112,7 @@ class Worker {
   // ---- what the loop leaves for the report ----------------------------------------
   std::uint64_t start = 0, end = 0;  // ticks of the timed phase (begin_timed / end_timed set them)
   std::uint64_t timed_messages = 0;  // messages (round trips, passes) of the timed phase
+  std::uint64_t timed_waits = 0;     // wait_hint() calls (failed polls) of the timed phase
   std::uint64_t bytes = 0;           // their bytes
   Tally tally;                       // every message sent and received, checked
   Histogram round_trips;             // reported as "round_trip_ns" when not empty
@@ -129,7 +130,11 @@ class Worker {
   /// followed the loop's speed, and so the code's placement: spsc_ring's 8 B
   /// ping-pong took 921 ns in one build and 1102 ns in the next (only lcrq.h
   /// changed), the reference ring 911 and 921; with it, 951 and 921-981.
+  /// Counts the wait: the report says how often each side found nothing to
+  /// do (a consumer an empty structure, a producer a full one), i.e. which
+  /// side kept up (README, Microbenchmarks: "which side keeps up").
   void wait_hint() const {
+    ++waits_;
     if (p.yield_when_waiting) {
       sched_yield();
     } else {
@@ -197,6 +202,7 @@ class Worker {
   void with_link(const std::function<void(baselines::Transport&)>& body);
 
  private:
+  mutable std::uint64_t waits_ = 0;  // wait_hint() calls since begin_timed()
   StampSlots stamps(std::uint64_t* data) const {
     return {data, first_stamped_, stride_mask_, stride_shift_, data ? p.samples : 0};
   }

@@ -90,6 +90,7 @@ def test_tiny_experiment_end_to_end(tmp_path):
                 assert set(w["software"]) >= {"voluntary_switches", "involuntary_switches", "migrations"}
                 assert w["pu"] in case["pus"]
                 assert "available" in w["counters"]
+                assert isinstance(w["waits"], int) and w["waits"] >= 0
             v = rep.get("verification")
             if v and not case["workload"].startswith("floor"):
                 assert v["sent"] == v["received"] and v["multiset_hash_match"]
@@ -99,6 +100,10 @@ def test_tiny_experiment_end_to_end(tmp_path):
     rep = ping["repetitions"][0]
     assert rep["messages"] == 2000
     assert sum(n for _, n in rep["histograms"]["round_trip_ns"]["buckets"]) == 2000
+    # The initiator polls for each echo, which cannot be back at its first
+    # poll in all 2000 timed round trips: its waits are counted.
+    initiator = next(w for w in rep["workers"] if w["role"] == "initiator")
+    assert initiator["waits"] > 0, rep["workers"]
     rtt = ping["metrics"]["round_trip_ns_p50"]
     assert rtt["floor"] == cases["floor-cacheline/different-cores"]["metrics"]["round_trip_ns_p50"]["median"]
     assert rtt["floor_ratio"] == pytest.approx(rtt["median"] / rtt["floor"])
