@@ -83,6 +83,18 @@ bool pop_into(Q& q, std::uint64_t& v) {
 }
 inline bool pop_into(ReferenceSpsc& q, std::uint64_t& v) { return q.pop(v); }
 
+// Polls `attempt` until it succeeds, pausing after each failure (as a
+// user's polling loop should); returns the failures: this side's waits.
+template <class Attempt>
+std::uint64_t poll_until(Attempt&& attempt) {
+  std::uint64_t waits = 0;
+  while (!attempt()) {
+    ++waits;
+    zeroipc::variants::detail::cpu_relax();
+  }
+  return waits;
+}
+
 // ------------------------------------------------------------ the peer side
 //
 // The two-sided cases (one producer, one consumer) run the other side on a
@@ -322,12 +334,7 @@ class OneToOne {
   OneToOne(Q& producer_side, Q& consumer_side, std::uint64_t batch)
       : consumer_side_(consumer_side), batch_(batch), producer_([&producer_side, batch]() -> PartResult {
           PartResult r;
-          for (std::uint64_t i = 0; i < batch; ++i) {
-            while (!producer_side.push(i)) {
-              ++r.waits;
-              zeroipc::variants::detail::cpu_relax();
-            }
-          }
+          for (std::uint64_t i = 0; i < batch; ++i) r.waits += poll_until([&] { return producer_side.push(i); });
           return r;
         }) {}
 
@@ -340,10 +347,7 @@ class OneToOne {
       std::uint64_t waits = 0;
       for (std::uint64_t i = 0; i < batch_; ++i) {
         std::uint64_t v;
-        while (!pop_into(consumer_side_, v)) {
-          ++waits;
-          zeroipc::variants::detail::cpu_relax();
-        }
+        waits += poll_until([&] { return pop_into(consumer_side_, v); });
         bad += v != i;
       }
       return waits;

@@ -139,12 +139,7 @@ void cross_process(benchmark::State& state) {
     try {
       b = consumer.batch([&] {
         std::uint64_t full = 0;
-        for (std::uint64_t i = 0; i < kBatch; ++i) {
-          while (!q.push(i)) {
-            ++full;
-            zeroipc::variants::detail::cpu_relax();
-          }
-        }
+        for (std::uint64_t i = 0; i < kBatch; ++i) full += poll_until([&] { return q.push(i); });
         return full;
       });
     } catch (const std::exception& e) {
@@ -193,12 +188,7 @@ void stack_two_threads(benchmark::State& state) {
   zeroipc::Stack<std::uint64_t, V> s(seg.mem, "s", kCapacity);
   PeerThread pusher([&s]() -> PartResult {
     PartResult r;
-    for (std::uint64_t i = 0; i < kBatch; ++i) {
-      while (!s.push(i)) {
-        ++r.waits;
-        zeroipc::variants::detail::cpu_relax();
-      }
-    }
+    for (std::uint64_t i = 0; i < kBatch; ++i) r.waits += poll_until([&] { return s.push(i); });
     return r;
   });
   Waits waits;
@@ -208,10 +198,7 @@ void stack_two_threads(benchmark::State& state) {
       std::uint64_t empty = 0;
       for (std::uint64_t i = 0; i < kBatch; ++i) {
         std::optional<std::uint64_t> v;
-        while (!(v = s.pop())) {
-          ++empty;
-          zeroipc::variants::detail::cpu_relax();
-        }
+        empty += poll_until([&] { return (v = s.pop()).has_value(); });
         sum += *v;
       }
       return empty;

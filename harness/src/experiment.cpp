@@ -212,7 +212,7 @@ json assemble(const RunParams& p, const WorkersOutcome& outcome, RunSegment& seg
                        {"pid", r.at("pid")},
                        {"pu", r.at("pu")},
                        {"pu_at_end", r.at("pu_at_end")},
-                       {"waits", r.value("waits", std::uint64_t{0})},
+                       {"waits", r.at("waits")},
                        {"software", sw},
                        {"counters", r.at("counters")}});
   }
